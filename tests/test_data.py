@@ -1,0 +1,168 @@
+"""The data layer: look-up order, checksums, the real download path against a local HTTP server,
+and the numpy-only unpickler."""
+
+import hashlib
+import http.server
+import pickle
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+from textgan_lib import data
+from textgan_lib.data import ChecksumError, DataError, DataFile
+
+PAYLOAD = "a cat sits on a mat.\na dog runs.\n".encode()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if self.path == "/good.txt":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD)
+        elif self.path == "/truncated.txt":
+            # Promise the whole file, send half of it, hang up.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.send_error(404)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No local data folder; an empty cache in tmp_path."""
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _spec(url, sha=hashlib.sha256(PAYLOAD).hexdigest()):
+    return DataFile("test/corpus.txt", url, sha, "test corpus")
+
+
+def test_download_verifies_and_caches(server, isolated):
+    path = data.data_path(_spec(f"{server}/good.txt"))
+    assert path == isolated / "test/corpus.txt"
+    assert path.read_bytes() == PAYLOAD
+    # A second call finds the cached copy, even with the server gone.
+    assert data.data_path(_spec("http://127.0.0.1:9/unreachable")) == path
+    assert list(path.parent.iterdir()) == [path]  # no temporary files left behind
+
+
+def test_checksum_mismatch_on_download_saves_nothing(server, isolated):
+    with pytest.raises(ChecksumError, match="nothing was saved"):
+        data.data_path(_spec(f"{server}/good.txt", sha="0" * 64))
+    assert [p for p in isolated.rglob("*") if p.is_file()] == []
+
+
+def test_truncated_download_leaves_no_file(server, isolated):
+    with pytest.raises(DataError, match="cut short|could not download"):
+        data.data_path(_spec(f"{server}/truncated.txt"))
+    assert [p for p in isolated.rglob("*") if p.is_file()] == []
+
+
+def test_unreachable_url_says_what_to_do(isolated):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DataError) as err:
+        data.data_path(_spec(f"http://127.0.0.1:{port}/x.txt"))
+    message = str(err.value)
+    assert "could not download" in message and data.DATA_ENV in message and "test/corpus.txt" in message
+
+
+def test_http_404_is_a_data_error(server, isolated):
+    with pytest.raises(DataError, match="404"):
+        data.data_path(_spec(f"{server}/missing.txt"))
+
+
+def test_local_data_folder_wins_and_is_verified(tmp_path, isolated, monkeypatch):
+    folder = tmp_path / "local"
+    (folder / "test").mkdir(parents=True)
+    (folder / "test/corpus.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv(data.DATA_ENV, str(folder))
+    assert data.data_path(_spec("http://127.0.0.1:9/never")) == folder / "test/corpus.txt"
+    (folder / "test/corpus.txt").write_bytes(PAYLOAD + b"edited\n")
+    with pytest.raises(ChecksumError, match="left untouched"):
+        data.data_path(_spec("http://127.0.0.1:9/never"))
+    assert (folder / "test/corpus.txt").read_bytes().endswith(b"edited\n")  # the user's file is kept
+
+
+def test_explicit_path(tmp_path, isolated):
+    path = tmp_path / "mine.txt"
+    path.write_bytes(PAYLOAD)
+    assert data.data_path(_spec("http://127.0.0.1:9/never"), path=path) == path
+    with pytest.raises(DataError, match="no file at"):
+        data.data_path(_spec("http://127.0.0.1:9/never"), path=tmp_path / "absent.txt")
+
+
+def test_offline_lookup_without_download(isolated):
+    with pytest.raises(DataError, match="looked in"):
+        data.data_path(_spec("http://127.0.0.1:9/never"), download_missing=False)
+
+
+def test_read_lines_errors(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(DataError, match="holds no text"):
+        data.read_lines(empty)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("first line\ncaf\xe9 au lait\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8.*line 2"):
+        data.read_lines(latin)
+
+
+def test_coco_splits_load_from_local_data():
+    train, test = data.load_coco("train"), data.load_coco("test")
+    assert len(train) == len(test) == 10_000
+    assert train[0] == "a bicycle replica with a clock as the front wheel."
+    with pytest.raises(ValueError, match="'train' or 'test'"):
+        data.load_coco("valid")
+
+
+def test_oracle_params_load_with_expected_shapes():
+    params = data.load_oracle_params()
+    assert [p.shape for p in params] == data.ORACLE_SHAPES
+    assert all(p.dtype == np.float32 for p in params)
+
+
+class _Exploit:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned",))
+
+
+def test_crafted_pickle_is_refused(tmp_path):
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps([np.zeros(3, np.float32), _Exploit()]))
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load (posix|nt|os).system"):
+        data.load_numpy_pickle(path)
+
+
+def test_numpy_only_pickle_roundtrip(tmp_path):
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(4)]
+    path = tmp_path / "ok.pkl"
+    path.write_bytes(pickle.dumps(arrays, protocol=3))
+    loaded = data.load_numpy_pickle(path)
+    assert all(np.array_equal(a, b) for a, b in zip(arrays, loaded))

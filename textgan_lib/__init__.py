@@ -1,0 +1,19 @@
+"""textgan_lib: the tested library behind the textgan book.
+
+One module per concept: ``tokenize`` and ``vocab`` (text ↔ ids), ``batching`` (padded tensors),
+``data`` (pinned, verified dataset files), ``profiles`` (size presets).
+"""
+
+from .batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
+from .data import DataError, ChecksumError, data_path, load_coco, load_oracle_params, read_lines
+from .profiles import Profile, default_device, describe, get_profile
+from .tokenize import CharTokenizer, WordTokenizer, get_tokenizer
+from .vocab import Vocabulary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChecksumError", "CharTokenizer", "DataError", "Profile", "TokenBatch", "Vocabulary", "WordTokenizer",
+    "data_path", "default_device", "describe", "encode_batch", "get_profile", "get_tokenizer",
+    "iterate_minibatches", "load_coco", "load_oracle_params", "pad_sequences", "read_lines",
+]

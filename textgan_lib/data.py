@@ -1,0 +1,223 @@
+"""Dataset files: where they come from, where they are found, and how they are read safely.
+
+Every file the book uses is pinned: an upstream URL at a fixed commit and its sha256. A file is
+looked for, in order,
+
+1. at an explicit ``path`` given by the caller;
+2. in the local data folder named by the ``TEXTGAN_DATA`` environment variable
+   (laid out like the upstream repositories: ``texygen/image_coco.txt``, ...);
+3. in the per-user cache (``$TEXTGAN_CACHE``, else ``$XDG_CACHE_HOME/textgan``, else
+   ``~/.cache/textgan``);
+4. downloaded into that cache.
+
+Whatever is found is checked against its sha256. Downloads go to a temporary file beside the
+target and are renamed into place only once complete and verified, so an interrupted download
+never leaves a half-written file where the next run would trust it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA_ENV = "TEXTGAN_DATA"
+CACHE_ENV = "TEXTGAN_CACHE"
+_CHUNK = 1 << 16
+
+
+class DataError(RuntimeError):
+    """A data file could not be found, fetched, verified or read."""
+
+
+class ChecksumError(DataError):
+    """A data file's content differs from the pinned sha256."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A pinned upstream file: ``relpath`` is where it lives inside a data folder or the cache."""
+
+    relpath: str
+    url: str
+    sha256: str
+    description: str
+
+
+_TEXYGEN = "https://raw.githubusercontent.com/geek-ai/Texygen/3104e22ac75f3cc2070da2bf5e2da6d2bef149ad"
+_SEQGAN = "https://raw.githubusercontent.com/LantaoYu/SeqGAN/e2b52fb6309851b14765290e8a972ccac09f1bec"
+
+DATA_FILES: dict[str, DataFile] = {
+    "coco_train": DataFile(
+        "texygen/image_coco.txt",
+        f"{_TEXYGEN}/data/image_coco.txt",
+        "2c0fd1f0f43aac6a9dc3926a535516ccf395de535e15ac1fd17cd569420736f5",
+        "Image COCO captions, Texygen training split (10,000 captions; Lin et al. 2014, CC BY 4.0)",
+    ),
+    "coco_test": DataFile(
+        "texygen/test_coco.txt",
+        f"{_TEXYGEN}/data/testdata/test_coco.txt",
+        "72e25c9fb4d2cd43182ac602c92f6ffc377762147f9709572943b0b09174bcae",
+        "Image COCO captions, Texygen test split (10,000 captions; the BLEU reference set)",
+    ),
+    "seqgan_oracle": DataFile(
+        "seqgan/target_params_py3.pkl",
+        f"{_SEQGAN}/save/target_params_py3.pkl",
+        "5ac794a695dd6e0eb2bb689f3dfda55e4e0053e8c0399e6242630a95f1e60e8a",
+        "parameters of the SeqGAN paper's oracle LSTM (Yu et al. 2017)",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """The per-user cache folder for downloaded data."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "textgan"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(path: Path, spec: DataFile) -> Path:
+    actual = sha256_of(path)
+    if actual != spec.sha256:
+        raise ChecksumError(
+            f"{path} does not match the pinned file {spec.relpath}: its sha256 is {actual}, "
+            f"expected {spec.sha256}. It may be truncated, edited or a different version. "
+            f"Replace it with a fresh copy of {spec.url} (the file was left untouched)."
+        )
+    return path
+
+
+def download(spec: DataFile, dest: Path, timeout: float = 30.0) -> Path:
+    """Download ``spec.url`` to ``dest``, verifying length and sha256 before it appears there."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        received = 0
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as response:
+            expected_len = response.headers.get("Content-Length")
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+        if expected_len is not None and received != int(expected_len):
+            raise DataError(f"download of {spec.url} was cut short: got {received} of {expected_len} bytes. "
+                            "Try again; nothing was saved.")
+        if digest.hexdigest() != spec.sha256:
+            raise ChecksumError(
+                f"the file downloaded from {spec.url} has sha256 {digest.hexdigest()}, expected {spec.sha256}; "
+                "nothing was saved. The server sent something else (a proxy or captive-portal page?)."
+            )
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError) as err:
+        raise DataError(
+            f"could not download {spec.relpath} from {spec.url}: {err}. If this machine is offline, copy the "
+            f"file to {dest}, or set {DATA_ENV} to a folder that holds it as {spec.relpath}."
+        ) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def data_path(name: str | DataFile, path: str | Path | None = None, download_missing: bool = True) -> Path:
+    """The verified local path of a pinned data file, fetching it if needed (see module docstring)."""
+    spec = DATA_FILES[name] if isinstance(name, str) else name
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise DataError(f"no file at {path} (given explicitly for {spec.relpath})")
+        return _verify(path, spec)
+    looked = []
+    if os.environ.get(DATA_ENV):
+        local = Path(os.environ[DATA_ENV]).expanduser() / spec.relpath
+        if local.is_file():
+            return _verify(local, spec)
+        looked.append(f"{local} (from ${DATA_ENV})")
+    cached = cache_dir() / spec.relpath
+    if cached.is_file():
+        return _verify(cached, spec)
+    looked.append(f"{cached} (cache)")
+    if not download_missing:
+        raise DataError(f"{spec.relpath} not found; looked in: {'; '.join(looked)}. "
+                        f"Download it from {spec.url}, or set {DATA_ENV} to a folder holding it.")
+    return download(spec, cached)
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Non-empty, stripped lines of a UTF-8 text file, with clear errors for empty or non-UTF-8 files."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_no = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{path} is not UTF-8 text: byte {raw[err.start]:#04x} at line {line_no} cannot be "
+                        "decoded. Convert it, e.g. `iconv -f latin1 -t utf-8`.") from None
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise DataError(f"{path} holds no text (it is empty or only blank lines)")
+    return lines
+
+
+def load_coco(split: str = "train", path: str | Path | None = None) -> list[str]:
+    """Image COCO captions (Texygen's split): ``split`` is ``"train"`` or ``"test"``; 10,000 lines each."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return read_lines(data_path(f"coco_{split}", path))
+
+
+_MULTIARRAY = "numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray"
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Admits numpy array reconstruction and nothing else: a crafted pickle cannot run code."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"): ("numpy", "ndarray"),
+        ("numpy", "dtype"): ("numpy", "dtype"),
+        # NumPy 2 moved numpy.core to numpy._core; pickles written by either name the one they knew.
+        ("numpy.core.multiarray", "_reconstruct"): (_MULTIARRAY, "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"): (_MULTIARRAY, "_reconstruct"),
+    }
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201 (pickle's signature)
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are allowed "
+                                         "in this file (a pickle naming anything else may run code)")
+        return super().find_class(*self._ALLOWED[(module, name)])
+
+
+def load_numpy_pickle(path: str | Path) -> object:
+    """Unpickle a file that may hold only numpy arrays (in lists, tuples, dicts)."""
+    with open(path, "rb") as fh:
+        return _NumpyOnlyUnpickler(fh).load()
+
+
+ORACLE_SHAPES = [(5000, 32)] + [(32, 32), (32, 32), (32,)] * 4 + [(32, 5000), (5000,)]
+
+
+def load_oracle_params(path: str | Path | None = None) -> list[np.ndarray]:
+    """The SeqGAN oracle's 15 float32 arrays, in the file's order (see ``shared/data/README.md``)."""
+    file = data_path("seqgan_oracle", path)
+    params = load_numpy_pickle(file)
+    if not isinstance(params, list) or [getattr(p, "shape", None) for p in params] != ORACLE_SHAPES:
+        raise DataError(f"{file} does not hold the 15 oracle arrays of shapes {ORACLE_SHAPES}")
+    return params

@@ -1,0 +1,95 @@
+"""Named size presets: one switch that scales every chapter from a smoke test to the paper's size.
+
+- ``ci``:  seconds per chapter; only checks that every cell runs (numbers mean little).
+- ``cpu``: the default book build on a 2-core laptop CPU: minutes per chapter, results that mean
+  something.
+- ``gpu``: paper-scale runs for a CUDA GPU.
+- ``auto``: ``$TEXTGAN_PROFILE`` if set, else ``gpu`` when CUDA is available, else ``cpu``.
+
+Chapters read only the fields they need; fields are grouped by the chapter that introduces them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+PROFILE_ENV = "TEXTGAN_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # data (chapter 1 onwards)
+    n_sentences: int | None  # captions used from each split; None = all 10,000
+    max_len: int  # tokens per caption, <eos> included; longer ones are truncated
+    # recurrent-network toy tasks (chapters 2-3)
+    toy_steps: int  # optimisation steps on the synthetic tasks
+    memory_distance: int  # how far back the long-range memory task must remember
+    # word-level language model (chapter 4)
+    embed_dim: int
+    hidden_dim: int
+    num_layers: int
+    dropout: float
+    batch_size: int
+    lr: float
+    lm_epochs: int
+    char_epochs: int  # the character-level model for contrast
+    n_samples: int  # samples drawn for tables and metrics
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci", n_sentences=400, max_len=24,
+        toy_steps=30, memory_distance=10,
+        embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
+        lm_epochs=2, char_epochs=1, n_samples=50,
+    ),
+    "cpu": Profile(
+        name="cpu", n_sentences=None, max_len=32,
+        toy_steps=600, memory_distance=30,
+        embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
+        lm_epochs=12, char_epochs=6, n_samples=1000,
+    ),
+    "gpu": Profile(
+        name="gpu", n_sentences=None, max_len=32,
+        toy_steps=3000, memory_distance=60,
+        embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
+        lm_epochs=40, char_epochs=25, n_samples=10000,
+    ),
+}
+
+
+def resolve_profile_name(name: str = "auto") -> str:
+    """The preset ``name`` stands for (``auto`` → env override, else by hardware)."""
+    if name == "auto":
+        name = os.environ.get(PROFILE_ENV) or ("gpu" if torch.cuda.is_available() else "cpu")
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)} or 'auto'")
+    return name
+
+
+def get_profile(name: str = "auto", **overrides: object) -> Profile:
+    """The preset for ``name``, with any field replaced by ``overrides`` (e.g. ``lm_epochs=3``)."""
+    profile = PROFILES[resolve_profile_name(name)]
+    unknown = set(overrides) - set(profile.to_dict())
+    if unknown:
+        raise TypeError(f"unknown profile fields {sorted(unknown)}; known: {sorted(profile.to_dict())}")
+    return replace(profile, **overrides)
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe(profile: Profile, device: torch.device | None = None) -> str:
+    """A printable summary of the resolved configuration, for the top of every chapter."""
+    device = device or default_device()
+    fields = ", ".join(f"{k}={v}" for k, v in profile.to_dict().items() if k != "name")
+    return f"profile={profile.name!r} on {device} (torch {torch.__version__})\n  {fields}"
