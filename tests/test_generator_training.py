@@ -1,0 +1,161 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from textgan_lib import Vocabulary, encode_batch
+from textgan_lib.checkpoint import CheckpointMismatchError
+from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.metrics import mean_token_nll, perplexity
+from textgan_lib.training import MLEConfig, MLETrainer, NonFiniteLossError, load_generator
+
+SENTENCES = [s.split() for s in ["a cat sits on a mat", "a dog runs on the grass", "the cat sleeps",
+                                 "a man rides a bike on the road", "the dog sits"] * 8]
+
+
+@pytest.fixture
+def vocab():
+    return Vocabulary.build(SENTENCES)
+
+
+@pytest.fixture
+def tokens(vocab):
+    return encode_batch(SENTENCES, vocab, max_len=10).tokens
+
+
+def _model(vocab, seed=0, **sizes):
+    torch.manual_seed(seed)
+    return LSTMGenerator.for_vocabulary(vocab, **({"embed_dim": 8, "hidden_dim": 16} | sizes))
+
+
+def test_forward_shapes_and_state_continuation(vocab, tokens):
+    model = _model(vocab).eval()
+    inputs = model.shift_right(tokens)
+    logits, (h, c) = model(inputs)
+    assert logits.shape == (*tokens.shape, len(vocab))
+    assert h.shape == c.shape == (1, len(tokens), 16)
+    first, state = model(inputs[:, :4])
+    rest, _ = model(inputs[:, 4:], state)
+    torch.testing.assert_close(torch.cat([first, rest], dim=1), logits)
+
+
+def test_log_prob_masks_padding_and_matches_log_softmax(vocab, tokens):
+    model = _model(vocab).eval()
+    logits, _ = model(model.shift_right(tokens))
+    per_token = F.log_softmax(logits, -1).gather(2, tokens[..., None]).squeeze(2)
+    expected = (per_token * (tokens != vocab.pad_id)).sum(1)
+    torch.testing.assert_close(model.log_prob(tokens), expected)
+    assert (model.token_nll(tokens)[tokens == vocab.pad_id] == 0).all()
+
+
+def test_bad_inputs_are_clear_errors(vocab, tokens):
+    model = _model(vocab)
+    with pytest.raises(ValueError, match=r"\[batch, length\] int64"):
+        model.token_nll(tokens[0])
+    with pytest.raises(ValueError, match="another vocabulary"):
+        model.token_nll(tokens + 100)
+    with pytest.raises(ValueError, match="prefix"):
+        model.sample(3, 5, prefix=torch.zeros(2, 2, dtype=torch.long))
+
+
+def test_sampling_eos_padding_prefix_and_reproducibility(vocab):
+    model = _model(vocab)
+    prefix = torch.tensor(vocab.encode(["a", "cat"]))
+    draw = lambda seed: model.sample(64, 12, prefix=prefix, generator=torch.Generator().manual_seed(seed))  # noqa: E731
+    samples = draw(0)
+    assert samples.shape == (64, 12)
+    assert (samples[:, :2] == prefix).all()
+    assert torch.equal(samples, draw(0)) and not torch.equal(samples, draw(1))
+    for row in samples.tolist():
+        if vocab.eos_id in row:
+            end = row.index(vocab.eos_id)
+            assert all(t == vocab.pad_id for t in row[end + 1 :])
+        assert vocab.pad_id not in row[: row.index(vocab.eos_id) if vocab.eos_id in row else None]
+    assert model.training  # sampling restores the mode it found
+
+
+def test_fixed_length_generation_without_eos():
+    model = LSTMGenerator(GeneratorConfig(vocab_size=20, start_id=0, pad_id=None, eos_id=None))
+    samples = model.sample(30, 7, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (30, 7) and samples.min() >= 0 and samples.max() < 20
+    assert model.mask(samples).all()
+
+
+def test_greedy_is_deterministic(vocab):
+    model = _model(vocab)
+    a = model.sample(5, 8, temperature=0)
+    assert (a == a[0]).all()
+
+
+def test_mle_training_reduces_validation_nll(vocab, tokens):
+    model = _model(vocab)
+    before = mean_token_nll(model, tokens)
+    history = MLETrainer(model, tokens, tokens, MLEConfig(epochs=15, batch_size=8, lr=1e-2), progress=False).fit()
+    assert list(history.columns[:3]) == ["epoch", "step", "train_nll"]
+    assert len(history) == 15 and history["valid_nll"].iloc[-1] < before - 1.0
+    assert history["valid_ppl"].iloc[-1] == pytest.approx(perplexity(history["valid_nll"].iloc[-1]))
+
+
+def test_resume_reaches_exactly_the_uninterrupted_weights(vocab, tokens, tmp_path):
+    config = MLEConfig(epochs=4, batch_size=8, lr=1e-2, seed=3)
+    sizes = {"dropout": 0.3}  # dropout draws from the global RNG, which the checkpoint restores
+
+    straight = MLETrainer(_model(vocab, **sizes), tokens, tokens, config, vocab=vocab, progress=False)
+    straight.fit()
+
+    first = MLETrainer(_model(vocab, **sizes), tokens, tokens, config, vocab=vocab, progress=False,
+                       checkpoint_path=tmp_path / "ckpt.pt")
+    first.fit(epochs=2)
+    torch.manual_seed(12345)  # whatever happens in between must not matter
+    resumed = MLETrainer(_model(vocab, seed=99, **sizes), tokens, tokens, config, vocab=vocab, progress=False)
+    resumed.load(tmp_path / "ckpt.pt")
+    assert resumed.epoch == 2
+    history = resumed.fit()
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+    assert history["train_nll"].tolist() == straight.history["train_nll"].tolist()
+
+
+def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_path):
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
+    path = trainer.save(tmp_path / "ckpt.pt")
+
+    other_vocab = Vocabulary(list(reversed(vocab.itos[4:])))
+    with pytest.raises(CheckpointMismatchError, match="id 4 is"):
+        MLETrainer(_model(other_vocab), tokens, vocab=other_vocab, progress=False).load(path)
+    bigger = _model(vocab, hidden_dim=32)
+    with pytest.raises(CheckpointMismatchError, match="hidden_dim=16"):
+        MLETrainer(bigger, tokens, vocab=vocab, progress=False).load(path)
+    with pytest.raises(CheckpointMismatchError, match="does not match: it has"):
+        load_generator(path, Vocabulary(["a"]))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointMismatchError, match="could not be read"):
+        load_generator(tmp_path / "junk.pt")
+
+
+def test_load_generator_roundtrip(vocab, tokens, tmp_path):
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
+    trainer.fit()
+    path = trainer.save(tmp_path / "ckpt.pt")
+    model, loaded_vocab = load_generator(path)
+    assert loaded_vocab == vocab
+    torch.testing.assert_close(model.eval().log_prob(tokens), trainer.model.eval().log_prob(tokens))
+
+
+def test_nan_loss_stops_training_and_keeps_the_checkpoint(vocab, tokens, tmp_path):
+    path = tmp_path / "ckpt.pt"
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=2, batch_size=8), vocab=vocab,
+                         checkpoint_path=path, progress=False)
+    trainer.fit(epochs=1)
+    saved = path.read_bytes()
+    with torch.no_grad():
+        trainer.model.output.bias[5] = float("nan")
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 5 \(epoch 2, batch 0\)"):
+        trainer.fit()
+    assert path.read_bytes() == saved
+
+
+def test_trainer_rejects_empty_data_and_vocab_size_mismatch(vocab, tokens):
+    with pytest.raises(ValueError, match="empty"):
+        MLETrainer(_model(vocab), tokens[:0])
+    with pytest.raises(ValueError, match="vocabulary has"):
+        MLETrainer(_model(vocab), tokens, vocab=Vocabulary(["x"]))

@@ -1,0 +1,184 @@
+"""``LSTMGenerator``: the LSTM language model that every later chapter trains, samples and attacks.
+
+    token ids [B, T] → embedding [B, T, E] → LSTM [B, T, H] → output layer [B, T, V] logits
+
+It models a sequence autoregressively, :math:`p(y_{1:T}) = \\prod_t p(y_t \\mid y_{<t})`: the input
+at step ``t`` is the previous token, and at step 1 the start token (``<bos>``; token 0 for the
+SeqGAN oracle setting). With ``eos_id`` set, a sequence ends at its first ``<eos>`` and everything
+after it is ``<pad>``; with ``eos_id=None`` every sequence is exactly ``max_len`` tokens long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .output_nll import linear_cross_entropy
+from .sampling import sample_from_hidden
+from .vocab import Vocabulary
+
+State = tuple[Tensor, Tensor]  # (h, c), each [num_layers, B, H]
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Everything needed to rebuild an ``LSTMGenerator`` (stored in checkpoints)."""
+
+    vocab_size: int
+    embed_dim: int = 32
+    hidden_dim: int = 32
+    num_layers: int = 1
+    dropout: float = 0.0
+    start_id: int = Vocabulary.bos_id
+    pad_id: int | None = Vocabulary.pad_id
+    eos_id: int | None = Vocabulary.eos_id
+
+
+class LSTMGenerator(nn.Module):
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        if config.vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2, got {config.vocab_size}")
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_dim)
+        self.lstm = nn.LSTM(config.embed_dim, config.hidden_dim, config.num_layers, batch_first=True,
+                            dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(config.hidden_dim, config.vocab_size)
+
+    @classmethod
+    def for_vocabulary(cls, vocab: Vocabulary, **sizes: object) -> LSTMGenerator:
+        """A generator over ``vocab`` with its ``<bos>``/``<pad>``/``<eos>`` ids."""
+        return cls(GeneratorConfig(vocab_size=len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id,
+                                   eos_id=vocab.eos_id, **sizes))
+
+    @property
+    def device(self) -> torch.device:
+        return self.output.weight.device
+
+    # -- teacher forcing ------------------------------------------------------------------------
+
+    def features(self, inputs: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """LSTM outputs ``[B, T, H]`` for input ids ``[B, T]``, and the final state."""
+        x = self.dropout(self.embedding(inputs))  # [B, T, E]
+        h, state = self.lstm(x, state)  # [B, T, H]
+        return self.dropout(h), state
+
+    def forward(self, inputs: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """Logits ``[B, T, V]`` for input ids ``[B, T]``, and the final recurrent state."""
+        h, state = self.features(inputs, state)
+        return self.output(h), state
+
+    def shift_right(self, tokens: Tensor) -> Tensor:
+        """Inputs for predicting ``tokens``: the start token, then all but the last token."""
+        start = tokens.new_full((tokens.shape[0], 1), self.config.start_id)
+        return torch.cat([start, tokens[:, :-1]], dim=1)
+
+    def mask(self, tokens: Tensor) -> Tensor:
+        """``[B, T]`` bool, True at real positions (everything when there is no padding)."""
+        if self.config.pad_id is None:
+            return torch.ones_like(tokens, dtype=torch.bool)
+        return tokens != self.config.pad_id
+
+    def token_nll(self, tokens: Tensor) -> Tensor:
+        """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding."""
+        self._check_tokens(tokens)
+        h, _ = self.features(self.shift_right(tokens))  # [B, T, H]
+        mask = self.mask(tokens)
+        # Padding rows are dropped before the output layer: no compute is spent on them.
+        nll_real = linear_cross_entropy(h[mask], self.output.weight, self.output.bias, tokens[mask])  # [N]
+        nll = h.new_zeros(tokens.shape)
+        nll[mask] = nll_real
+        return nll
+
+    def log_prob(self, tokens: Tensor) -> Tensor:
+        """Log-probability ``[B]`` of each whole sequence (padding excluded)."""
+        return -self.token_nll(tokens).sum(dim=1)
+
+    def nll_loss(self, tokens: Tensor) -> Tensor:
+        """Mean NLL per real token: the MLE (teacher-forcing) training loss."""
+        return self.token_nll(tokens).sum() / self.mask(tokens).sum()
+
+    # -- generation -----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        max_len: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        prefix: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Draw ``n`` sequences ``[n, max_len]`` (ids; ``<pad>`` after ``<eos>``).
+
+        ``temperature`` divides the logits (0 means greedy, always the most probable token);
+        ``top_k`` keeps the k most probable tokens, ``top_p`` the smallest set whose probability
+        reaches p (nucleus sampling); ``prefix`` (``[P]`` or ``[n, P]`` ids) is fed first and kept
+        at the start of each sequence. ``<pad>`` and ``<bos>`` are never drawn (when the model has a
+        padding id). Reproducible for a given seeded ``generator``.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            prefix = self._prefix(prefix, n)
+            return self._sample(n, max_len, temperature, top_k, top_p, prefix, generator)
+        finally:
+            self.train(was_training)
+
+    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, generator) -> Tensor:
+        if prefix.shape[1] > max_len:
+            raise ValueError(f"prefix of length {prefix.shape[1]} is longer than max_len={max_len}")
+        tokens = torch.empty(n, max_len, dtype=torch.long, device=self.device)
+        tokens[:, : prefix.shape[1]] = prefix
+        finished = torch.zeros(n, dtype=torch.bool, device=self.device)
+        if self.config.eos_id is not None and prefix.shape[1]:
+            finished = (prefix == self.config.eos_id).any(dim=1)
+        start = prefix.new_full((n, 1), self.config.start_id)
+        banned = self._never_sampled()
+        h, state = self.features(torch.cat([start, prefix], dim=1))  # last position predicts token P
+        for t in range(prefix.shape[1], max_len):
+            next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, generator,
+                                            banned)  # [n]
+            if self.config.eos_id is not None:
+                next_token = next_token.masked_fill(finished, self.config.pad_id)
+                finished |= next_token == self.config.eos_id
+            tokens[:, t] = next_token
+            if t + 1 < max_len:
+                h, state = self.features(next_token[:, None], state)
+        return tokens
+
+    def _never_sampled(self) -> Tensor | None:
+        """``<pad>`` and the start token, which are never targets, when the model has a padding id."""
+        if self.config.pad_id is None:
+            return None  # the oracle setting: every id, the start token included, is an ordinary token
+        return torch.tensor(sorted({self.config.pad_id, self.config.start_id}), device=self.device)
+
+    def _prefix(self, prefix: Tensor | None, n: int) -> Tensor:
+        if prefix is None:
+            return torch.empty(n, 0, dtype=torch.long, device=self.device)
+        prefix = torch.as_tensor(prefix, dtype=torch.long, device=self.device)
+        if prefix.dim() == 1:
+            prefix = prefix.expand(n, -1)
+        if prefix.dim() != 2 or prefix.shape[0] != n:
+            raise ValueError(f"prefix must be [P] or [n={n}, P] token ids, got shape {tuple(prefix.shape)}")
+        self._check_tokens(prefix)
+        return prefix
+
+    def _check_tokens(self, tokens: Tensor) -> None:
+        if tokens.dim() != 2 or tokens.dtype != torch.long:
+            raise ValueError(f"expected token ids as a [batch, length] int64 tensor, got {tokens.dtype} "
+                             f"of shape {tuple(tokens.shape)}")
+        if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.config.vocab_size):
+            raise ValueError(f"token ids must lie in [0, {self.config.vocab_size}), found "
+                             f"{int(tokens.min())}..{int(tokens.max())}: was the data encoded with "
+                             "another vocabulary than the model's?")
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items())
+

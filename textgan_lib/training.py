@@ -1,0 +1,169 @@
+"""Maximum-likelihood training (teacher forcing) of an ``LSTMGenerator``.
+
+Each step minimises the mean NLL of a minibatch of real sequences, with every input token taken
+from the data rather than from the model's own samples (teacher forcing), using Adam and
+gradient-norm clipping. After every epoch the trainer evaluates the validation NLL, appends a row
+to its history and, if a checkpoint path is set, saves a checkpoint from which training resumes to
+exactly the weights an uninterrupted run would reach (on the CPU, with the same seed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .batching import iterate_minibatches
+from .checkpoint import (CheckpointMismatchError, check_vocabulary, load_model_state, read_checkpoint,
+                         save_checkpoint)
+from .generator import GeneratorConfig, LSTMGenerator
+from .metrics import mean_token_nll, perplexity
+from .vocab import SPECIAL_TOKENS, Vocabulary
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss or gradient became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class MLEConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-2
+    clip_norm: float | None = 5.0  # max global gradient norm; None disables clipping
+    seed: int = 0  # seeds the shuffling (and, via the global RNG, dropout)
+
+
+class MLETrainer:
+    """Trains ``model`` on ``train_tokens`` ``[N, T]``; validates on ``valid_tokens`` each epoch."""
+
+    def __init__(
+        self,
+        model: LSTMGenerator,
+        train_tokens: Tensor,
+        valid_tokens: Tensor | None = None,
+        config: MLEConfig = MLEConfig(),
+        vocab: Vocabulary | None = None,
+        checkpoint_path: str | Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        if len(train_tokens) == 0:
+            raise ValueError("train_tokens is empty: nothing to train on")
+        if vocab is not None and len(vocab) != model.config.vocab_size:
+            raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model {model.config.vocab_size}")
+        self.model = model
+        self.train_tokens = train_tokens.to(model.device)
+        self.valid_tokens = None if valid_tokens is None else valid_tokens.to(model.device)
+        self.config = config
+        self.vocab = vocab
+        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
+        self.progress = progress
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.shuffle_rng = torch.Generator().manual_seed(config.seed)
+        torch.manual_seed(config.seed)
+        self.epoch = 0
+        self.step = 0
+        self.records: list[dict] = []
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per evaluation: epoch, step, train/valid NLL, valid perplexity, timing."""
+        return pd.DataFrame(self.records)
+
+    def fit(self, epochs: int | None = None) -> pd.DataFrame:
+        """Train until ``epochs`` epochs are done in total (default: ``config.epochs``)."""
+        target = self.config.epochs if epochs is None else epochs
+        bar = tqdm(range(self.epoch, target), desc="MLE", unit="epoch", disable=not self.progress)
+        for _ in bar:
+            started = time.perf_counter()
+            train_nll, n_tokens = self.train_epoch()
+            elapsed = time.perf_counter() - started
+            record = {"epoch": self.epoch, "step": self.step, "train_nll": train_nll,
+                      "tokens_per_s": n_tokens / elapsed, "epoch_s": elapsed}
+            if self.valid_tokens is not None:
+                record["valid_nll"] = mean_token_nll(self.model, self.valid_tokens)
+                record["valid_ppl"] = perplexity(record["valid_nll"])
+            self.records.append(record)
+            bar.set_postfix({k: round(v, 3) for k, v in record.items() if k in ("train_nll", "valid_nll")})
+            if self.checkpoint_path is not None:
+                self.save(self.checkpoint_path)
+        return self.history
+
+    def train_epoch(self) -> tuple[float, int]:
+        """One pass over the training data; returns (mean train NLL per token, tokens seen)."""
+        self.model.train()
+        total_nll, total_tokens = 0.0, 0
+        for batch_in_epoch, index in enumerate(iterate_minibatches(len(self.train_tokens), self.config.batch_size,
+                                                                   generator=self.shuffle_rng)):
+            batch = self.train_tokens[index.to(self.train_tokens.device)]
+            nll = self.model.token_nll(batch)
+            n_tokens = int(self.model.mask(batch).sum())
+            loss = nll.sum() / n_tokens
+            if not torch.isfinite(loss):
+                self._raise_non_finite("loss", loss.item(), batch_in_epoch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.clip_norm is not None:
+                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
+                if not torch.isfinite(norm):
+                    self._raise_non_finite("gradient norm", norm.item(), batch_in_epoch)
+            self.optimizer.step()
+            self.step += 1
+            total_nll += loss.item() * n_tokens
+            total_tokens += n_tokens
+        self.epoch += 1
+        return total_nll / total_tokens, total_tokens
+
+    def _raise_non_finite(self, what: str, value: float, batch_in_epoch: int) -> None:
+        saved = (f"the last checkpoint, {self.checkpoint_path}, is untouched" if self.checkpoint_path
+                 else "no checkpoint was being written")
+        raise NonFiniteLossError(
+            f"training stopped: the {what} became {value} at step {self.step} (epoch {self.epoch + 1}, "
+            f"batch {batch_in_epoch}); the weights were not updated with it and {saved}. Usual causes: a "
+            f"learning rate too high (lr={self.config.lr}), no gradient clipping (clip_norm="
+            f"{self.config.clip_norm}), or bad values in the model's weights or data.")
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Everything needed to resume exactly: weights, optimizer, position, RNG states, history."""
+        return save_checkpoint(path, {
+            "model_config": asdict(self.model.config),
+            "model_state": self.model.state_dict(),
+            "vocab_tokens": None if self.vocab is None else self.vocab.itos[len(SPECIAL_TOKENS):],
+            "train_config": asdict(self.config),
+            "optimizer_state": self.optimizer.state_dict(),
+            "position": {"epoch": self.epoch, "step": self.step},
+            "rng": {"shuffle": self.shuffle_rng.get_state(), "torch": torch.get_rng_state()},
+            "history": self.records,
+        })
+
+    def load(self, path: str | Path) -> None:
+        """Restore a checkpoint written by :meth:`save` into this trainer, checking that it fits."""
+        payload = read_checkpoint(path)
+        check_vocabulary(payload.get("vocab_tokens"), self.vocab, path)
+        saved_config = GeneratorConfig(**payload["model_config"])
+        if saved_config != self.model.config:
+            raise CheckpointMismatchError(f"{path} was trained with {saved_config}, but this model is "
+                                          f"{self.model.config}; build the model from the checkpoint's config")
+        load_model_state(self.model, payload["model_state"], path)
+        self.optimizer.load_state_dict(payload["optimizer_state"])
+        self.epoch, self.step = payload["position"]["epoch"], payload["position"]["step"]
+        self.shuffle_rng.set_state(payload["rng"]["shuffle"])
+        torch.set_rng_state(payload["rng"]["torch"])
+        self.records = list(payload["history"])
+
+
+def load_generator(path: str | Path, vocab: Vocabulary | None = None) -> tuple[LSTMGenerator, Vocabulary | None]:
+    """The generator (and its vocabulary, if saved) from a checkpoint, ready for sampling on the CPU."""
+    payload = read_checkpoint(path)
+    check_vocabulary(payload.get("vocab_tokens"), vocab, path)
+    model = LSTMGenerator(GeneratorConfig(**payload["model_config"]))
+    load_model_state(model, payload["model_state"], path)
+    tokens = payload.get("vocab_tokens")
+    return model, (Vocabulary(tokens) if tokens is not None else None)
