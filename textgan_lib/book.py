@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Record ``value`` under ``name`` for the prose; returns it for further use.
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for the prose (shown in the output only if ``display``).
 
     NumPy scalars become Python numbers first, so format specs such as ``:.2f`` apply to them.
     """
@@ -24,6 +24,5 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
             from IPython.display import display as show
 
             show(value)
-        return value
+        return
     myst_glue(name, value, display=display)
-    return value

@@ -82,6 +82,12 @@ class LSTMGenerator(nn.Module):
             return torch.ones_like(tokens, dtype=torch.bool)
         return tokens != self.config.pad_id
 
+    def trim(self, tokens: Tensor) -> Tensor:
+        """``tokens`` without the columns that are padding in every row (saves the LSTM the work)."""
+        if self.config.pad_id is None or tokens.numel() == 0:
+            return tokens
+        return tokens[:, : int(self.mask(tokens).sum(dim=1).max())]
+
     def token_nll(self, tokens: Tensor) -> Tensor:
         """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding."""
         self._check_tokens(tokens)

@@ -37,6 +37,7 @@ class Profile:
     lr: float
     lm_epochs: int
     char_epochs: int  # the character-level model for contrast
+    char_max_len: int  # characters per caption, <eos> included
     n_samples: int  # samples drawn for tables and metrics
 
     def to_dict(self) -> dict:
@@ -48,19 +49,19 @@ PROFILES: dict[str, Profile] = {
         name="ci", n_sentences=400, max_len=24,
         toy_steps=30, memory_distance=10,
         embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
-        lm_epochs=2, char_epochs=1, n_samples=50,
+        lm_epochs=2, char_epochs=1, char_max_len=64, n_samples=50,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
         toy_steps=600, memory_distance=30,
         embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
-        lm_epochs=12, char_epochs=6, n_samples=1000,
+        lm_epochs=10, char_epochs=6, char_max_len=128, n_samples=1000,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
         toy_steps=3000, memory_distance=60,
         embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
-        lm_epochs=40, char_epochs=25, n_samples=10000,
+        lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
     ),
 }
 

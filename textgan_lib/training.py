@@ -100,7 +100,7 @@ class MLETrainer:
         total_nll, total_tokens = 0.0, 0
         for batch_in_epoch, index in enumerate(iterate_minibatches(len(self.train_tokens), self.config.batch_size,
                                                                    generator=self.shuffle_rng)):
-            batch = self.train_tokens[index.to(self.train_tokens.device)]
+            batch = self.model.trim(self.train_tokens[index.to(self.train_tokens.device)])
             nll = self.model.token_nll(batch)
             n_tokens = int(self.model.mask(batch).sum())
             loss = nll.sum() / n_tokens
