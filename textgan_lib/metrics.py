@@ -1,23 +1,28 @@
 """Metrics for language models and their samples.
 
-The model's mean negative log-likelihood per token on held-out data,
+The model's mean negative log-likelihood per token on held-out data (``NLL_test``; called
+``NLL_gen`` when the held-out data are an oracle's samples),
 
 .. math::  \\mathrm{NLL} = -\\frac{1}{N} \\sum_{n} \\sum_{t \\le T_n} \\log p_\\theta(y_{n,t} \\mid y_{n,<t}),
 
 with :math:`N` the number of real (non-pad) tokens, ``<eos>`` included; and the perplexity
-:math:`\\exp(\\mathrm{NLL})`, the size of a uniform choice that would be as uncertain. Plus two
-diversity measures on token sequences: distinct-n and the rate of repeated n-grams.
+:math:`\\exp(\\mathrm{NLL})`, the size of a uniform choice that would be as uncertain. On synthetic
+data, ``NLL_oracle`` (the oracle's NLL of the model's samples: quality) and ``NLL_div`` (the model's
+NLL of its own samples: diversity); on any data, distinct-n and the rate of repeated n-grams. BLEU
+and Self-BLEU live in ``textgan_lib.bleu``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+import pandas as pd
 import torch
 from torch import Tensor
 
 from .generator import LSTMGenerator
+from .oracle import OracleLSTM
 
 
 @torch.no_grad()
@@ -63,3 +68,37 @@ def repeated_ngram_rate(sequences: Iterable[Sequence[str | int]], n: int = 2) ->
     if not flags:
         raise ValueError("no sequences given")
     return sum(flags) / len(flags)
+
+
+def nll_oracle(model: LSTMGenerator, oracle: OracleLSTM, n: int = 10_000, generator: torch.Generator | None = None) -> float:
+    """NLL_oracle: the oracle's mean per-token NLL of ``n`` samples from ``model`` (lower = better quality)."""
+    return oracle.nll(model.sample(n, oracle.seq_len, generator=generator))
+
+
+def nll_div(model: LSTMGenerator, n: int, max_len: int, generator: torch.Generator | None = None, **sampling) -> float:
+    """NLL_div: the model's mean per-token NLL of its own samples, an estimate of its entropy rate
+    (higher = more diverse output). ``sampling`` passes temperature / top-k / top-p to ``sample``."""
+    return mean_token_nll(model, model.sample(n, max_len, generator=generator, **sampling))
+
+
+def quality_diversity_sweep(
+    model: LSTMGenerator,
+    temperatures: Sequence[float],
+    n_samples: int,
+    max_len: int,
+    metrics: Mapping[str, Callable[[Tensor], float]],
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Sample ``model`` at each softmax temperature and score the samples with every metric.
+
+    Lowering the temperature trades diversity for quality, so a single quality number can be
+    improved at will; comparing models means comparing these curves (Caccia et al. 2020). Returns
+    one row per temperature: ``temperature`` and one column per entry of ``metrics``, each a
+    function of the ``[n_samples, max_len]`` sample tensor.
+    """
+    rows = []
+    for temperature in temperatures:
+        generator = torch.Generator(device=model.device).manual_seed(seed)
+        samples = model.sample(n_samples, max_len, temperature=temperature, generator=generator)
+        rows.append({"temperature": temperature, **{name: fn(samples) for name, fn in metrics.items()}})
+    return pd.DataFrame(rows)

@@ -39,6 +39,10 @@ class Profile:
     char_epochs: int  # the character-level model for contrast
     char_max_len: int  # characters per caption, <eos> included
     n_samples: int  # samples drawn for tables and metrics
+    # the SeqGAN synthetic oracle (chapters 5 and 8)
+    oracle_samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
+    oracle_epochs: int  # MLE epochs on the oracle's samples (the paper: 120)
+    oracle_eval_every: int  # epochs between NLL_oracle evaluations
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,18 +54,21 @@ PROFILES: dict[str, Profile] = {
         toy_steps=30, memory_distance=10,
         embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
         lm_epochs=2, char_epochs=1, char_max_len=64, n_samples=50,
+        oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
         toy_steps=600, memory_distance=30,
         embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
         lm_epochs=10, char_epochs=6, char_max_len=128, n_samples=1000,
+        oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
         toy_steps=3000, memory_distance=60,
         embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
         lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
+        oracle_samples=10_000, oracle_epochs=120, oracle_eval_every=5,
     ),
 }
 

@@ -1,0 +1,81 @@
+"""The SeqGAN oracle: exact loading (checked against NumPy), the published NLL floor, random oracles."""
+
+import numpy as np
+import pytest
+import torch
+
+from textgan_lib.data import load_oracle_params
+from textgan_lib.experiments import oracle_mle
+from textgan_lib.oracle import OracleLSTM
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def numpy_oracle_nll(params, tokens: np.ndarray) -> np.ndarray:
+    """Per-token NLL [N, T] by the paper's equations, step by step, in the file's TensorFlow layout."""
+    emb, W_i, U_i, b_i, W_f, U_f, b_f, W_o, U_o, b_o, W_c, U_c, b_c, W_out, b_out = (p.astype(np.float64) for p in params)
+    n, steps = tokens.shape
+    h = np.zeros((n, 32))
+    c = np.zeros((n, 32))
+    x = emb[np.zeros(n, dtype=int)]  # the first input is the embedding of token 0
+    nll = np.zeros((n, steps))
+    for t in range(steps):
+        i = _sigmoid(x @ W_i + h @ U_i + b_i)
+        f = _sigmoid(x @ W_f + h @ U_f + b_f)
+        o = _sigmoid(x @ W_o + h @ U_o + b_o)
+        c_tilde = np.tanh(x @ W_c + h @ U_c + b_c)
+        c = f * c + i * c_tilde
+        h = o * np.tanh(c)
+        logits = h @ W_out + b_out
+        log_norm = logits.max(1) + np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1))
+        nll[:, t] = log_norm - logits[np.arange(n), tokens[:, t]]
+        x = emb[tokens[:, t]]
+    return nll
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return OracleLSTM.from_seqgan()
+
+
+def test_pytorch_oracle_equals_the_papers_equations(oracle):
+    tokens = oracle.sample(64, generator=torch.Generator().manual_seed(0))
+    expected = numpy_oracle_nll(load_oracle_params(), tokens.numpy())
+    np.testing.assert_allclose(oracle.token_nll(tokens).numpy(), expected, atol=1e-5, rtol=0)
+
+
+def test_oracle_nll_of_its_own_samples_is_the_published_floor(oracle):
+    samples = oracle.sample(10_000, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (10_000, 20)
+    assert oracle.nll(samples) == pytest.approx(5.75, abs=0.05)
+
+
+def test_uniform_random_tokens_score_about_11_4(oracle):
+    tokens = torch.randint(0, 5000, (10_000, 20), generator=torch.Generator().manual_seed(0))
+    assert oracle.nll(tokens) == pytest.approx(11.4, abs=0.1)
+
+
+def test_oracle_is_frozen_and_samples_token_zero_as_an_ordinary_token(oracle):
+    assert not any(p.requires_grad for p in oracle.parameters())
+    samples = oracle.sample(5000, generator=torch.Generator().manual_seed(1))
+    assert (samples == 0).any()  # the start token is also an ordinary token in this setting
+
+
+def test_random_oracle_is_seeded_and_peaked():
+    a, b = OracleLSTM.random(vocab_size=200, seed=3, seq_len=10), OracleLSTM.random(vocab_size=200, seed=3, seq_len=10)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+    samples = a.sample(2000, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (2000, 10)
+    assert a.nll(samples) < np.log(200) - 0.5  # far from uniform: there is structure to learn
+
+
+def test_oracle_mle_experiment_improves_on_random():
+    oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=8, seed=0)
+    _, history = oracle_mle(oracle, epochs=4, eval_every=2, n_train=500, n_eval=500, embed_dim=8, hidden_dim=8,
+                            progress=False)
+    assert history["epoch"].tolist() == [0, 2, 4]
+    assert history["nll_oracle"].iloc[-1] < history["nll_oracle"].iloc[0]
+    assert history["nll_test"].iloc[-1] < history["nll_test"].iloc[0]

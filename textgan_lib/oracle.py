@@ -1,0 +1,83 @@
+"""The synthetic oracle of the SeqGAN paper: a fixed random LSTM that plays "the real data".
+
+With real text nobody knows the true distribution, so no metric can tell how close a generator
+came to it. Yu et al. (2017) sidestep this: a randomly initialised LSTM, the *oracle*, generates the
+training data, and a generator is judged by the oracle's NLL of the generator's samples,
+``NLL_oracle``: low only if the generator writes sequences that the true distribution finds likely.
+
+``OracleLSTM`` is an ``LSTMGenerator`` (vocabulary 5,000, embedding 32, hidden 32, start token 0, no
+``<eos>``: every sequence is exactly ``seq_len`` tokens) whose weights come from the paper's file or
+from a seed.
+
+The file stores TensorFlow-layout matrices used as ``x @ W`` (see ``shared/data/README.md``):
+gates ``i, f, o`` and the candidate ``c̃``, each with input weights ``W``, recurrent weights ``U`` and
+a bias. ``nn.LSTM`` multiplies ``W_torch @ x`` and stacks its gates as ``(i, f, g, o)``, where ``g``
+is the candidate, so the mapping is ``weight_ih = [W_iᵀ; W_fᵀ; W_cᵀ; W_oᵀ]``, likewise ``weight_hh``
+from the ``U`` matrices, ``bias_ih = [b_i; b_f; b_c; b_o]`` and ``bias_hh = 0``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import load_oracle_params
+from .generator import GeneratorConfig, LSTMGenerator
+
+SEQGAN_VOCAB, SEQGAN_DIM, SEQGAN_SEQ_LEN = 5000, 32, 20
+
+
+class OracleLSTM(LSTMGenerator):
+    """A frozen LSTM data source: ``sample`` draws training data, ``nll`` scores anyone's samples."""
+
+    def __init__(self, vocab_size: int = SEQGAN_VOCAB, embed_dim: int = SEQGAN_DIM, hidden_dim: int = SEQGAN_DIM,
+                 seq_len: int = SEQGAN_SEQ_LEN) -> None:
+        super().__init__(GeneratorConfig(vocab_size, embed_dim, hidden_dim, start_id=0, pad_id=None, eos_id=None))
+        self.seq_len = seq_len
+        self.requires_grad_(False)
+        self.eval()
+
+    @classmethod
+    def from_seqgan(cls, path: str | Path | None = None) -> OracleLSTM:
+        """The oracle of the SeqGAN paper, from its parameter file (found or downloaded by the data layer)."""
+        (embedding, W_i, U_i, b_i, W_f, U_f, b_f, W_o, U_o, b_o, W_c, U_c, b_c, W_out, b_out) = load_oracle_params(path)
+        oracle = cls()
+        state = {
+            "embedding.weight": embedding,
+            "lstm.weight_ih_l0": np.concatenate([W_i.T, W_f.T, W_c.T, W_o.T]),
+            "lstm.weight_hh_l0": np.concatenate([U_i.T, U_f.T, U_c.T, U_o.T]),
+            "lstm.bias_ih_l0": np.concatenate([b_i, b_f, b_c, b_o]),
+            "lstm.bias_hh_l0": np.zeros(4 * SEQGAN_DIM, dtype=np.float32),
+            "output.weight": W_out.T,
+            "output.bias": b_out,
+        }
+        oracle.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
+        return oracle
+
+    @classmethod
+    def random(cls, vocab_size: int = SEQGAN_VOCAB, embed_dim: int = SEQGAN_DIM, hidden_dim: int = SEQGAN_DIM,
+               seq_len: int = SEQGAN_SEQ_LEN, seed: int = 0, std: float = 1.0) -> OracleLSTM:
+        """A new oracle of any size: every parameter drawn from N(0, std²), as SeqGAN and Texygen do.
+
+        A large ``std`` makes the distribution peaked (low entropy), so that it has structure to learn.
+        """
+        oracle = cls(vocab_size, embed_dim, hidden_dim, seq_len)
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in oracle.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * std)
+        return oracle
+
+    def sample(self, n: int, max_len: int | None = None, **kwargs) -> torch.Tensor:  # type: ignore[override]
+        """``n`` sequences ``[n, seq_len]`` from the oracle (plain sampling by default)."""
+        return super().sample(n, max_len or self.seq_len, **kwargs)
+
+    @torch.no_grad()
+    def nll(self, tokens: torch.Tensor, batch_size: int = 2048) -> float:
+        """Mean per-token NLL of ``tokens`` ``[N, T]`` under the oracle: NLL_oracle when they are a model's samples."""
+        total = 0.0
+        for batch in tokens.split(batch_size):
+            total += self.token_nll(batch.to(self.device)).sum().item()
+        return total / tokens.numel()
