@@ -90,6 +90,9 @@ def _draw_(z: Tensor, generator: torch.Generator | None) -> Tensor:
     weights = z.sub_(z.amax(dim=-1, keepdim=True)).exp_()  # unnormalised probabilities
     cdf = weights.cumsum_(dim=-1)
     total = cdf[:, -1:]
+    if not torch.isfinite(total).all():
+        raise FloatingPointError("cannot sample: the logits contain NaN or infinite values; the model's weights "
+                                 "are probably corrupt (reload the last good checkpoint)")
     u = torch.rand(total.shape, generator=generator, device=z.device, dtype=z.dtype) * total
     u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # strictly below total
     # right=True: the first index whose cdf exceeds u, which is never a zero-probability token.

@@ -1,0 +1,230 @@
+"""Discriminators, GAN losses, rollout rewards and the SeqGAN trainer."""
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
+from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.losses import (discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss,
+                                policy_gradient_loss, rsgan_discriminator_loss, rsgan_generator_loss)
+from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
+from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
+from textgan_lib.training import NonFiniteLossError
+
+TARGET = 3  # the token the pattern discriminator looks for
+
+
+class PatternDiscriminator(nn.Module):
+    """Logit +10 for a sequence that contains TARGET anywhere, -10 otherwise."""
+
+    def forward(self, ids):
+        return (ids == TARGET).any(dim=1).float() * 20 - 10
+
+    def l2_penalty(self):
+        return torch.zeros(())
+
+
+class CountDiscriminator(nn.Module):
+    """Logit grows with the number of TARGET tokens: rewards strictly between 0 and 1."""
+
+    def forward(self, ids):
+        return (ids == TARGET).float().sum(dim=1) - 1.0
+
+
+def _generator(vocab=8, seed=0, hidden=16):
+    torch.manual_seed(seed)
+    return LSTMGenerator(GeneratorConfig(vocab, 8, hidden, start_id=0, pad_id=None, eos_id=None))
+
+
+# -- discriminators -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: CNNDiscriminator(30, windows=(1, 2, 5), filters=(4, 6, 8)),
+                                  lambda: LSTMDiscriminator(30, hidden_dim=8)])
+def test_discriminators_take_ids_or_one_hot(make):
+    disc = make().eval()
+    ids = torch.randint(0, 30, (7, 9))
+    logits = disc(ids)
+    assert logits.shape == (7,)
+    torch.testing.assert_close(disc(F.one_hot(ids, 30).float()), logits)
+    with pytest.raises(ValueError, match="one-hot-like"):
+        disc(torch.rand(7, 9, 29))
+
+
+def test_seqgan_cnn_matches_the_paper_and_refuses_short_sequences():
+    disc = CNNDiscriminator(5000)
+    assert sum(c.out_channels for c in disc.convs) == 1720
+    assert [c.kernel_size[0] for c in disc.convs] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
+    assert disc.embedding.embedding_dim == 64 and disc.dropout.p == 0.25
+    expected = 0.2 * 0.5 * (disc.output.weight.pow(2).sum() + disc.output.bias.pow(2).sum())
+    torch.testing.assert_close(disc.l2_penalty(), expected)
+    with pytest.raises(ValueError, match="largest window"):
+        disc(torch.zeros(2, 19, dtype=torch.long))
+
+
+# -- losses -------------------------------------------------------------------------------------
+
+def test_gan_losses_match_their_formulas():
+    real, fake = torch.randn(50), torch.randn(50)
+    D = torch.sigmoid
+    torch.testing.assert_close(discriminator_loss(real, fake), -(D(real).log().mean() + (1 - D(fake)).log().mean()))
+    torch.testing.assert_close(minimax_generator_loss(fake), (1 - D(fake)).log().mean())
+    torch.testing.assert_close(nonsaturating_generator_loss(fake), -D(fake).log().mean())
+    torch.testing.assert_close(rsgan_discriminator_loss(real, fake), -D(real - fake).log().mean())
+    torch.testing.assert_close(rsgan_generator_loss(real, fake), -D(fake - real).log().mean())
+
+
+def test_minimax_generator_loss_saturates_where_non_saturating_does_not():
+    fake = torch.tensor([-8.0], requires_grad=True)  # D is sure the fake is fake
+    (g_minimax,) = torch.autograd.grad(minimax_generator_loss(fake), fake)
+    (g_ns,) = torch.autograd.grad(nonsaturating_generator_loss(fake), fake)
+    assert abs(g_minimax.item()) < 1e-3 < 0.9 < abs(g_ns.item())
+
+
+def test_policy_gradient_loss_is_reinforce_and_ignores_reward_gradients():
+    log_probs = torch.randn(4, 5, requires_grad=True)
+    rewards = torch.rand(4, 5, requires_grad=True)
+    mask = torch.ones(4, 5)
+    mask[0, 3:] = 0
+    loss = policy_gradient_loss(log_probs, rewards, mask)
+    loss.backward()
+    torch.testing.assert_close(log_probs.grad, -rewards.detach() * mask / mask.sum())
+    assert rewards.grad is None
+    with pytest.raises(ValueError, match="must match"):
+        policy_gradient_loss(log_probs, rewards[:, :4])
+
+
+# -- rollout rewards ----------------------------------------------------------------------------
+
+def test_rewards_belong_to_their_sample_and_prefix():
+    policy = _generator()
+    with torch.no_grad():
+        policy.output.bias[TARGET] = -1e4  # the policy never writes TARGET itself
+    sequences = torch.tensor([[1, 2, TARGET, 4, 5, 6],
+                              [TARGET, 1, 1, 1, 1, 1],
+                              [1, 1, 1, 1, 1, 1],
+                              [2, 2, 2, 2, 2, TARGET]])
+    rewards = rollout_rewards(policy, PatternDiscriminator(), sequences, n_rollouts=8,
+                              generator=torch.Generator().manual_seed(0))
+    assert rewards.shape == (4, 6)
+    contains = torch.stack([(sequences[:, :t] == TARGET).any(dim=1) for t in range(1, 7)], dim=1)
+    torch.testing.assert_close(rewards, torch.sigmoid(torch.where(contains, 10.0, -10.0)))
+
+
+def test_vectorised_rollout_equals_the_loop_for_a_deterministic_policy():
+    policy = _generator(vocab=12)
+    disc = CNNDiscriminator(12, windows=(1, 2, 3), filters=(5, 5, 5))
+    sequences = policy.sample(5, 7, generator=torch.Generator().manual_seed(1))
+    fast = rollout_rewards(policy, disc, sequences, 3, temperature=0)
+    slow = rollout_rewards_reference(policy, disc, sequences, 3, temperature=0)
+    torch.testing.assert_close(fast, slow)
+
+
+def _exact_rewards(policy, disc, sequences, vocab):
+    """Q(y_1:t) by enumerating every completion with its probability under the policy."""
+    B, T = sequences.shape
+    exact = torch.zeros(B, T)
+    for b, t in itertools.product(range(B), range(1, T)):
+        tails = torch.tensor(list(itertools.product(range(vocab), repeat=T - t)))
+        full = torch.cat([sequences[b, :t].expand(len(tails), t), tails], dim=1)
+        with torch.no_grad():
+            log_p = -policy.token_nll(full)[:, t:].sum(dim=1)
+            exact[b, t - 1] = (log_p.exp() * torch.sigmoid(disc(full))).sum()
+    exact[:, T - 1] = torch.sigmoid(disc(sequences))
+    return exact
+
+
+def test_vectorised_and_loop_rollouts_match_the_exact_expectation():
+    vocab, T = 5, 4
+    policy, disc = _generator(vocab=vocab).eval(), CountDiscriminator()
+    sequences = torch.tensor([[1, TARGET, 2, 4], [4, 4, 0, 1], [TARGET, TARGET, 1, 2]])
+    exact = _exact_rewards(policy, disc, sequences, vocab)
+    for fn, m in [(rollout_rewards, 4000), (rollout_rewards_reference, 400)]:
+        estimate = fn(policy, disc, sequences, m, generator=torch.Generator().manual_seed(2))
+        # Each estimate is a mean of m values in (0, 1): 5 standard errors, from the variance bound 1/4.
+        assert (estimate - exact).abs().max() < 5 * (0.25 / m) ** 0.5, fn.__name__
+
+
+def test_rollout_handles_eos_and_padding():
+    torch.manual_seed(0)
+    policy = LSTMGenerator(GeneratorConfig(10, 8, 16))  # <pad>=0, <bos>=1, <eos>=2
+    sequences = torch.tensor([[5, 2, 0, 0, 0], [6, 7, 8, 9, 4]])
+    seen = []
+
+    class Recorder(nn.Module):
+        def forward(self, ids):
+            seen.append(ids.clone())
+            return torch.zeros(len(ids))
+
+    rollout_rewards(policy, Recorder(), sequences, 4, generator=torch.Generator().manual_seed(0))
+    completions = torch.cat(seen)
+    ended = completions[completions[:, 1] == 2]  # completions of the first sequence's prefixes past its <eos>
+    assert len(ended) and (ended[:, 2:] == 0).all()
+
+
+# -- SeqGAN training ----------------------------------------------------------------------------
+
+def _tiny_trainer(tmp_path=None, seed=0, **overrides):
+    generator = _generator(vocab=10, seed=seed)
+    torch.manual_seed(seed)
+    disc = CNNDiscriminator(10, embed_dim=8, windows=(1, 2), filters=(4, 4))
+    real = torch.randint(0, 10, (40, 6), generator=torch.Generator().manual_seed(5))
+    config = SeqGANConfig(**({"batch_size": 8, "n_rollouts": 2, "d_pretrain_rounds": 2, "d_steps": 1, "d_epochs": 1,
+                              "d_samples": 16, "d_batch_size": 8, "eval_every": 1, "seed": 3} | overrides))
+    return SeqGANTrainer(generator, disc, real, seq_len=6, config=config, progress=False,
+                         evaluate=lambda g: {"nll_real": g.token_nll(real).mean().item()},
+                         checkpoint_path=None if tmp_path is None else tmp_path / "seqgan.pt")
+
+
+def test_policy_gradient_raises_the_probability_of_the_rewarded_token():
+    trainer = _tiny_trainer(g_lr=0.02)
+    trainer.discriminator = PatternDiscriminator()
+    probe = torch.Generator().manual_seed(9)
+    before = (trainer.generator.sample(4000, 6, generator=probe) == TARGET).float().mean()
+    for _ in range(40):
+        trainer.generator_step()
+    after = (trainer.generator.sample(4000, 6, generator=probe) == TARGET).float().mean()
+    assert after > before + 0.1
+
+
+def test_seqgan_history_and_exact_resume(tmp_path):
+    straight = _tiny_trainer()
+    straight.pretrain_discriminator()
+    history = straight.adversarial(4)
+    assert set(history["phase"]) == {"d_pretrain", "adversarial"}
+    assert {"nll_real", "mean_reward", "d_accuracy"} <= set(history.columns)
+
+    first = _tiny_trainer(tmp_path)
+    first.pretrain_discriminator()
+    first.adversarial(2)
+    resumed = _tiny_trainer(seed=7)  # different initial weights: the checkpoint must override them
+    resumed.load(tmp_path / "seqgan.pt")
+    resumed.adversarial(4)
+    for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
+    trainer = _tiny_trainer(tmp_path)
+    trainer.pretrain_discriminator(1)
+    other = SeqGANTrainer(_generator(vocab=11), CNNDiscriminator(11, windows=(1,), filters=(2,)),
+                          torch.randint(0, 11, (4, 6)), seq_len=6, progress=False)
+    with pytest.raises(Exception, match="holds a generator"):
+        other.load(tmp_path / "seqgan.pt")
+
+    class NaNDiscriminator(nn.Module):
+        def forward(self, ids):
+            return torch.full((len(ids),), float("nan"))
+
+    trainer.discriminator = NaNDiscriminator()
+    with pytest.raises(NonFiniteLossError, match="policy-gradient loss became nan"):
+        trainer.generator_step()
+    with torch.no_grad():
+        trainer.generator.output.bias[4] = float("nan")
+    with pytest.raises(FloatingPointError, match="cannot sample"):
+        trainer.generator_step()

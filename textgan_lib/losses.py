@@ -1,0 +1,78 @@
+r"""GAN losses, each with its formula; plus the policy-gradient loss of sequence GANs.
+
+Notation: a discriminator outputs a *logit* :math:`d(x)`; :math:`D(x) = \sigma(d(x))` is its
+probability that :math:`x` is real. :math:`x_r` are real samples, :math:`x_f = G(z)` generated ones.
+All functions take logits (numerically stable through ``softplus``: :math:`-\log \sigma(a) =
+\operatorname{softplus}(-a)`) and return a scalar mean over the batch.
+
+Minimax GAN (Goodfellow et al. 2014), the two-player game
+:math:`\min_G \max_D \; \mathbb{E}[\log D(x_r)] + \mathbb{E}[\log(1 - D(x_f))]`:
+
+.. math::  L_D = -\mathbb{E}[\log D(x_r)] - \mathbb{E}[\log(1 - D(x_f))], \qquad
+           L_G^{\text{minimax}} = \mathbb{E}[\log(1 - D(x_f))].
+
+The minimax generator loss *saturates*: when :math:`D` confidently rejects the fakes,
+:math:`\log(1 - D(x_f))` is flat and its gradient vanishes. The **non-saturating** loss has the
+same fixed point but a strong gradient exactly then:
+
+.. math::  L_G^{\text{NS}} = -\mathbb{E}[\log D(x_f)].
+
+Relativistic standard GAN (RSGAN, Jolicoeur-Martineau 2019) judges whether real data is *more*
+real than fake data, on random real–fake pairs:
+
+.. math::  L_D^{\text{RS}} = -\mathbb{E}[\log \sigma(d(x_r) - d(x_f))], \qquad
+           L_G^{\text{RS}} = -\mathbb{E}[\log \sigma(d(x_f) - d(x_r))].
+
+Policy gradient (REINFORCE; Williams 1992), for a generator that *samples* discrete tokens
+:math:`y_t` and receives a reward :math:`Q_t` for each (SeqGAN: the discriminator's verdict on
+completions of the prefix :math:`y_{1:t}`):
+
+.. math::  L_G^{\text{PG}} = -\frac{1}{N}\sum_{n,t} Q_{n,t}\, \log G(y_{n,t} \mid y_{n,<t}),
+
+whose gradient is an unbiased estimate of :math:`-\nabla_\theta \mathbb{E}_{y \sim G}[Q]`. The rewards
+are constants: no gradient flows into them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """:math:`L_D`: binary cross-entropy with real → 1 and fake → 0 (minimax and non-saturating GANs)."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def minimax_generator_loss(fake_logits: Tensor) -> Tensor:
+    """:math:`L_G^{minimax} = E[\\log(1 - D(x_f))]`: the original, saturating generator loss."""
+    return -F.softplus(fake_logits).mean()
+
+
+def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
+    """:math:`L_G^{NS} = -E[\\log D(x_f)]`: the generator loss used in practice."""
+    return F.softplus(-fake_logits).mean()
+
+
+def rsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """:math:`L_D^{RS} = -E[\\log \\sigma(d(x_r) - d(x_f))]`, pairing the i-th real with the i-th fake."""
+    return F.softplus(-(real_logits - fake_logits)).mean()
+
+
+def rsgan_generator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """:math:`L_G^{RS} = -E[\\log \\sigma(d(x_f) - d(x_r))]`."""
+    return F.softplus(-(fake_logits - real_logits)).mean()
+
+
+def policy_gradient_loss(token_log_probs: Tensor, rewards: Tensor, mask: Tensor | None = None) -> Tensor:
+    """:math:`L^{PG}`: ``token_log_probs`` and ``rewards`` ``[B, T]``; ``mask`` drops padding.
+
+    Rewards are detached, so the gradient is exactly the REINFORCE estimator.
+    """
+    if token_log_probs.shape != rewards.shape:
+        raise ValueError(f"log-probs {tuple(token_log_probs.shape)} and rewards {tuple(rewards.shape)} must match")
+    weighted = token_log_probs * rewards.detach()
+    if mask is None:
+        return -weighted.mean()
+    return -(weighted * mask).sum() / mask.sum()
