@@ -68,6 +68,17 @@ def test_sampling_frequencies_follow_softmax():
     assert torch.all((freq - probs.double()).abs() <= 5 * (probs * (1 - probs) / len(draws)).sqrt().double() + 1e-12)
 
 
+def test_two_level_sampling_is_exact_across_blocks():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(150, generator=g) * 2  # two full blocks of 64 and a partial one
+    logits[[5, 70, 149]] = float("-inf")
+    probs = logits.softmax(0).double()
+    draws = sample_from_logits(logits.expand(400_000, -1), generator=g)
+    freq = torch.bincount(draws, minlength=150).double() / len(draws)
+    assert (freq[[5, 70, 149]] == 0).all()
+    assert torch.all((freq - probs).abs() <= 5 * (probs * (1 - probs) / len(draws)).sqrt() + 1e-12)
+
+
 def test_temperature_changes_entropy_and_zero_is_greedy():
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).expand(50_000, -1)
     g = torch.Generator().manual_seed(1)

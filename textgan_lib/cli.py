@@ -27,7 +27,8 @@ def _oracle_mle(args: argparse.Namespace) -> None:
     device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
     _, history = oracle_mle(oracle, epochs=args.epochs, eval_every=args.eval_every, n_train=args.n_train,
-                            n_eval=args.n_eval, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
+                            n_eval=args.n_eval, lr=args.lr, batch_size=args.batch_size,
+                            init_std=None if args.init_std <= 0 else args.init_std, seed=args.seed,
                             progress=not args.quiet)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     history.to_csv(args.out, index=False)
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     mle.add_argument("--n-eval", type=int, default=10_000)
     mle.add_argument("--lr", type=float, default=0.01)
     mle.add_argument("--batch-size", type=int, default=64)
+    mle.add_argument("--init-std", type=float, default=0.1,
+                     help="generator weights ~ N(0, std^2) as in the SeqGAN code; 0 keeps PyTorch's init")
     mle.add_argument("--seed", type=int, default=0)
     mle.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     mle.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")

@@ -66,8 +66,11 @@ class CNNDiscriminator(nn.Module):
         if inputs.shape[1] < max(self.windows):
             raise ValueError(f"sequences of length {inputs.shape[1]} are shorter than the largest window "
                              f"({max(self.windows)}); pad them or use smaller windows")
-        x = embed(self.embedding, inputs).transpose(1, 2)  # [B, E, T]
-        features = torch.cat([F.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)  # [B, sum(filters)]
+        x = embed(self.embedding, inputs).transpose(1, 2).contiguous()  # [B, E, T]
+        if torch.is_autocast_enabled(x.device.type):  # cast once here rather than once per convolution
+            x = x.to(torch.get_autocast_dtype(x.device.type))
+        # max over time, then ReLU: equal to ReLU then max (ReLU is monotonic), on T times fewer values
+        features = torch.cat([F.relu(conv(x).amax(dim=2)) for conv in self.convs], dim=1)  # [B, sum(filters)]
         return self.output(self.dropout(self.highway(features))).squeeze(1)  # [B]
 
     def l2_penalty(self) -> Tensor:

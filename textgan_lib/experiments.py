@@ -4,7 +4,9 @@
 10,000 sequences of length 20 sampled from the oracle train a generator with embedding 32 and hidden
 32 by maximum likelihood (Adam, lr 0.01, batch 64, gradient clipping at 5); every few epochs
 10,000 of the generator's samples are scored by the oracle (NLL_oracle). The paper reports 9.038 for
-MLE after pretraining and 10.310 for a random generator.
+MLE after pretraining and 10.310 for a random generator. The generator starts, as in the SeqGAN
+code, from N(0, 0.1²) weights: with PyTorch's default initialisation the same run plateaus about
+0.3 nats higher.
 """
 
 from __future__ import annotations
@@ -37,16 +39,22 @@ def oracle_mle(
     hidden_dim: int = 32,
     lr: float = 0.01,
     batch_size: int = 64,
+    init_std: float | None = 0.1,
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[LSTMGenerator, pd.DataFrame]:
     """Train a generator by MLE on oracle samples; returns it and one row per evaluation:
     epoch, NLL_oracle (quality of its samples), NLL_test (its NLL of held-out oracle samples), the
-    training NLL and the elapsed seconds. Epoch 0 is the untrained generator."""
+    training NLL and the elapsed seconds. Epoch 0 is the untrained generator. ``init_std`` draws
+    every generator parameter from N(0, init_std²) as the SeqGAN code does; None keeps PyTorch's
+    initialisation."""
     train, held_out = oracle_training_data(oracle, n_train, seed)
     torch.manual_seed(seed)
     model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, embed_dim, hidden_dim, start_id=0,
-                                          pad_id=None, eos_id=None)).to(oracle.device)
+                                          pad_id=None, eos_id=None))
+    if init_std is not None:
+        model.normal_init_(init_std)
+    model.to(oracle.device)
     trainer = MLETrainer(model, train, config=MLEConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
                          progress=False)
     eval_rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)

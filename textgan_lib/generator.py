@@ -54,6 +54,17 @@ class LSTMGenerator(nn.Module):
         return cls(GeneratorConfig(vocab_size=len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id,
                                    eos_id=vocab.eos_id, **sizes))
 
+    @torch.no_grad()
+    def normal_init_(self, std: float) -> LSTMGenerator:
+        """Redraw every parameter from N(0, std²): the initialisation of the SeqGAN code (std 0.1).
+
+        PyTorch's default (N(0, 1) embeddings, uniform LSTM and output weights) trains to a clearly
+        worse NLL_oracle in the SeqGAN oracle experiment.
+        """
+        for p in self.parameters():
+            p.normal_(0.0, std)
+        return self
+
     @property
     def device(self) -> torch.device:
         return self.output.weight.device

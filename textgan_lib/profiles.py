@@ -43,6 +43,13 @@ class Profile:
     oracle_samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
     oracle_epochs: int  # MLE epochs on the oracle's samples (the paper: 120)
     oracle_eval_every: int  # epochs between NLL_oracle evaluations
+    # SeqGAN (chapter 8); the paper: 50 pretraining rounds, 200 rounds, 5 sets x 3 epochs of 10,000
+    seqgan_d_pretrain_rounds: int  # discriminator pretraining rounds (fresh negatives each)
+    seqgan_rounds: int  # adversarial rounds (one generator step each)
+    seqgan_d_steps: int  # fresh negative sets per adversarial round
+    seqgan_d_epochs: int  # discriminator epochs per set
+    seqgan_d_samples: int  # negatives (and positives) per set
+    seqgan_eval_every: int  # adversarial rounds between NLL_oracle evaluations
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +62,8 @@ PROFILES: dict[str, Profile] = {
         embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
         lm_epochs=2, char_epochs=1, char_max_len=64, n_samples=50,
         oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
+        seqgan_d_pretrain_rounds=1, seqgan_rounds=2, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=200,
+        seqgan_eval_every=1,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
@@ -62,6 +71,8 @@ PROFILES: dict[str, Profile] = {
         embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
         lm_epochs=10, char_epochs=6, char_max_len=128, n_samples=1000,
         oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
+        seqgan_d_pretrain_rounds=10, seqgan_rounds=40, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=2000,
+        seqgan_eval_every=5,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
@@ -69,6 +80,8 @@ PROFILES: dict[str, Profile] = {
         embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
         lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
         oracle_samples=10_000, oracle_epochs=120, oracle_eval_every=5,
+        seqgan_d_pretrain_rounds=50, seqgan_rounds=200, seqgan_d_steps=5, seqgan_d_epochs=3, seqgan_d_samples=10_000,
+        seqgan_eval_every=10,
     ),
 }
 

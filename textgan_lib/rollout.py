@@ -35,13 +35,28 @@ from .sampling import sample_from_hidden
 SCORE_CHUNK = 4096  # sequences per discriminator call
 
 
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bfloat16 matrix products are fast here: a CUDA GPU with bf16, or a CPU with AMX tiles."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and torch.cpu._is_amx_tile_supported()
+
+
 @torch.no_grad()
-def discriminator_probability(discriminator: nn.Module, sequences: Tensor) -> Tensor:
-    """``sigmoid(D(x))`` for ``[N, T]`` sequences, in eval mode and in chunks: ``[N]``."""
+def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_precision: bool | None = None) -> Tensor:
+    """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks.
+
+    Rewards only need a few significant digits (a rollout average already carries Monte-Carlo
+    noise far larger), so by default the discriminator runs under bfloat16 autocast wherever
+    bfloat16 is fast (``low_precision=None``); pass False to force float32.
+    """
+    if low_precision is None:
+        low_precision = bf16_is_fast(sequences.device)
     was_training = discriminator.training
     discriminator.eval()
     try:
-        return torch.cat([torch.sigmoid(discriminator(chunk)) for chunk in sequences.split(SCORE_CHUNK)])
+        with torch.autocast(sequences.device.type, dtype=torch.bfloat16, enabled=low_precision):
+            return torch.cat([torch.sigmoid(discriminator(chunk).float()) for chunk in sequences.split(SCORE_CHUNK)])
     finally:
         discriminator.train(was_training)
 

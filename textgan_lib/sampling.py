@@ -7,8 +7,9 @@ probable tokens; top-p (nucleus sampling, Holtzman et al. 2020) keeps the smalle
 probable tokens whose probability reaches p. Both renormalise over what they keep.
 
 Tokens are drawn by inverting the cumulative distribution (one uniform number per row and a binary
-search), processing rows in cache-sized chunks: on a CPU this is an order of magnitude faster than
-``torch.multinomial`` for large vocabularies, and reproducible under a seeded ``torch.Generator``.
+search, first over blocks of tokens, then inside one block), processing rows in cache-sized
+chunks: on a CPU this is an order of magnitude faster than ``torch.multinomial`` for large
+vocabularies, and reproducible under a seeded ``torch.Generator``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 ROW_CHUNK = 512  # rows of [chunk, V] logits that stay in cache for V of a few thousand
+BLOCK = 64  # tokens per block of the two-level inverse-CDF draw
 
 
 def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:
@@ -86,14 +88,33 @@ def _check_temperature(temperature: float) -> None:
 
 
 def _draw_(z: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Sample from softmax rows of ``z`` ``[N, V]`` by inverting the CDF; overwrites ``z``."""
-    weights = z.sub_(z.amax(dim=-1, keepdim=True)).exp_()  # unnormalised probabilities
-    cdf = weights.cumsum_(dim=-1)
-    total = cdf[:, -1:]
+    """Sample from the softmax rows of ``z`` ``[N, V]`` by inverting the CDF; overwrites ``z``.
+
+    Two levels, so that no full-width cumulative sum is needed: pick a block of ``BLOCK``
+    consecutive tokens with probability equal to its total weight, then a token inside that block.
+    """
+    weights = z.sub_(z.amax(dim=-1, keepdim=True)).exp_()  # unnormalised probabilities, [N, V]
+    n, vocab = weights.shape
+    n_full = vocab // BLOCK
+    block_sums = weights[:, : n_full * BLOCK].unflatten(1, (n_full, BLOCK)).sum(dim=-1)  # [N, n_full]
+    if vocab % BLOCK:
+        block_sums = torch.cat([block_sums, weights[:, n_full * BLOCK :].sum(dim=-1, keepdim=True)], dim=1)
+    block_cdf = block_sums.cumsum_(dim=-1)  # [N, n_blocks]
+    total = block_cdf[:, -1:]
     if not torch.isfinite(total).all():
         raise FloatingPointError("cannot sample: the logits contain NaN or infinite values; the model's weights "
                                  "are probably corrupt (reload the last good checkpoint)")
     u = torch.rand(total.shape, generator=generator, device=z.device, dtype=z.dtype) * total
     u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # strictly below total
-    # right=True: the first index whose cdf exceeds u, which is never a zero-probability token.
-    return torch.searchsorted(cdf, u, right=True).squeeze(1)
+    # right=True: the first block whose cdf exceeds u, which never is a zero-weight block.
+    block = torch.searchsorted(block_cdf, u, right=True).clamp_(max=block_cdf.shape[1] - 1)  # [N, 1]
+    below = torch.where(block > 0, block_cdf.gather(1, (block - 1).clamp(min=0)), torch.zeros_like(u))
+    columns = block * BLOCK + torch.arange(BLOCK, device=z.device)  # [N, BLOCK]
+    inside = columns < vocab
+    within = weights.gather(1, columns.clamp(max=vocab - 1)) * inside  # the chosen block's weights
+    cdf = within.cumsum_(dim=-1)
+    position = torch.searchsorted(cdf, u - below, right=True)  # [N, 1]
+    # Rounding can leave u - below a hair above the block's own sum: fall back to its last live token.
+    last_live = (within > 0).cumsum(dim=-1).argmax(dim=-1, keepdim=True)
+    position = torch.minimum(position, last_live)
+    return (block * BLOCK + position).squeeze(1)
