@@ -1,7 +1,14 @@
 """textgan_lib: the tested library behind the textgan book.
 
-One module per concept: ``tokenize`` and ``vocab`` (text ↔ ids), ``batching`` (padded tensors),
-``data`` (pinned, verified dataset files), ``profiles`` (size presets).
+One module per concept:
+
+- text and data: ``tokenize``, ``vocab``, ``batching``, ``data`` (pinned, verified files), ``profiles``;
+- language models: ``generator`` (``LSTMGenerator``), ``output_nll`` (fused output layer + NLL),
+  ``sampling``, ``training`` (MLE with checkpoints), ``checkpoint``, ``ngram`` (Kneser–Ney baseline),
+  ``memory_task`` (the LSTM-vs-RNN toy task);
+- evaluation: ``oracle`` (the SeqGAN oracle), ``metrics``, ``bleu``, ``experiments``;
+- GANs: ``toy_gan``, ``losses``, ``gradient_estimators``, ``discriminators``, ``rollout``, ``seqgan``;
+- the book and the command line: ``book`` (glue), ``cli``.
 """
 
 from .batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
