@@ -39,7 +39,8 @@ def bf16_is_fast(device: torch.device) -> bool:
     """Whether bfloat16 matrix products are fast here: a CUDA GPU with bf16, or a CPU with AMX tiles."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and torch.cpu._is_amx_tile_supported()
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # a private probe; absent means unknown
+    return device.type == "cpu" and amx is not None and amx()
 
 
 @torch.no_grad()
