@@ -101,6 +101,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, te
 
     # completions[t - 1, m, b] is rollout m of prefix length t of sequence b.
     completions = sequences.expand(T - 1, M, B, T).clone()
+    banned = policy._never_sampled()  # the same for every position: made once, not per step
     h = c = None  # the active rows' state: prefix lengths 1..s-1, each block M*B rows, in that order
     finished = None
     for s in range(1, T):  # generate position s (0-based) for prefix lengths t = 1..s
@@ -110,8 +111,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, te
         if eos is not None:
             joined = (sequences[:, :s] == eos).any(dim=1).repeat(M)  # the prefix already ended
             finished = joined if finished is None else torch.cat([finished, joined])
-        tokens = sample_from_hidden(h[-1], policy.output, temperature, generator=generator,
-                                    banned=policy._never_sampled())  # [s*M*B]
+        tokens = sample_from_hidden(h[-1], policy.output, temperature, generator=generator, banned=banned)  # [s*M*B]
         if eos is not None:
             tokens = tokens.masked_fill(finished, pad)
             finished = finished | (tokens == eos)
