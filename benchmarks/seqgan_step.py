@@ -6,11 +6,13 @@ for every prefix, policy-gradient update. The loop implementation differs only i
 is SeqGAN's rollout as usually written, a loop over rollouts and prefix lengths that re-reads each
 prefix, samples the rest token by token (softmax, ``torch.multinomial``) and scores every batch of
 completions in float32. Also timed: sampling 10,000 sequences with the library, and one
-discriminator epoch (batch 64, Adam, float32) over 20,000 sequences.
+discriminator epoch (batch 64, Adam, float32) over 20,000 sequences, its steps run as the SeqGAN
+trainer runs them (on CUDA: replayed as a CUDA graph; then the eager epoch is timed too).
 
-    python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1]
+    python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda]
 
-The last line printed is JSON: {"lib_step_s", "loop_step_s", "step_speedup", "sample_10k_s", "d_epoch_20k_s"}.
+The last line printed is JSON: {"lib_step_s", "loop_step_s", "step_speedup", "sample_10k_s", "d_epoch_20k_s"}
+(on CUDA also "d_epoch_20k_eager_s").
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 
 import torch
 
-from textgan_lib.batching import iterate_minibatches
+from textgan_lib.cuda_graph import GraphedStep
 from textgan_lib.discriminators import CNNDiscriminator
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.losses import policy_gradient_loss
@@ -35,10 +37,10 @@ def plain_loop_rewards(policy, discriminator, sequences, n_rollouts, rng):
     """Rewards [B, T] the straightforward way: one completion batch per (rollout, prefix length)."""
     B, T = sequences.shape
     discriminator.eval()
-    rewards = torch.zeros(B, T)
+    rewards = torch.zeros(B, T, device=sequences.device)
     for _ in range(n_rollouts):
         for t in range(1, T):
-            inputs = torch.cat([torch.zeros(B, 1, dtype=torch.long), sequences[:, :t]], dim=1)
+            inputs = torch.cat([sequences.new_zeros(B, 1), sequences[:, :t]], dim=1)
             h, state = policy.lstm(policy.embedding(inputs))
             tokens = [sequences[:, :t]]
             for s in range(t, T):
@@ -52,7 +54,13 @@ def plain_loop_rewards(policy, discriminator, sequences, n_rollouts, rng):
     return rewards
 
 
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng) -> float:
+    synchronize(generator.device)
     started = time.perf_counter()
     samples = generator.sample(BATCH, LENGTH, generator=rng)
     rewards = reward_fn(rollout, discriminator, samples, ROLLOUTS, rng)
@@ -61,6 +69,28 @@ def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(generator.parameters(), 5.0)
     optimizer.step()
+    synchronize(generator.device)
+    return time.perf_counter() - started
+
+
+def discriminator_epoch(discriminator, data, labels, rng, graphed: bool) -> float:
+    """Seconds for one epoch of Adam steps on minibatches of 64, as ``SeqGANTrainer`` takes them."""
+    device = data.device
+    optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4, capturable=device.type == "cuda")
+
+    def update(inputs, targets):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(discriminator(inputs), targets)
+        optimizer.zero_grad(set_to_none=True)
+        (loss + discriminator.l2_penalty()).backward()
+        optimizer.step()
+        return (loss.detach(),)
+
+    step = GraphedStep(update) if graphed else update
+    synchronize(device)
+    started = time.perf_counter()
+    for index in torch.randperm(len(data), generator=rng).to(device).split(64):
+        step(data[index], labels[index])
+    synchronize(device)
     return time.perf_counter() - started
 
 
@@ -68,13 +98,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="library steps timed (best counts)")
     parser.add_argument("--loop-repeats", type=int, default=1, help="loop steps timed (best counts)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    rng = torch.Generator().manual_seed(0)
-    generator = LSTMGenerator(GeneratorConfig(VOCAB, DIM, DIM, start_id=0, pad_id=None, eos_id=None))
-    rollout = LSTMGenerator(generator.config)
+    rng = torch.Generator(device).manual_seed(0)
+    generator = LSTMGenerator(GeneratorConfig(VOCAB, DIM, DIM, start_id=0, pad_id=None, eos_id=None)).to(device)
+    rollout = LSTMGenerator(generator.config).to(device)
     rollout.load_state_dict(generator.state_dict())
-    discriminator = CNNDiscriminator(VOCAB)
+    discriminator = CNNDiscriminator(VOCAB).to(device)
     optimizer = torch.optim.Adam(generator.parameters(), lr=0.01)
 
     generator_step(generator, rollout, discriminator, optimizer, rollout_rewards, rng)  # warm-up
@@ -84,24 +116,24 @@ def main() -> None:
                for _ in range(args.loop_repeats))
     print(f"loop step: {loop:.2f} s")
 
+    synchronize(device)
     started = time.perf_counter()
     generator.sample(10_000, LENGTH, generator=rng)
+    synchronize(device)
     sample_10k = time.perf_counter() - started
 
     data = generator.sample(20_000, LENGTH, generator=rng)
-    labels = (torch.arange(20_000) < 10_000).float()
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4)
-    started = time.perf_counter()
-    for index in iterate_minibatches(len(data), 64, generator=rng):
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(discriminator(data[index]), labels[index])
-        d_optimizer.zero_grad()
-        (loss + discriminator.l2_penalty()).backward()
-        d_optimizer.step()
-    d_epoch = time.perf_counter() - started
-
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(json.dumps({"lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),
-                      "sample_10k_s": round(sample_10k, 3), "d_epoch_20k_s": round(d_epoch, 3)}))
+    labels = (torch.arange(20_000, device=device) < 10_000).float()
+    shuffle_rng = torch.Generator().manual_seed(0)
+    results = {"lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),
+               "sample_10k_s": round(sample_10k, 3),
+               "d_epoch_20k_s": round(discriminator_epoch(discriminator, data, labels, shuffle_rng, graphed=True), 3)}
+    if device.type == "cuda":
+        results["d_epoch_20k_eager_s"] = round(discriminator_epoch(discriminator, data, labels, shuffle_rng, graphed=False), 3)
+        print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}")
+    else:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

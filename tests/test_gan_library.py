@@ -228,3 +228,25 @@ def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
         trainer.generator.output.bias[4] = float("nan")
     with pytest.raises(FloatingPointError, match="cannot sample"):
         trainer.generator_step()
+
+
+def test_a_nan_discriminator_loss_restores_the_discriminator():
+    trainer = _tiny_trainer()
+    trainer.pretrain_discriminator(1)
+    before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    adam_steps = [state["step"].clone() for state in trainer.d_optimizer.state.values()]
+    calls = 0
+    scores = trainer.discriminator.forward
+
+    def nan_after_one_step(ids):
+        nonlocal calls
+        calls += 1
+        return scores(ids) * (float("nan") if calls > 1 else 1.0)
+
+    trainer.discriminator.forward = nan_after_one_step
+    with pytest.raises(NonFiniteLossError, match="discriminator loss became nan.*back as they were"):
+        trainer.train_discriminator(1)
+    assert calls > 1
+    for name, value in trainer.discriminator.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert [state["step"] for state in trainer.d_optimizer.state.values()] == adam_steps

@@ -1,12 +1,14 @@
 """The SeqGAN oracle: exact loading (checked against NumPy), the published NLL floor, random oracles."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from textgan_lib.data import load_oracle_params
-from textgan_lib.experiments import oracle_mle
+from textgan_lib.experiments import oracle_mle, seqgan_oracle
 from textgan_lib.oracle import OracleLSTM
+from textgan_lib.seqgan import SeqGANConfig
 
 
 def _sigmoid(x):
@@ -79,3 +81,23 @@ def test_oracle_mle_experiment_improves_on_random():
     assert history["epoch"].tolist() == [0, 2, 4]
     assert history["nll_oracle"].iloc[-1] < history["nll_oracle"].iloc[0]
     assert history["nll_test"].iloc[-1] < history["nll_test"].iloc[0]
+
+
+def test_oracle_mle_evaluates_the_last_epoch_when_it_is_off_the_grid():
+    oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=8, seed=0)
+    _, history = oracle_mle(oracle, epochs=3, eval_every=2, n_train=200, n_eval=200, embed_dim=8, hidden_dim=8,
+                            progress=False)
+    assert history["epoch"].tolist() == [0, 2, 3]
+
+
+def test_seqgan_oracle_records_every_phase_and_stops_at_its_time_limit(tmp_path):
+    oracle = OracleLSTM.random(vocab_size=60, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)
+    config = SeqGANConfig(batch_size=16, n_rollouts=2, d_pretrain_rounds=2, d_steps=1, d_epochs=1, d_samples=100,
+                          eval_every=2)
+    history = seqgan_oracle(oracle, mle_epochs=2, rounds=6, config=config, n_samples=200, time_limit_s=0,
+                            out=tmp_path / "seqgan.csv", progress=False)
+    assert history["phase"].value_counts().to_dict() == {"mle": 2, "d_pretrain": 2, "adversarial": 2}
+    assert history[history["phase"] == "adversarial"]["round"].tolist() == [0, 2]
+    assert (history["rounds_done"] == 2).all()  # stopped after the first evaluation past the limit
+    assert history["elapsed_s"].is_monotonic_increasing
+    assert len(pd.read_csv(tmp_path / "seqgan.csv")) == len(history)

@@ -4,7 +4,8 @@ One module per concept:
 
 - text and data: ``tokenize``, ``vocab``, ``batching``, ``data`` (pinned, verified files), ``profiles``;
 - language models: ``generator`` (``LSTMGenerator``), ``output_nll`` (fused output layer + NLL),
-  ``sampling``, ``training`` (MLE with checkpoints), ``checkpoint``, ``ngram`` (Kneser–Ney baseline),
+  ``sampling``, ``training`` (MLE with checkpoints), ``checkpoint``, ``cuda_graph`` (a training step
+  replayed as a CUDA graph), ``ngram`` (Kneser–Ney baseline),
   ``memory_task`` (the LSTM-vs-RNN toy task);
 - evaluation: ``oracle`` (the SeqGAN oracle), ``metrics``, ``bleu``, ``experiments``;
 - GANs: ``toy_gan``, ``losses``, ``gradient_estimators``, ``discriminators``, ``rollout``, ``seqgan``;

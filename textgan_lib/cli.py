@@ -2,6 +2,7 @@
 
     textgan profile [--name auto]               the resolved size profile and device
     textgan oracle-mle --out mle.csv [...]      the SeqGAN paper's MLE experiment, as a CSV
+    textgan seqgan-oracle --out seqgan.csv      the paper's SeqGAN experiment (MLE, D pretraining, adversarial)
     textgan fetch-data                          download and verify every data file into the cache
 """
 
@@ -24,7 +25,7 @@ def _oracle_mle(args: argparse.Namespace) -> None:
     from .experiments import oracle_mle
     from .oracle import OracleLSTM
 
-    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = _device(args.device)
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
     _, history = oracle_mle(oracle, epochs=args.epochs, eval_every=args.eval_every, n_train=args.n_train,
                             n_eval=args.n_eval, lr=args.lr, batch_size=args.batch_size,
@@ -36,6 +37,32 @@ def _oracle_mle(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}; final NLL_oracle {history['nll_oracle'].iloc[-1]:.3f} "
           f"(SeqGAN paper, MLE: 9.038) after {history['elapsed_s'].iloc[-1]:.0f} s on {device} "
           f"with {torch.get_num_threads()} threads")
+
+
+def _seqgan_oracle(args: argparse.Namespace) -> None:
+    from .experiments import seqgan_oracle
+    from .oracle import OracleLSTM
+    from .seqgan import SeqGANConfig
+
+    device = _device(args.device)
+    oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
+    config = SeqGANConfig(d_pretrain_rounds=args.d_pretrain_rounds, d_steps=args.d_steps, d_epochs=args.d_epochs,
+                          d_samples=args.d_samples, n_rollouts=args.rollouts, eval_every=args.eval_every,
+                          seed=args.seed)
+    print(f"on {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
+          f"torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, {args.rounds} adversarial rounds", flush=True)
+    history = seqgan_oracle(oracle, mle_epochs=args.mle_epochs, rounds=args.rounds, config=config,
+                            time_limit_s=args.time_limit, out=args.out, progress=not args.quiet)
+    evaluations = history[history["phase"] != "d_pretrain"][["phase", "epoch", "round", "nll_oracle", "nll_test", "elapsed_s"]]
+    print(evaluations.to_string(index=False))
+    mle, last = history[history["phase"] == "mle"].iloc[-1], history[history["phase"] == "adversarial"].iloc[-1]
+    print(f"wrote {args.out}; NLL_oracle MLE {mle['nll_oracle']:.3f} -> SeqGAN {last['nll_oracle']:.3f} after "
+          f"{int(last['round'])} of {args.rounds} rounds (paper: 9.038 -> 8.736 after 200); NLL_test "
+          f"{mle['nll_test']:.3f} -> {last['nll_test']:.3f}; {last['elapsed_s']:.0f} s in all")
+
+
+def _device(name: str) -> torch.device:
+    return torch.device(name if name != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def _fetch_data(args: argparse.Namespace) -> None:
@@ -68,6 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     mle.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
     mle.add_argument("--quiet", action="store_true", help="no progress bar")
     mle.set_defaults(run=_oracle_mle)
+
+    seqgan = commands.add_parser("seqgan-oracle", help="the SeqGAN paper's synthetic experiment; defaults: its schedule")
+    seqgan.add_argument("--out", type=Path, required=True, help="CSV file to write (rewritten after every evaluation)")
+    seqgan.add_argument("--mle-epochs", type=int, default=120)
+    seqgan.add_argument("--d-pretrain-rounds", type=int, default=50)
+    seqgan.add_argument("--rounds", type=int, default=200, help="adversarial rounds")
+    seqgan.add_argument("--d-steps", type=int, default=5, help="fresh negative sets per adversarial round")
+    seqgan.add_argument("--d-epochs", type=int, default=3, help="discriminator epochs per negative set")
+    seqgan.add_argument("--d-samples", type=int, default=10_000, help="negatives per set")
+    seqgan.add_argument("--rollouts", type=int, default=16)
+    seqgan.add_argument("--eval-every", type=int, default=10, help="adversarial rounds between evaluations")
+    seqgan.add_argument("--time-limit", type=float, default=None,
+                        help="seconds; stop the adversarial phase at the first evaluation past it")
+    seqgan.add_argument("--seed", type=int, default=0)
+    seqgan.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    seqgan.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
+    seqgan.add_argument("--quiet", action="store_true", help="no progress bars")
+    seqgan.set_defaults(run=_seqgan_oracle)
 
     fetch = commands.add_parser("fetch-data", help="download and verify every data file into the cache")
     fetch.set_defaults(run=_fetch_data)

@@ -135,7 +135,7 @@ def rollout_rewards_reference(
 ) -> Tensor:
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
-    rewards = torch.zeros(B, T)
+    rewards = torch.zeros(B, T, device=sequences.device)
     for m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, generator=generator)

@@ -30,8 +30,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .batching import iterate_minibatches
 from .checkpoint import CheckpointMismatchError, load_model_state, read_checkpoint, save_checkpoint
+from .cuda_graph import GraphedStep
 from .generator import LSTMGenerator
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
@@ -85,7 +85,10 @@ class SeqGANTrainer:
         self.progress = progress
         self.rollout = copy.deepcopy(generator).requires_grad_(False)
         self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
-        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr)
+        # capturable: Adam keeps its step count on the GPU, so that a CUDA graph can replay the update
+        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
+                                            capturable=self._on_cuda(discriminator))
+        self._d_step = GraphedStep(self._discriminator_update)
         self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
@@ -102,30 +105,61 @@ class SeqGANTrainer:
     # -- the discriminator ----------------------------------------------------------------------
 
     def train_discriminator(self, n_sets: int) -> dict[str, float]:
-        """``n_sets`` times: fresh negatives, then ``d_epochs`` epochs on them plus real data."""
+        """``n_sets`` times: fresh negatives, then ``d_epochs`` epochs on them plus real data.
+
+        Losses are summed on the device and checked once per set, so that no step waits for the
+        host (on CUDA each step is a replayed graph, see :mod:`~textgan_lib.cuda_graph`). A
+        non-finite loss puts the discriminator and its optimizer back as they were before the set
+        and raises :class:`~textgan_lib.training.NonFiniteLossError`.
+        """
         cfg = self.config
-        losses, correct, seen = [], 0, 0
+        device = self.real.device
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        steps = seen = 0
         self.discriminator.train()
         for _ in range(n_sets):
             fake = self.generator.sample(cfg.d_samples, self.seq_len, generator=self.sample_rng)
-            real = self.real[torch.randint(len(self.real), (cfg.d_samples,), generator=self.shuffle_rng).to(self.real.device)]
-            inputs = torch.cat([real, fake])
-            labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(inputs.device)
+            real = self.real[torch.randint(len(self.real), (cfg.d_samples,), generator=self.shuffle_rng).to(device)]
+            inputs = torch.cat([real, fake])  # [2 * d_samples, T]
+            labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
+            before = self._discriminator_snapshot()
             for _ in range(cfg.d_epochs):
-                for index in iterate_minibatches(len(inputs), cfg.d_batch_size, generator=self.shuffle_rng):
-                    index = index.to(inputs.device)
-                    logits = self.discriminator(inputs[index])
-                    # Binary cross-entropy, real → 1 and fake → 0, over the mixed minibatch.
-                    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels[index])
-                    loss = loss + self.discriminator.l2_penalty()
-                    self._check_finite(loss, "discriminator loss")
-                    self.d_optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.d_optimizer.step()
-                    losses.append(loss.item())
-                    correct += int(((logits > 0) == (labels[index] == 1)).sum())
+                order = torch.randperm(len(inputs), generator=self.shuffle_rng).to(device)
+                for index in order.split(cfg.d_batch_size):
+                    loss, n_correct = self._d_step(inputs[index], labels[index])
+                    loss_sum += loss
+                    correct += n_correct
+                    steps += 1
                     seen += len(index)
-        return {"d_loss": sum(losses) / len(losses), "d_accuracy": correct / seen}
+            if not torch.isfinite(loss_sum):
+                self._restore_discriminator(before)
+                self._check_finite(loss_sum, "discriminator loss", restored=True)
+        return {"d_loss": loss_sum.item() / steps, "d_accuracy": correct.item() / seen}
+
+    def _discriminator_update(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count)."""
+        logits = self.discriminator(inputs)  # [B]
+        # Binary cross-entropy, real → 1 and fake → 0, plus the paper's L2 penalty.
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels) + self.discriminator.l2_penalty()
+        self.d_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_optimizer.step()
+        return loss.detach(), ((logits > 0) == (labels > 0.5)).sum()
+
+    def _discriminator_snapshot(self) -> tuple[dict, dict]:
+        weights = {k: v.clone() for k, v in self.discriminator.state_dict().items()}
+        return weights, copy.deepcopy(self.d_optimizer.state_dict())
+
+    def _restore_discriminator(self, snapshot: tuple[dict, dict]) -> None:
+        weights, optimizer_state = snapshot
+        self.discriminator.load_state_dict(weights)
+        self.d_optimizer.load_state_dict(optimizer_state)
+        self._d_step = GraphedStep(self._discriminator_update)  # recorded graphs point at the old optimizer state
+
+    @staticmethod
+    def _on_cuda(module: nn.Module) -> bool:
+        return next(module.parameters()).is_cuda
 
     def pretrain_discriminator(self, rounds: int | None = None) -> pd.DataFrame:
         """Discriminator pretraining until ``rounds`` rounds are done in total (default: the config's)."""
@@ -175,11 +209,13 @@ class SeqGANTrainer:
         self.records.append({"phase": "adversarial", "round": self.adversarial_rounds_done, **stats, **scores,
                              "elapsed_s": time.perf_counter() - self._started})
 
-    def _check_finite(self, loss: Tensor, what: str) -> None:
+    def _check_finite(self, loss: Tensor, what: str, restored: bool = False) -> None:
         if not torch.isfinite(loss):
+            updated = ("the discriminator and its optimizer are back as they were before these negatives" if restored
+                       else "no weights were updated with it")
             raise NonFiniteLossError(
                 f"SeqGAN stopped: the {what} became {loss.item()} (adversarial round {self.adversarial_rounds_done + 1}, "
-                f"discriminator rounds {self.d_rounds_done}); no weights were updated with it"
+                f"discriminator rounds {self.d_rounds_done}); {updated}"
                 + (f" and the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path else "")
                 + f". Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr}).")
 
@@ -216,7 +252,11 @@ class SeqGANTrainer:
         load_model_state(self.rollout, payload["rollout_state"], path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
         self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
-        self.d_optimizer.load_state_dict(payload["d_optimizer_state"])
+        d_optimizer_state = payload["d_optimizer_state"]
+        for group in d_optimizer_state["param_groups"]:  # a checkpoint may come from another device
+            group["capturable"] = self._on_cuda(self.discriminator)
+        self.d_optimizer.load_state_dict(d_optimizer_state)
+        self._d_step = GraphedStep(self._discriminator_update)
         self.d_rounds_done = payload["position"]["d_rounds"]
         self.adversarial_rounds_done = payload["position"]["adversarial_rounds"]
         self.sample_rng.set_state(payload["rng"]["sample"])

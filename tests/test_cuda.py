@@ -1,0 +1,85 @@
+"""The library on a CUDA GPU (skipped without one): graph replay, SeqGAN, rollouts, MLE, the oracle."""
+
+import pytest
+import torch
+
+from textgan_lib.cuda_graph import GraphedStep
+from textgan_lib.discriminators import CNNDiscriminator
+from textgan_lib.experiments import oracle_mle
+from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.oracle import OracleLSTM
+from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
+from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+CUDA = torch.device("cuda")
+
+
+def _discriminator(seed=0):
+    torch.manual_seed(seed)
+    return CNNDiscriminator(50, embed_dim=16, windows=(1, 2, 5), filters=(8, 8, 8), dropout=0.0).to(CUDA)
+
+
+def _update(discriminator, optimizer):
+    def step(inputs, labels):
+        logits = discriminator(inputs)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels) + discriminator.l2_penalty()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach(), (logits > 0).sum()
+    return step
+
+
+def test_a_replayed_graph_trains_like_eager_steps():
+    batches = [(torch.randint(0, 50, (n, 12), device=CUDA), (torch.rand(n, device=CUDA) > 0.5).float())
+               for n in [16] * 7 + [5] * 5 + [16] * 3]  # two shapes, each past its warm-up
+    models = []
+    for graphed in (False, True):
+        discriminator = _discriminator()
+        optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-2, capturable=True)
+        step = _update(discriminator, optimizer)
+        step = GraphedStep(step) if graphed else step
+        losses = [step(*batch)[0].clone() for batch in batches]
+        models.append((discriminator, torch.stack(losses)))
+    (eager, eager_losses), (replayed, replayed_losses) = models
+    torch.testing.assert_close(replayed_losses, eager_losses, rtol=1e-4, atol=1e-5)
+    for a, b in zip(eager.parameters(), replayed.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _generator(seed=0):
+    torch.manual_seed(seed)
+    return LSTMGenerator(GeneratorConfig(50, 8, 16, start_id=0, pad_id=None, eos_id=None)).to(CUDA)
+
+
+def test_rollouts_on_cuda_equal_the_loop_for_a_deterministic_policy():
+    generator, discriminator = _generator(), _discriminator()
+    sequences = generator.sample(6, 12, generator=torch.Generator(device=CUDA).manual_seed(0))
+    fast = rollout_rewards(generator, discriminator, sequences, 3, temperature=0)
+    torch.testing.assert_close(fast, rollout_rewards_reference(generator, discriminator, sequences, 3, temperature=0))
+    assert fast.shape == (6, 12) and fast.is_cuda
+
+
+def test_seqgan_on_cuda_trains_and_resumes_on_the_cpu(tmp_path):
+    real = torch.randint(0, 50, (200, 12), generator=torch.Generator().manual_seed(1))
+    config = SeqGANConfig(batch_size=16, n_rollouts=4, d_pretrain_rounds=2, d_steps=2, d_epochs=2, d_samples=100,
+                          d_batch_size=16, eval_every=1)
+    trainer = SeqGANTrainer(_generator(), _discriminator(), real, seq_len=12, config=config, progress=False,
+                            evaluate=lambda g: {"nll_real": g.token_nll(real.to(g.device)).mean().item()},
+                            checkpoint_path=tmp_path / "seqgan.pt")
+    trainer.pretrain_discriminator()
+    history = trainer.adversarial(3)
+    adversarial = history[history["phase"] == "adversarial"]
+    assert history["d_accuracy"].dropna().between(0, 1).all() and adversarial["nll_real"].notna().all()
+    on_cpu = SeqGANTrainer(_generator().cpu(), _discriminator().cpu(), real, seq_len=12, config=config, progress=False)
+    on_cpu.load(tmp_path / "seqgan.pt")
+    on_cpu.adversarial(4)
+    assert on_cpu.adversarial_rounds_done == 4
+
+
+def test_oracle_and_mle_on_cuda():
+    oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=12, seed=0).to(CUDA)
+    model, history = oracle_mle(oracle, epochs=2, eval_every=1, n_train=256, n_eval=256, embed_dim=8, hidden_dim=8,
+                                progress=False)
+    assert model.device.type == "cuda" and history["nll_oracle"].notna().all()
