@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -84,6 +85,7 @@ class SeqGANTrainer:
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.progress = progress
         self.rollout = copy.deepcopy(generator).requires_grad_(False)
+        self.rollout.lstm.flatten_parameters()  # a copy's weights are no longer one cuDNN block
         self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
         # capturable: Adam keeps its step count on the GPU, so that a CUDA graph can replay the update
         self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
@@ -259,7 +261,12 @@ class SeqGANTrainer:
         self._d_step = GraphedStep(self._discriminator_update)
         self.d_rounds_done = payload["position"]["d_rounds"]
         self.adversarial_rounds_done = payload["position"]["adversarial_rounds"]
-        self.sample_rng.set_state(payload["rng"]["sample"])
+        try:
+            self.sample_rng.set_state(payload["rng"]["sample"])
+        except RuntimeError:  # saved on another kind of device: its random stream cannot continue here
+            warnings.warn(f"{path} was saved on another device; sampling continues from a fresh seed, so the run "
+                          "will not repeat one that stayed on a single device", stacklevel=2)
+            self.sample_rng.manual_seed(self.config.seed + self.adversarial_rounds_done + 1)
         self.shuffle_rng.set_state(payload["rng"]["shuffle"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.records = list(payload["history"])
