@@ -76,7 +76,8 @@ def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng)
 def discriminator_epoch(discriminator, data, labels, rng, graphed: bool) -> float:
     """Seconds for one epoch of Adam steps on minibatches of 64, as ``SeqGANTrainer`` takes them."""
     device = data.device
-    optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4, capturable=device.type == "cuda")
+    on_cuda = device.type == "cuda"
+    optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4, capturable=on_cuda, fused=on_cuda or None)
 
     def update(inputs, targets):
         loss = torch.nn.functional.binary_cross_entropy_with_logits(discriminator(inputs), targets)

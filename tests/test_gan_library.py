@@ -65,6 +65,22 @@ def test_seqgan_cnn_matches_the_paper_and_refuses_short_sequences():
         disc(torch.zeros(2, 19, dtype=torch.long))
 
 
+def test_seqgan_cnn_is_the_textbook_convolution_max_over_time_network():
+    torch.manual_seed(0)
+    disc = CNNDiscriminator(40, embed_dim=6, windows=(1, 3, 7), filters=(5, 4, 3)).double().eval()
+    ids = torch.randint(0, 40, (9, 7))
+    x = disc.embedding(ids).transpose(1, 2)  # [B, E, T]
+    features = torch.cat([torch.relu(conv(x)).max(dim=2).values for conv in disc.convs], dim=1)
+    expected = disc.output(disc.highway(features)).squeeze(1)
+    torch.testing.assert_close(disc(ids), expected)
+    expected.sum().backward()
+    expected_grads = [p.grad.clone() for p in disc.parameters()]
+    disc.zero_grad()
+    disc(ids).sum().backward()
+    for p, g in zip(disc.parameters(), expected_grads):
+        torch.testing.assert_close(p.grad, g)
+
+
 # -- losses -------------------------------------------------------------------------------------
 
 def test_gan_losses_match_their_formulas():
