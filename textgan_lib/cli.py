@@ -52,7 +52,8 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
     print(f"on {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
           f"torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, {args.rounds} adversarial rounds", flush=True)
     history = seqgan_oracle(oracle, mle_epochs=args.mle_epochs, rounds=args.rounds, config=config,
-                            time_limit_s=args.time_limit, out=args.out, progress=not args.quiet)
+                            n_samples=args.n_samples, time_limit_s=args.time_limit, out=args.out,
+                            progress=not args.quiet)
     evaluations = history[history["phase"] != "d_pretrain"][["phase", "epoch", "round", "nll_oracle", "nll_test", "elapsed_s"]]
     print(evaluations.to_string(index=False))
     mle, last = history[history["phase"] == "mle"].iloc[-1], history[history["phase"] == "adversarial"].iloc[-1]
@@ -72,7 +73,17 @@ def _fetch_data(args: argparse.Namespace) -> None:
         print(f"{name}: {data_path(name)} (sha256 ok; {spec.description})")
 
 
+def _add_run_options(command: argparse.ArgumentParser) -> None:
+    """Options every oracle experiment takes."""
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    command.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .seqgan import SeqGANConfig
+
     parser = argparse.ArgumentParser(prog="textgan", description="Experiments and data for the textgan book.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -90,28 +101,25 @@ def main(argv: list[str] | None = None) -> int:
     mle.add_argument("--batch-size", type=int, default=64)
     mle.add_argument("--init-std", type=float, default=0.1,
                      help="generator weights ~ N(0, std^2) as in the SeqGAN code; 0 keeps PyTorch's init")
-    mle.add_argument("--seed", type=int, default=0)
-    mle.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    mle.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
-    mle.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(mle)
     mle.set_defaults(run=_oracle_mle)
 
     seqgan = commands.add_parser("seqgan-oracle", help="the SeqGAN paper's synthetic experiment; defaults: its schedule")
     seqgan.add_argument("--out", type=Path, required=True, help="CSV file to write (rewritten after every evaluation)")
     seqgan.add_argument("--mle-epochs", type=int, default=120)
-    seqgan.add_argument("--d-pretrain-rounds", type=int, default=50)
+    seqgan.add_argument("--d-pretrain-rounds", type=int, default=SeqGANConfig.d_pretrain_rounds)
     seqgan.add_argument("--rounds", type=int, default=200, help="adversarial rounds")
-    seqgan.add_argument("--d-steps", type=int, default=5, help="fresh negative sets per adversarial round")
-    seqgan.add_argument("--d-epochs", type=int, default=3, help="discriminator epochs per negative set")
-    seqgan.add_argument("--d-samples", type=int, default=10_000, help="negatives per set")
-    seqgan.add_argument("--rollouts", type=int, default=16)
-    seqgan.add_argument("--eval-every", type=int, default=10, help="adversarial rounds between evaluations")
+    seqgan.add_argument("--d-steps", type=int, default=SeqGANConfig.d_steps, help="fresh negative sets per round")
+    seqgan.add_argument("--d-epochs", type=int, default=SeqGANConfig.d_epochs, help="discriminator epochs per set")
+    seqgan.add_argument("--d-samples", type=int, default=SeqGANConfig.d_samples, help="negatives per set")
+    seqgan.add_argument("--rollouts", type=int, default=SeqGANConfig.n_rollouts)
+    seqgan.add_argument("--n-samples", type=int, default=10_000,
+                        help="oracle sequences for training and held out, and samples per NLL_oracle")
+    seqgan.add_argument("--eval-every", type=int, default=SeqGANConfig.eval_every,
+                        help="adversarial rounds between evaluations")
     seqgan.add_argument("--time-limit", type=float, default=None,
                         help="seconds; stop the adversarial phase at the first evaluation past it")
-    seqgan.add_argument("--seed", type=int, default=0)
-    seqgan.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    seqgan.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
-    seqgan.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_run_options(seqgan)
     seqgan.set_defaults(run=_seqgan_oracle)
 
     fetch = commands.add_parser("fetch-data", help="download and verify every data file into the cache")
