@@ -50,13 +50,15 @@ def oracle_mle(
     init_std: float | None = 0.1,
     seed: int = 0,
     progress: bool = True,
+    data: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[LSTMGenerator, pd.DataFrame]:
     """Train a generator by MLE on oracle samples; returns it and one row per evaluation:
     epoch, NLL_oracle (quality of its samples), NLL_test (its NLL of held-out oracle samples), the
     training NLL and the elapsed seconds. Epoch 0 is the untrained generator. ``init_std`` draws
     every generator parameter from N(0, init_std²) as the SeqGAN code does; None keeps PyTorch's
-    initialisation."""
-    train, held_out = oracle_training_data(oracle, n_train, seed)
+    initialisation. ``data`` (training, held-out) defaults to ``oracle_training_data(oracle,
+    n_train, seed)``; pass it when you already drew it."""
+    train, held_out = oracle_training_data(oracle, n_train, seed) if data is None else data
     torch.manual_seed(seed)
     model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, embed_dim, hidden_dim, start_id=0,
                                           pad_id=None, eos_id=None))
@@ -102,7 +104,7 @@ def seqgan_oracle(
     started = time.perf_counter()
     train, held_out = oracle_training_data(oracle, n_samples, config.seed)
     generator, mle_history = oracle_mle(oracle, epochs=mle_epochs, n_train=n_samples, n_eval=n_samples,
-                                        seed=config.seed, progress=progress)
+                                        seed=config.seed, progress=progress, data=(train, held_out))
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
     eval_rng = torch.Generator(device=oracle.device).manual_seed(config.seed + 1)
 
