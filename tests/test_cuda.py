@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from textgan_lib.cuda_graph import GraphedStep
-from textgan_lib.discriminators import CNNDiscriminator
+from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
 from textgan_lib.experiments import oracle_mle
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.oracle import OracleLSTM
@@ -77,6 +77,19 @@ def test_seqgan_on_cuda_trains_and_resumes_on_the_cpu(tmp_path):
         on_cpu.load(tmp_path / "seqgan.pt")
     on_cpu.adversarial(4)
     assert on_cpu.adversarial_rounds_done == 4
+
+
+@pytest.mark.parametrize("cuda_graphs", [True, False])
+def test_seqgan_with_an_lstm_discriminator_on_cuda(cuda_graphs):
+    real = torch.randint(0, 50, (200, 12), generator=torch.Generator().manual_seed(1))
+    config = SeqGANConfig(batch_size=16, n_rollouts=2, d_pretrain_rounds=1, d_steps=1, d_epochs=2, d_samples=100,
+                          d_batch_size=16, cuda_graphs=cuda_graphs)
+    torch.manual_seed(0)
+    trainer = SeqGANTrainer(_generator(), LSTMDiscriminator(50, hidden_dim=16).to(CUDA), real, seq_len=12,
+                            config=config, progress=False)
+    trainer.pretrain_discriminator()
+    trainer.adversarial(2)
+    assert trainer.history["d_accuracy"].between(0, 1).all()
 
 
 def test_oracle_and_mle_on_cuda():

@@ -13,7 +13,7 @@ CUDA it simply calls the function. The step must not synchronise with the host (
 its optimizer must be built with ``capturable=True``, and it must set the gradients to None before
 its backward pass (``zero_grad(set_to_none=True)``), so that the recorded backward writes them
 afresh on every replay. Its outputs are the recorded tensors, overwritten by the next replay: read
-or accumulate them before calling again.
+or accumulate them before calling again. ``enabled=False`` always runs the step eagerly.
 """
 
 from __future__ import annotations
@@ -27,14 +27,15 @@ Step = Callable[..., tuple[Tensor, ...]]
 
 
 class GraphedStep:
-    def __init__(self, step: Step, warmup: int = 3) -> None:
+    def __init__(self, step: Step, warmup: int = 3, enabled: bool = True) -> None:
         self.step = step
         self.warmup = warmup
+        self.enabled = enabled
         self._calls: dict[tuple, int] = {}
         self._graphs: dict[tuple, tuple[torch.cuda.CUDAGraph, tuple[Tensor, ...], tuple[Tensor, ...]]] = {}
 
     def __call__(self, *inputs: Tensor) -> tuple[Tensor, ...]:
-        if not inputs[0].is_cuda:
+        if not (self.enabled and inputs[0].is_cuda):
             return self.step(*inputs)
         key = tuple((x.shape, x.dtype) for x in inputs)
         if key not in self._graphs:
@@ -60,6 +61,13 @@ class GraphedStep:
         static_inputs = tuple(x.clone() for x in inputs)
         graph = torch.cuda.CUDAGraph()
         torch.cuda.synchronize(inputs[0].device)
-        with torch.cuda.graph(graph):  # records the step; nothing runs until the first replay
-            static_outputs = self.step(*static_inputs)
+        try:
+            with torch.cuda.graph(graph):  # records the step; nothing runs until the first replay
+                static_outputs = self.step(*static_inputs)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f"recording the training step as a CUDA graph failed: {err}. A recorded step must not wait for "
+                "the host (.item(), printing a tensor, shapes that depend on values) and its optimizer must be "
+                "capturable. To run it eagerly instead, turn graph replay off (GraphedStep(enabled=False); "
+                "SeqGANConfig(cuda_graphs=False) for the SeqGAN trainer).") from err
         return graph, static_inputs, static_outputs

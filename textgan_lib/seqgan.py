@@ -54,6 +54,7 @@ class SeqGANConfig:
     d_samples: int = 10_000  # negatives per set (and as many real sequences)
     d_batch_size: int = 64
     eval_every: int = 10  # adversarial rounds between evaluations
+    cuda_graphs: bool = True  # on CUDA, replay each discriminator step as a CUDA graph
     seed: int = 0
 
 
@@ -92,7 +93,7 @@ class SeqGANTrainer:
         on_cuda = self._on_cuda(discriminator)
         self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, capturable=on_cuda,
                                             fused=on_cuda or None)
-        self._d_step = GraphedStep(self._discriminator_update)
+        self._d_step = self._discriminator_step()
         self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
@@ -151,6 +152,9 @@ class SeqGANTrainer:
         self.d_optimizer.step()
         return loss.detach(), ((logits > 0) == (labels > 0.5)).sum()
 
+    def _discriminator_step(self) -> GraphedStep:
+        return GraphedStep(self._discriminator_update, enabled=self.config.cuda_graphs)
+
     def _discriminator_snapshot(self) -> tuple[dict, dict]:
         weights = {k: v.clone() for k, v in self.discriminator.state_dict().items()}
         return weights, copy.deepcopy(self.d_optimizer.state_dict())
@@ -159,7 +163,7 @@ class SeqGANTrainer:
         weights, optimizer_state = snapshot
         self.discriminator.load_state_dict(weights)
         self.d_optimizer.load_state_dict(optimizer_state)
-        self._d_step = GraphedStep(self._discriminator_update)  # recorded graphs point at the old optimizer state
+        self._d_step = self._discriminator_step()  # recorded graphs point at the old optimizer state
 
     @staticmethod
     def _on_cuda(module: nn.Module) -> bool:
@@ -261,7 +265,7 @@ class SeqGANTrainer:
             group["capturable"] = self._on_cuda(self.discriminator)
             group["fused"] = self._on_cuda(self.discriminator) or None
         self.d_optimizer.load_state_dict(d_optimizer_state)
-        self._d_step = GraphedStep(self._discriminator_update)
+        self._d_step = self._discriminator_step()
         self.d_rounds_done = payload["position"]["d_rounds"]
         self.adversarial_rounds_done = payload["position"]["adversarial_rounds"]
         try:
