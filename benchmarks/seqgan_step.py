@@ -5,19 +5,22 @@ sequences, 16 rollouts per prefix, the paper's CNN discriminator. A step = sampl
 for every prefix, policy-gradient update. The loop implementation differs only in the rewards: it
 is SeqGAN's rollout as usually written, a loop over rollouts and prefix lengths that re-reads each
 prefix, samples the rest token by token (softmax, ``torch.multinomial``) and scores every batch of
-completions in float32. Also timed: sampling 10,000 sequences with the library, and one
+completions in float32. The library scores rewards in float32 too unless ``--reward-dtype bfloat16``
+(the JSON says which was timed). Also timed: sampling 10,000 sequences with the library, and one
 discriminator epoch (batch 64, Adam, float32) over 20,000 sequences, its steps run as the SeqGAN
 trainer runs them (on CUDA: replayed as a CUDA graph; then the eager epoch is timed too).
 
-    python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda]
+    python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda] [--reward-dtype bfloat16]
 
-The last line printed is JSON: {"lib_step_s", "loop_step_s", "step_speedup", "sample_10k_s", "d_epoch_20k_s"}
+The last line printed is JSON: {"reward_dtype", "lib_step_s", "loop_step_s", "step_speedup", "sample_10k_s",
+"d_epoch_20k_s"}
 (on CUDA also "d_epoch_20k_eager_s").
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 
@@ -100,6 +103,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="library steps timed (best counts)")
     parser.add_argument("--loop-repeats", type=int, default=1, help="loop steps timed (best counts)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--reward-dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="precision of the library's reward scoring (the loop always uses float32)")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -110,8 +115,10 @@ def main() -> None:
     discriminator = CNNDiscriminator(VOCAB).to(device)
     optimizer = torch.optim.Adam(generator.parameters(), lr=0.01)
 
-    generator_step(generator, rollout, discriminator, optimizer, rollout_rewards, rng)  # warm-up
-    lib = min(generator_step(generator, rollout, discriminator, optimizer, rollout_rewards, rng) for _ in range(args.repeats))
+    library_rewards = functools.partial(rollout_rewards, low_precision=args.reward_dtype == "bfloat16")
+    generator_step(generator, rollout, discriminator, optimizer, library_rewards, rng)  # warm-up
+    lib = min(generator_step(generator, rollout, discriminator, optimizer, library_rewards, rng)
+              for _ in range(args.repeats))
     print(f"library step: {lib:.2f} s")
     loop = min(generator_step(generator, rollout, discriminator, optimizer, plain_loop_rewards, rng)
                for _ in range(args.loop_repeats))
@@ -126,7 +133,7 @@ def main() -> None:
     data = generator.sample(20_000, LENGTH, generator=rng)
     labels = (torch.arange(20_000, device=device) < 10_000).float()
     shuffle_rng = torch.Generator().manual_seed(0)
-    results = {"lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),
+    results = {"reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),
                "sample_10k_s": round(sample_10k, 3),
                "d_epoch_20k_s": round(discriminator_epoch(discriminator, data, labels, shuffle_rng, graphed=True), 3)}
     if device.type == "cuda":

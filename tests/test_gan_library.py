@@ -59,10 +59,31 @@ def test_seqgan_cnn_matches_the_paper_and_refuses_short_sequences():
     assert sum(c.out_channels for c in disc.convs) == 1720
     assert [c.kernel_size[0] for c in disc.convs] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
     assert disc.embedding.embedding_dim == 64 and disc.dropout.p == 0.25
-    expected = 0.2 * 0.5 * (disc.output.weight.pow(2).sum() + disc.output.bias.pow(2).sum())
-    torch.testing.assert_close(disc.l2_penalty(), expected)
     with pytest.raises(ValueError, match="largest window"):
         disc(torch.zeros(2, 19, dtype=torch.long))
+
+
+def test_one_logit_loss_and_gradient_equal_the_reference_two_class_softmax_layer():
+    """The SeqGAN code: softmax over two classes, loss mean CE + λ (l2_loss(W) + l2_loss(b)), with
+    tf.nn.l2_loss(x) = ||x||² / 2. Our one logit w = w_1 - w_0 stands for W = [-w/2, w/2]: the
+    losses are equal, and by the chain rule dL/dw = (dL/dw_1 - dL/dw_0) / 2."""
+    torch.manual_seed(0)
+    disc = CNNDiscriminator(30, windows=(1, 2), filters=(3, 5), dropout=0.0).double()
+    features = torch.randn(16, 8, dtype=torch.float64)  # what the highway layer hands the output layer
+    labels = torch.randint(0, 2, (16,)).double()
+    w, b = disc.output.weight, disc.output.bias  # [1, 8], [1]
+    ours = F.binary_cross_entropy_with_logits(disc.output(features).squeeze(1), labels) + disc.l2_penalty()
+    grad_w, grad_b = torch.autograd.grad(ours, [w, b])
+
+    W2 = torch.cat([-w / 2, w / 2]).detach().t().clone().requires_grad_()  # [8, 2]: class 0 fake, 1 real
+    b2 = torch.cat([-b / 2, b / 2]).detach().clone().requires_grad_()  # [2]
+    scores = features @ W2 + b2
+    reference = F.cross_entropy(scores, labels.long()) + 0.2 * (W2.pow(2).sum() / 2 + b2.pow(2).sum() / 2)
+    ref_w, ref_b = torch.autograd.grad(reference, [W2, b2])
+
+    torch.testing.assert_close(ours, reference)
+    torch.testing.assert_close(grad_w[0], (ref_w[:, 1] - ref_w[:, 0]) / 2)
+    torch.testing.assert_close(grad_b[0], (ref_b[1] - ref_b[0]) / 2)
 
 
 def test_seqgan_cnn_is_the_textbook_convolution_max_over_time_network():
@@ -105,12 +126,16 @@ def test_policy_gradient_loss_is_reinforce_and_ignores_reward_gradients():
     rewards = torch.rand(4, 5, requires_grad=True)
     mask = torch.ones(4, 5)
     mask[0, 3:] = 0
-    loss = policy_gradient_loss(log_probs, rewards, mask)
+    loss = policy_gradient_loss(log_probs, rewards, mask)  # the SeqGAN code's sum
     loss.backward()
-    torch.testing.assert_close(log_probs.grad, -rewards.detach() * mask / mask.sum())
+    torch.testing.assert_close(log_probs.grad, -rewards.detach() * mask)
     assert rewards.grad is None
+    (mean_grad,) = torch.autograd.grad(policy_gradient_loss(log_probs, rewards, mask, reduction="mean"), log_probs)
+    torch.testing.assert_close(mean_grad, -rewards.detach() * mask / mask.sum())
     with pytest.raises(ValueError, match="must match"):
         policy_gradient_loss(log_probs, rewards[:, :4])
+    with pytest.raises(ValueError, match="reduction"):
+        policy_gradient_loss(log_probs, rewards, reduction="avg")
 
 
 # -- rollout rewards ----------------------------------------------------------------------------
@@ -266,3 +291,46 @@ def test_a_nan_discriminator_loss_restores_the_discriminator():
     for name, value in trainer.discriminator.state_dict().items():
         assert torch.equal(value, before[name]), name
     assert [state["step"] for state in trainer.d_optimizer.state.values()] == adam_steps
+
+
+def test_each_discriminator_set_uses_distinct_real_sequences():
+    trainer = _tiny_trainer(d_samples=30)  # 40 real sequences
+    indices = trainer._real_indices(30)
+    assert len(indices.unique()) == 30
+    cycled = trainer._real_indices(100)  # more than there are: every sequence in each pass of 40
+    assert all(len(cycled[i : i + 40].unique()) == len(cycled[i : i + 40]) for i in (0, 40))
+
+
+def test_the_rollout_policy_is_the_generator_unless_a_delayed_copy_is_asked_for(tmp_path):
+    live = _tiny_trainer()
+    assert live.rollout is live.generator
+    delayed = _tiny_trainer(tmp_path, rollout_update_rate=0.8)
+    assert delayed.rollout is not delayed.generator
+    delayed.pretrain_discriminator()
+    delayed.adversarial(1)
+    for r, g, saved in zip(delayed.rollout.parameters(), delayed.generator.parameters(),
+                           _tiny_trainer().generator.parameters()):
+        torch.testing.assert_close(r, 0.8 * saved + 0.2 * g)  # one soft update from the initial weights
+    resumed = _tiny_trainer(rollout_update_rate=0.8, seed=7)
+    resumed.load(tmp_path / "seqgan.pt")
+    for a, b in zip(resumed.rollout.parameters(), delayed.rollout.parameters()):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="rollout_update_rate"):
+        SeqGANConfig(rollout_update_rate=1.0)
+
+
+def test_rewards_are_scored_in_float32_on_a_cpu_unless_asked():
+    assert not _tiny_trainer().reward_low_precision
+    assert _tiny_trainer(reward_dtype="bfloat16").reward_low_precision
+    with pytest.raises(ValueError, match="reward_dtype"):
+        SeqGANConfig(reward_dtype="float16")
+
+
+def test_a_non_finite_generator_gradient_stops_before_the_update():
+    trainer = _tiny_trainer()
+    before = [p.clone() for p in trainer.generator.parameters()]
+    trainer.generator.output.weight.register_hook(lambda grad: grad * float("nan"))
+    with pytest.raises(NonFiniteLossError, match="gradient norm became nan.*no weights were updated"):
+        trainer.generator_step()
+    for p, b in zip(trainer.generator.parameters(), before):
+        assert torch.equal(p, b)

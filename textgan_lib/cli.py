@@ -48,7 +48,8 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
     config = SeqGANConfig(d_pretrain_rounds=args.d_pretrain_rounds, d_steps=args.d_steps, d_epochs=args.d_epochs,
                           d_samples=args.d_samples, n_rollouts=args.rollouts, eval_every=args.eval_every,
-                          seed=args.seed)
+                          rollout_update_rate=args.rollout_update_rate, pg_reduction=args.pg_reduction,
+                          reward_dtype=args.reward_dtype, seed=args.seed)
     print(f"on {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
           f"torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, {args.rounds} adversarial rounds", flush=True)
     history = seqgan_oracle(oracle, mle_epochs=args.mle_epochs, rounds=args.rounds, config=config,
@@ -113,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     seqgan.add_argument("--d-epochs", type=int, default=SeqGANConfig.d_epochs, help="discriminator epochs per set")
     seqgan.add_argument("--d-samples", type=int, default=SeqGANConfig.d_samples, help="negatives per set")
     seqgan.add_argument("--rollouts", type=int, default=SeqGANConfig.n_rollouts)
+    seqgan.add_argument("--rollout-update-rate", type=float, default=SeqGANConfig.rollout_update_rate,
+                        help="0: roll out with the generator itself (the paper); r > 0: a delayed copy")
+    seqgan.add_argument("--pg-reduction", choices=["sum", "mean"], default=SeqGANConfig.pg_reduction,
+                        help="policy-gradient loss over batch and tokens: sum (the SeqGAN code) or mean")
+    seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16"], default=SeqGANConfig.reward_dtype,
+                        help="precision of reward scoring (default: float32 on a CPU, bfloat16 on CUDA)")
     seqgan.add_argument("--n-samples", type=int, default=10_000,
                         help="oracle sequences for training and held out, and samples per NLL_oracle")
     seqgan.add_argument("--eval-every", type=int, default=SeqGANConfig.eval_every,

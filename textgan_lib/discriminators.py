@@ -42,11 +42,20 @@ class Highway(nn.Module):
 
 
 class CNNDiscriminator(nn.Module):
-    """The SeqGAN CNN: embedding → parallel 1-D convolutions (one per window size) → ReLU →
+    r"""The SeqGAN CNN: embedding → parallel 1-D convolutions (one per window size) → ReLU →
     max over time → concatenation → highway → dropout → linear logit.
 
     The paper adds an L2 penalty (λ = 0.2) on the output layer: :meth:`l2_penalty` returns it,
     and trainers add it to the loss. Sequences must be at least as long as the largest window.
+
+    The SeqGAN code ends in a *two-class* softmax layer, weights ``W [F, 2]`` and bias ``b [2]``, and
+    adds ``λ (||W||² + ||b||²) / 2`` (``tf.nn.l2_loss`` halves the square). Only the difference of
+    the two class scores matters, :math:`p(\text{real}) = \sigma((w_1 - w_0)^\top x + b_1 - b_0)`,
+    so this network keeps one logit with :math:`w = w_1 - w_0`. For a given :math:`w` the penalty is
+    smallest, and its gradient keeps it there, when :math:`w_1 = -w_0 = w / 2`:
+    :math:`\tfrac{\lambda}{2}(\|w/2\|^2 + \|w/2\|^2) = \tfrac{\lambda}{4}\|w\|^2`. So the
+    one-logit network carries :math:`\tfrac{\lambda}{4}(\|w\|^2 + b^2)`: with λ on a single
+    logit's ``||w||² / 2`` the penalty would be twice the reference's.
     """
 
     def __init__(self, vocab_size: int, embed_dim: int = 64, windows: tuple[int, ...] = SEQGAN_WINDOWS,
@@ -80,8 +89,8 @@ class CNNDiscriminator(nn.Module):
         return self.output(self.dropout(self.highway(features))).squeeze(1)  # [B]
 
     def l2_penalty(self) -> Tensor:
-        """``l2_lambda * (||W||² + ||b||²) / 2`` on the output layer, as in the SeqGAN code."""
-        return self.l2_lambda * 0.5 * (self.output.weight.pow(2).sum() + self.output.bias.pow(2).sum())
+        """``l2_lambda * (||w||² + b²) / 4`` on the output logit: the SeqGAN code's two-class penalty."""
+        return self.l2_lambda * 0.25 * (self.output.weight.pow(2).sum() + self.output.bias.pow(2).sum())
 
 
 class LSTMDiscriminator(nn.Module):

@@ -16,9 +16,10 @@ import torch
 from torch import Tensor, nn
 
 from .output_nll import linear_cross_entropy
-from .sampling import sample_from_hidden
+from .sampling import sample_from_hidden, sampling_logits
 from .vocab import Vocabulary
 
+SCORE_ROWS = 4096  # token rows per [rows, V] logits block when scoring under a sampling distribution
 State = tuple[Tensor, Tensor]  # (h, c), each [num_layers, B, H]
 
 
@@ -99,16 +100,43 @@ class LSTMGenerator(nn.Module):
             return tokens
         return tokens[:, : int(self.mask(tokens).sum(dim=1).max())]
 
-    def token_nll(self, tokens: Tensor) -> Tensor:
-        """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding."""
-        self._check_tokens(tokens)
+    def token_nll(
+        self,
+        tokens: Tensor,
+        *,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+    ) -> Tensor:
+        """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding.
+
+        Without sampling arguments: under the model itself (the MLE loss). With any of
+        ``temperature`` / ``top_k`` / ``top_p``: under the distribution that :meth:`sample` draws
+        from with those arguments (logits / τ, the never-sampled ids removed, top-k / top-p,
+        renormalised), so that the NLL of a model's own samples is the entropy rate of what was
+        sampled. Tokens outside a top-k / top-p set get ``inf``.
+        """
+        self.check_tokens(tokens)
         h, _ = self.features(self.shift_right(tokens))  # [B, T, H]
         mask = self.mask(tokens)
-        # Padding rows are dropped before the output layer: no compute is spent on them.
-        nll_real = linear_cross_entropy(h[mask], self.output.weight, self.output.bias, tokens[mask])  # [N]
+        if temperature is None and top_k is None and top_p is None:
+            # Padding rows are dropped before the output layer: no compute is spent on them.
+            nll_real = linear_cross_entropy(h[mask], self.output.weight, self.output.bias, tokens[mask])  # [N]
+        else:
+            nll_real = self._sampling_nll(h[mask], tokens[mask], 1.0 if temperature is None else temperature,
+                                          top_k, top_p)
         nll = h.new_zeros(tokens.shape)
         nll[mask] = nll_real
         return nll
+
+    def _sampling_nll(self, h: Tensor, targets: Tensor, temperature: float, top_k, top_p) -> Tensor:
+        """``-log q(target)`` ``[N]`` under the sampling distribution q, in row chunks of [chunk, V] logits."""
+        banned = self.never_sampled()
+        parts = []
+        for rows, target in zip(h.split(SCORE_ROWS), targets.split(SCORE_ROWS)):
+            z = sampling_logits(self.output(rows), temperature, top_k, top_p, banned)  # [chunk, V]
+            parts.append(-z.log_softmax(dim=-1).gather(1, target[:, None]).squeeze(1))
+        return torch.cat(parts) if parts else h.new_zeros(0)
 
     def log_prob(self, tokens: Tensor) -> Tensor:
         """Log-probability ``[B]`` of each whole sequence (padding excluded)."""
@@ -157,7 +185,7 @@ class LSTMGenerator(nn.Module):
         if self.config.eos_id is not None and prefix.shape[1]:
             finished = (prefix == self.config.eos_id).any(dim=1)
         start = prefix.new_full((n, 1), self.config.start_id)
-        banned = self._never_sampled()
+        banned = self.never_sampled()
         h, state = self.features(torch.cat([start, prefix], dim=1))  # last position predicts token P
         for t in range(prefix.shape[1], max_len):
             next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, generator,
@@ -170,7 +198,7 @@ class LSTMGenerator(nn.Module):
                 h, state = self.features(next_token[:, None], state)
         return tokens
 
-    def _never_sampled(self) -> Tensor | None:
+    def never_sampled(self) -> Tensor | None:
         """``<pad>`` and the start token, which are never targets, when the model has a padding id."""
         if self.config.pad_id is None:
             return None  # the oracle setting: every id, the start token included, is an ordinary token
@@ -184,10 +212,10 @@ class LSTMGenerator(nn.Module):
             prefix = prefix.expand(n, -1)
         if prefix.dim() != 2 or prefix.shape[0] != n:
             raise ValueError(f"prefix must be [P] or [n={n}, P] token ids, got shape {tuple(prefix.shape)}")
-        self._check_tokens(prefix)
+        self.check_tokens(prefix)
         return prefix
 
-    def _check_tokens(self, tokens: Tensor) -> None:
+    def check_tokens(self, tokens: Tensor) -> None:
         if tokens.dim() != 2 or tokens.dtype != torch.long:
             raise ValueError(f"expected token ids as a [batch, length] int64 tensor, got {tokens.dtype} "
                              f"of shape {tuple(tokens.shape)}")

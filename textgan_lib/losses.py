@@ -27,10 +27,13 @@ Policy gradient (REINFORCE; Williams 1992), for a generator that *samples* discr
 :math:`y_t` and receives a reward :math:`Q_t` for each (SeqGAN: the discriminator's verdict on
 completions of the prefix :math:`y_{1:t}`):
 
-.. math::  L_G^{\text{PG}} = -\frac{1}{N}\sum_{n,t} Q_{n,t}\, \log G(y_{n,t} \mid y_{n,<t}),
+.. math::  L_G^{\text{PG}} = -\sum_{n,t} Q_{n,t}\, \log G(y_{n,t} \mid y_{n,<t}),
 
-whose gradient is an unbiased estimate of :math:`-\nabla_\theta \mathbb{E}_{y \sim G}[Q]`. The rewards
-are constants: no gradient flows into them.
+whose gradient is an unbiased estimate of :math:`-\nabla_\theta \mathbb{E}_{y \sim G}[Q]` (times the
+batch size). The rewards are constants: no gradient flows into them. The SeqGAN code sums over
+batch and tokens, as here (``reduction="sum"``); ``"mean"`` divides by the number of real tokens
+:math:`N`. The choice matters once gradients are clipped: the SeqGAN code clips the sum's global
+norm at 5, which a mean's gradient, :math:`N` times smaller, rarely reaches.
 """
 
 from __future__ import annotations
@@ -65,14 +68,21 @@ def rsgan_generator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return F.softplus(-(fake_logits - real_logits)).mean()
 
 
-def policy_gradient_loss(token_log_probs: Tensor, rewards: Tensor, mask: Tensor | None = None) -> Tensor:
+def policy_gradient_loss(token_log_probs: Tensor, rewards: Tensor, mask: Tensor | None = None,
+                         reduction: str = "sum") -> Tensor:
     """:math:`L^{PG}`: ``token_log_probs`` and ``rewards`` ``[B, T]``; ``mask`` drops padding.
 
+    ``reduction``: ``"sum"`` over batch and tokens (the SeqGAN code) or ``"mean"`` per real token.
     Rewards are detached, so the gradient is exactly the REINFORCE estimator.
     """
     if token_log_probs.shape != rewards.shape:
         raise ValueError(f"log-probs {tuple(token_log_probs.shape)} and rewards {tuple(rewards.shape)} must match")
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     weighted = token_log_probs * rewards.detach()
-    if mask is None:
-        return -weighted.mean()
-    return -(weighted * mask).sum() / mask.sum()
+    if mask is not None:
+        weighted = weighted * mask
+    total = -weighted.sum()
+    if reduction == "sum":
+        return total
+    return total / (weighted.numel() if mask is None else mask.sum())

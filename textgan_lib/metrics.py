@@ -3,18 +3,20 @@
 The model's mean negative log-likelihood per token on held-out data (``NLL_test``; called
 ``NLL_gen`` when the held-out data are an oracle's samples),
 
-.. math::  \\mathrm{NLL} = -\\frac{1}{N} \\sum_{n} \\sum_{t \\le T_n} \\log p_\\theta(y_{n,t} \\mid y_{n,<t}),
+.. math::  \\mathrm{NLL} = -\frac{1}{N} \\sum_{n} \\sum_{t \\le T_n} \\log p_\\theta(y_{n,t} \\mid y_{n,<t}),
 
 with :math:`N` the number of real (non-pad) tokens, ``<eos>`` included; and the perplexity
 :math:`\\exp(\\mathrm{NLL})`, the size of a uniform choice that would be as uncertain. On synthetic
 data, ``NLL_oracle`` (the oracle's NLL of the model's samples: quality) and ``NLL_div`` (the model's
-NLL of its own samples: diversity); on any data, distinct-n and the rate of repeated n-grams. BLEU
+NLL of its own samples under the distribution it sampled from: its entropy rate, diversity); on
+any data, distinct-n and the rate of repeated n-grams. BLEU
 and Self-BLEU live in ``textgan_lib.bleu``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -26,15 +28,20 @@ from .oracle import OracleLSTM
 
 
 @torch.no_grad()
-def mean_token_nll(model: LSTMGenerator, tokens: Tensor, batch_size: int = 1024) -> float:
-    """Mean NLL per real token (nats) of ``tokens`` ``[N, T]`` under ``model``, in eval mode."""
+def mean_token_nll(model: LSTMGenerator, tokens: Tensor, batch_size: int = 1024, **sampling: float | int | None) -> float:
+    """Mean NLL per real token (nats) of ``tokens`` ``[N, T]`` under ``model``, in eval mode.
+
+    ``sampling`` (``temperature``, ``top_k``, ``top_p``) scores under the distribution that
+    ``model.sample`` draws from with those arguments: the tempered model (temperature is part of
+    the model, Caccia et al. 2020), e.g. the NLL_test of a model that is sampled at τ = 0.8.
+    """
     was_training = model.training
     model.eval()
     try:
         total, count = 0.0, 0
         for batch in tokens.split(batch_size):
             batch = model.trim(batch.to(model.device))
-            total += model.token_nll(batch).sum().item()
+            total += model.token_nll(batch, **sampling).sum().item()
             count += int(model.mask(batch).sum())
     finally:
         model.train(was_training)
@@ -70,15 +77,24 @@ def repeated_ngram_rate(sequences: Iterable[Sequence[str | int]], n: int = 2) ->
     return sum(flags) / len(flags)
 
 
-def nll_oracle(model: LSTMGenerator, oracle: OracleLSTM, n: int = 10_000, generator: torch.Generator | None = None) -> float:
+def nll_oracle(model: LSTMGenerator, oracle: OracleLSTM, n: int = 10_000, generator: torch.Generator | None = None,
+               **sampling: float | int | None) -> float:
     """NLL_oracle: the oracle's mean per-token NLL of ``n`` samples from ``model`` (lower = better quality)."""
-    return oracle.nll(model.sample(n, oracle.seq_len, generator=generator))
+    return oracle.nll(model.sample(n, oracle.seq_len, generator=generator, **sampling))
 
 
-def nll_div(model: LSTMGenerator, n: int, max_len: int, generator: torch.Generator | None = None, **sampling) -> float:
-    """NLL_div: the model's mean per-token NLL of its own samples, an estimate of its entropy rate
-    (higher = more diverse output). ``sampling`` passes temperature / top-k / top-p to ``sample``."""
-    return mean_token_nll(model, model.sample(n, max_len, generator=generator, **sampling))
+def nll_div(model: LSTMGenerator, n: int, max_len: int, generator: torch.Generator | None = None,
+            temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> float:
+    r"""NLL_div: the mean per-token NLL of ``n`` samples under the very distribution they were drawn
+    from (logits / τ, top-k / top-p applied; higher = more diverse output).
+
+    It estimates the entropy rate of what the sampler produces, :math:`-\frac{1}{N}\,\mathbb{E}_{y
+    \sim q_\tau}[\log q_\tau(y)]`. Scoring the tempered samples under the untempered model instead
+    would measure the cross-entropy :math:`H(q_\tau) + \mathrm{KL}(q_\tau \| p)`, which credits cold
+    samples with diversity they do not have.
+    """
+    sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+    return mean_token_nll(model, model.sample(n, max_len, generator=generator, **sampling), **sampling)
 
 
 def quality_diversity_sweep(
@@ -88,17 +104,65 @@ def quality_diversity_sweep(
     max_len: int,
     metrics: Mapping[str, Callable[[Tensor], float]],
     seed: int = 0,
+    held_out: Tensor | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
 ) -> pd.DataFrame:
-    """Sample ``model`` at each softmax temperature and score the samples with every metric.
+    """Sample ``model`` at each softmax temperature and score the samples.
 
     Lowering the temperature trades diversity for quality, so a single quality number can be
     improved at will; comparing models means comparing these curves (Caccia et al. 2020). Returns
-    one row per temperature: ``temperature`` and one column per entry of ``metrics``, each a
-    function of the ``[n_samples, max_len]`` sample tensor.
+    one row per temperature: ``temperature``; ``nll_div``, the NLL of the samples under the
+    distribution they were drawn from (see :func:`nll_div`); ``nll_test``, the tempered model's
+    NLL of ``held_out`` tokens when given; and one column per entry of ``metrics``, each a function
+    of the ``[n_samples, max_len]`` sample tensor. Every temperature draws from the same seed.
     """
     rows = []
     for temperature in temperatures:
+        sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
         generator = torch.Generator(device=model.device).manual_seed(seed)
-        samples = model.sample(n_samples, max_len, temperature=temperature, generator=generator)
-        rows.append({"temperature": temperature, **{name: fn(samples) for name, fn in metrics.items()}})
+        samples = model.sample(n_samples, max_len, generator=generator, **sampling)
+        row = {"temperature": temperature, "nll_div": mean_token_nll(model, samples, **sampling)}
+        if held_out is not None:
+            row["nll_test"] = mean_token_nll(model, held_out, **sampling)
+        rows.append({**row, **{name: fn(samples) for name, fn in metrics.items()}})
     return pd.DataFrame(rows)
+
+
+class OutsideSweepError(ValueError):
+    """A model's quality lies outside the range a temperature sweep covered: no match without extrapolating."""
+
+
+@dataclass(frozen=True)
+class TemperatureMatch:
+    """Where a model's point sits against a temperature curve at equal quality."""
+
+    temperature: float  # the (interpolated) temperature at which the curve has the model's quality
+    curve_diversity: float  # the curve's diversity there
+    model_diversity: float
+    gap: float  # model_diversity - curve_diversity: > 0 means more diverse at equal quality
+
+
+def temperature_matched(curve: pd.DataFrame, quality: float, diversity: float, quality_column: str,
+                        diversity_column: str) -> TemperatureMatch:
+    """Compare a model's (quality, diversity) point with a temperature ``curve`` at equal quality.
+
+    ``curve`` is a :func:`quality_diversity_sweep` table. Between consecutive swept temperatures the
+    curve is interpolated linearly; a quality outside the swept range raises
+    :class:`OutsideSweepError` rather than extrapolating (widen the sweep).
+    """
+    ordered = curve.sort_values("temperature")
+    tau = ordered["temperature"].to_numpy(dtype=float)
+    q = ordered[quality_column].to_numpy(dtype=float)
+    d = ordered[diversity_column].to_numpy(dtype=float)
+    for i in range(len(tau) - 1):
+        lo, hi = sorted((q[i], q[i + 1]))
+        if lo <= quality <= hi:
+            w = 0.0 if q[i + 1] == q[i] else (quality - q[i]) / (q[i + 1] - q[i])
+            curve_diversity = float(d[i] + w * (d[i + 1] - d[i]))
+            return TemperatureMatch(float(tau[i] + w * (tau[i + 1] - tau[i])), curve_diversity, diversity,
+                                    diversity - curve_diversity)
+    raise OutsideSweepError(
+        f"{quality_column} = {quality:.4f} lies outside the swept curve ({q.min():.4f} to {q.max():.4f} over "
+        f"temperatures {tau.min()} to {tau.max()}): widen the temperature sweep so that the point falls inside "
+        "it; an extrapolated match would be a guess")

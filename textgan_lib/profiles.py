@@ -81,7 +81,7 @@ PROFILES: dict[str, Profile] = {
         lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
         oracle_samples=10_000, oracle_epochs=120, oracle_eval_every=5,
         seqgan_d_pretrain_rounds=50, seqgan_rounds=200, seqgan_d_steps=5, seqgan_d_epochs=3, seqgan_d_samples=10_000,
-        seqgan_eval_every=10,
+        seqgan_eval_every=5,
     ),
 }
 

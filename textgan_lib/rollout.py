@@ -35,24 +35,15 @@ from .sampling import sample_from_hidden
 SCORE_CHUNK = 4096  # sequences per discriminator call
 
 
-def bf16_is_fast(device: torch.device) -> bool:
-    """Whether bfloat16 matrix products are fast here: a CUDA GPU with bf16, or a CPU with AMX tiles."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # a private probe; absent means unknown
-    return device.type == "cpu" and amx is not None and amx()
-
-
 @torch.no_grad()
-def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_precision: bool | None = None) -> Tensor:
+def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_precision: bool = False) -> Tensor:
     """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks.
 
-    Rewards only need a few significant digits (a rollout average already carries Monte-Carlo
-    noise far larger), so by default the discriminator runs under bfloat16 autocast wherever
-    bfloat16 is fast (``low_precision=None``); pass False to force float32.
+    ``low_precision=True`` runs the discriminator under bfloat16 autocast: about twice as fast on
+    GPUs and on CPUs with AMX tiles, and precise enough for rewards (a rollout average carries
+    Monte-Carlo noise far larger), but its numbers then depend on the hardware. The default,
+    float32, gives the same rewards on every CPU.
     """
-    if low_precision is None:
-        low_precision = bf16_is_fast(sequences.device)
     was_training = discriminator.training
     discriminator.eval()
     try:
@@ -70,24 +61,28 @@ def rollout_rewards(
     n_rollouts: int,
     generator: torch.Generator | None = None,
     temperature: float = 1.0,
+    low_precision: bool = False,
 ) -> Tensor:
-    """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring)."""
+    """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
+
+    ``low_precision`` scores the completions in bfloat16 (see :func:`discriminator_probability`).
+    """
     if n_rollouts < 1:
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
-    policy._check_tokens(sequences)
+    policy.check_tokens(sequences)
     was_training = policy.training
     policy.eval()
     try:
-        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature)
+        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature, low_precision)
     finally:
         policy.train(was_training)
 
 
-def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature) -> Tensor:
+def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature, low_precision) -> Tensor:
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences)
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, low_precision)
     if T == 1:
         return rewards
     eos, pad = policy.config.eos_id, policy.config.pad_id
@@ -101,7 +96,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, te
 
     # completions[t - 1, m, b] is rollout m of prefix length t of sequence b.
     completions = sequences.expand(T - 1, M, B, T).clone()
-    banned = policy._never_sampled()  # the same for every position: made once, not per step
+    banned = policy.never_sampled()  # the same for every position: made once, not per step
     h = c = None  # the active rows' state: prefix lengths 1..s-1, each block M*B rows, in that order
     finished = None
     for s in range(1, T):  # generate position s (0-based) for prefix lengths t = 1..s
@@ -119,7 +114,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, te
         if s + 1 < T:
             _, (h, c) = policy.features(tokens[:, None], (h, c))
 
-    probs = discriminator_probability(discriminator, completions.view(-1, T))  # [(T-1)*M*B]
+    probs = discriminator_probability(discriminator, completions.view(-1, T), low_precision)  # [(T-1)*M*B]
     rewards[:, : T - 1] = probs.view(T - 1, M, B).mean(dim=1).t()  # [B, T-1]
     return rewards
 
@@ -132,6 +127,7 @@ def rollout_rewards_reference(
     n_rollouts: int,
     generator: torch.Generator | None = None,
     temperature: float = 1.0,
+    low_precision: bool = False,
 ) -> Tensor:
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
@@ -139,6 +135,6 @@ def rollout_rewards_reference(
     for m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, generator=generator)
-            rewards[:, t - 1] += discriminator_probability(discriminator, completed) / n_rollouts
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences)
+            rewards[:, t - 1] += discriminator_probability(discriminator, completed, low_precision) / n_rollouts
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, low_precision)
     return rewards

@@ -6,6 +6,10 @@ flattens it, and :math:`\\tau \\to 0` becomes greedy decoding (argmax). Top-k ke
 probable tokens; top-p (nucleus sampling, Holtzman et al. 2020) keeps the smallest set of most
 probable tokens whose probability reaches p. Both renormalise over what they keep.
 
+:func:`sampling_logits` is that transformation on its own: the sampler draws from
+``softmax(sampling_logits(z))`` and the metrics that must measure the distribution actually sampled
+(``NLL_div``, the tempered model's ``NLL_test``) score tokens under the same logits.
+
 Tokens are drawn by inverting the cumulative distribution (one uniform number per row and a binary
 search, first over blocks of tokens, then inside one block), processing rows in cache-sized
 chunks: on a CPU this is an order of magnitude faster than ``torch.multinomial`` for large
@@ -37,6 +41,29 @@ def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None 
         drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
         logits = logits.masked_fill(drop_sorted.scatter(-1, order, drop_sorted), float("-inf"))
     return logits
+
+
+def sampling_logits(
+    logits: Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    banned: Tensor | None = None,
+) -> Tensor:
+    """The logits ``[N, V]`` of the distribution that the sampler draws from (a new tensor).
+
+    ``logits / temperature``, then ``banned`` ids and everything outside the top-k / top-p set at
+    ``-inf``; ``softmax`` of the result is the sampling distribution. Greedy decoding
+    (``temperature=0``) has no such distribution and is refused.
+    """
+    _check_temperature(temperature)
+    if temperature == 0:
+        raise ValueError("temperature=0 is greedy decoding, a deterministic choice: it has no sampling "
+                         "distribution to score (use a small positive temperature instead)")
+    z = logits / temperature
+    if banned is not None:
+        z.index_fill_(-1, banned, float("-inf"))
+    return filter_logits(z, top_k, top_p)
 
 
 def sample_from_logits(

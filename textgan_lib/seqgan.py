@@ -6,12 +6,13 @@ The generator is pretrained by MLE elsewhere (``MLETrainer``). This trainer then
 1. **discriminator pretraining**: ``d_pretrain_rounds`` times, draw fresh negatives from the
    generator and train the discriminator for ``d_epochs`` epochs on them and the real data;
 2. **adversarial rounds**: ``g_steps`` policy-gradient steps (sample ``batch_size`` sequences,
-   reward every prefix with ``n_rollouts`` rollouts of a delayed copy of the generator, minimise
-   :func:`~textgan_lib.losses.policy_gradient_loss`), a soft update of the rollout copy
-   (``θ_rollout ← r θ_rollout + (1 - r) θ``, r = ``rollout_update_rate``), then ``d_steps`` times
-   fresh negatives and ``d_epochs`` discriminator epochs.
+   reward every prefix with ``n_rollouts`` rollouts of the rollout policy, minimise
+   :func:`~textgan_lib.losses.policy_gradient_loss`), then ``d_steps`` times fresh negatives and
+   ``d_epochs`` discriminator epochs.
 
-Defaults are the paper's schedule. ``evaluate`` (a function of the generator returning a dict of
+Defaults are the paper's schedule, with the details of its reference code (LantaoYu/SeqGAN); each
+place where the paper, the code and common re-implementations differ is a field of
+:class:`SeqGANConfig` whose comment says which is which. ``evaluate`` (a function of the generator returning a dict of
 numbers, e.g. NLL_oracle) is recorded in the history every ``eval_every`` rounds. Checkpoints hold
 both networks, the rollout copy, both optimizers, the position and the random states, so training
 resumes exactly as with MLE.
@@ -45,17 +46,39 @@ class SeqGANConfig:
     n_rollouts: int = 16
     g_lr: float = 0.01
     d_lr: float = 1e-4
-    clip_norm: float = 5.0
-    rollout_update_rate: float = 0.8
+    clip_norm: float = 5.0  # global gradient norm of the generator's policy-gradient step
+    # "sum": the SeqGAN code's loss, -Σ log p · Q over batch and tokens, whose gradient norm is large
+    # enough for the clipping at 5 to act; "mean" divides by the number of tokens (clipping then
+    # almost never engages).
+    pg_reduction: str = "sum"
+    # The rollout policy. 0: the generator itself, as in the paper's Algorithm 1 (β ← θ) and in what
+    # the reference code computes (its rollout graph reads the live generator variables through
+    # tf.identity, so its update_params(0.8) never changes the rewards). r > 0: a delayed copy,
+    # θ_rollout ← r θ_rollout + (1 - r) θ after every round, which that code's update_params meant.
+    rollout_update_rate: float = 0.0
     d_pretrain_rounds: int = 50
     g_steps: int = 1  # generator steps per adversarial round
     d_steps: int = 5  # fresh negative sets per adversarial round
     d_epochs: int = 3  # discriminator epochs per negative set
-    d_samples: int = 10_000  # negatives per set (and as many real sequences)
+    # Negatives per set, and as many real sequences drawn without replacement (all of them when
+    # there are this many, as in the SeqGAN code).
+    d_samples: int = 10_000
     d_batch_size: int = 64
-    eval_every: int = 10  # adversarial rounds between evaluations
+    eval_every: int = 5  # adversarial rounds between evaluations (the SeqGAN code logs every 5)
+    # Precision of the discriminator when it scores rollouts: "float32" gives the same rewards on every
+    # CPU; "bfloat16" is faster on GPUs and AMX CPUs; None: float32 on a CPU, bfloat16 on CUDA.
+    reward_dtype: str | None = None
     cuda_graphs: bool = True  # on CUDA, replay each discriminator step as a CUDA graph
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.pg_reduction not in ("sum", "mean"):
+            raise ValueError(f"pg_reduction must be 'sum' or 'mean', got {self.pg_reduction!r}")
+        if not 0 <= self.rollout_update_rate < 1:
+            raise ValueError(f"rollout_update_rate must be in [0, 1) (0: the generator itself), "
+                             f"got {self.rollout_update_rate}")
+        if self.reward_dtype not in (None, "float32", "bfloat16"):
+            raise ValueError(f"reward_dtype must be 'float32', 'bfloat16' or None, got {self.reward_dtype!r}")
 
 
 @torch.no_grad()
@@ -85,8 +108,7 @@ class SeqGANTrainer:
         self.evaluate = evaluate
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.progress = progress
-        self.rollout = copy.deepcopy(generator).requires_grad_(False)
-        self.rollout.lstm.flatten_parameters()  # a copy's weights are no longer one cuDNN block
+        self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
         # On CUDA: capturable keeps Adam's step count on the GPU, so that a CUDA graph can replay the
         # update, and fused updates all parameters in one kernel (an H100 epoch took 17% less time).
@@ -94,6 +116,8 @@ class SeqGANTrainer:
         self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, capturable=on_cuda,
                                             fused=on_cuda or None)
         self._d_step = self._discriminator_step()
+        dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
+        self.reward_low_precision = dtype == "bfloat16"
         self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
@@ -101,6 +125,12 @@ class SeqGANTrainer:
         self.adversarial_rounds_done = 0
         self.records: list[dict] = []
         self._started = time.perf_counter()
+
+    @staticmethod
+    def _delayed_copy(generator: LSTMGenerator) -> LSTMGenerator:
+        rollout = copy.deepcopy(generator).requires_grad_(False)
+        rollout.lstm.flatten_parameters()  # a copy's weights are no longer one cuDNN block
+        return rollout
 
     @property
     def history(self) -> pd.DataFrame:
@@ -125,7 +155,7 @@ class SeqGANTrainer:
         self.discriminator.train()
         for _ in range(n_sets):
             fake = self.generator.sample(cfg.d_samples, self.seq_len, generator=self.sample_rng)
-            real = self.real[torch.randint(len(self.real), (cfg.d_samples,), generator=self.shuffle_rng).to(device)]
+            real = self.real[self._real_indices(cfg.d_samples).to(device)]
             inputs = torch.cat([real, fake])  # [2 * d_samples, T]
             labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
             before = self._discriminator_snapshot()
@@ -141,6 +171,14 @@ class SeqGANTrainer:
                 self._restore_discriminator(before)
                 self._check_finite(loss_sum, "discriminator loss", restored=True)
         return {"d_loss": loss_sum.item() / steps, "d_accuracy": correct.item() / seen}
+
+    def _real_indices(self, n: int) -> Tensor:
+        """``n`` indices of real sequences, without replacement (cycling through fresh orders if n > len)."""
+        parts = []
+        while n > 0:
+            parts.append(torch.randperm(len(self.real), generator=self.shuffle_rng)[:n])
+            n -= len(parts[-1])
+        return torch.cat(parts)
 
     def _discriminator_update(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
         """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count)."""
@@ -186,16 +224,18 @@ class SeqGANTrainer:
         """One policy-gradient step on ``batch_size`` fresh samples with rollout rewards."""
         cfg = self.config
         samples = self.generator.sample(cfg.batch_size, self.seq_len, generator=self.sample_rng)  # [B, T]
-        rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.sample_rng)  # [B, T]
+        rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.sample_rng,
+                                  low_precision=self.reward_low_precision)  # [B, T]
         self.generator.train()
         log_probs = -self.generator.token_nll(samples)  # [B, T]
-        loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples))
+        loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
         self._check_finite(loss, "policy-gradient loss")
         self.g_optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.generator.parameters(), cfg.clip_norm)
+        grad_norm = nn.utils.clip_grad_norm_(self.generator.parameters(), cfg.clip_norm)
+        self._check_finite(grad_norm, "generator's gradient norm")
         self.g_optimizer.step()
-        return {"pg_loss": loss.item(), "mean_reward": rewards.mean().item()}
+        return {"pg_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
 
     def adversarial(self, rounds: int) -> pd.DataFrame:
         """Adversarial training until ``rounds`` rounds are done in total."""
@@ -204,7 +244,8 @@ class SeqGANTrainer:
             self._record_evaluation({})
         for _ in tqdm(range(self.adversarial_rounds_done, rounds), desc="adversarial", disable=not self.progress):
             g_stats = [self.generator_step() for _ in range(cfg.g_steps)]
-            soft_update(self.rollout, self.generator, cfg.rollout_update_rate)
+            if self.rollout is not self.generator:
+                soft_update(self.rollout, self.generator, cfg.rollout_update_rate)
             d_stats = self.train_discriminator(cfg.d_steps)
             self.adversarial_rounds_done += 1
             if self.adversarial_rounds_done % cfg.eval_every == 0 or self.adversarial_rounds_done == rounds:
@@ -238,7 +279,7 @@ class SeqGANTrainer:
             "kind": "seqgan",
             "model_config": asdict(self.generator.config),
             "generator_state": self.generator.state_dict(),
-            "rollout_state": self.rollout.state_dict(),
+            "rollout_state": None if self.rollout is self.generator else self.rollout.state_dict(),
             "discriminator_state": self.discriminator.state_dict(),
             "g_optimizer_state": self.g_optimizer.state_dict(),
             "d_optimizer_state": self.d_optimizer.state_dict(),
@@ -257,7 +298,8 @@ class SeqGANTrainer:
             raise CheckpointMismatchError(f"{path} holds a generator {payload['model_config']}, "
                                           f"not {asdict(self.generator.config)}")
         load_model_state(self.generator, payload["generator_state"], path)
-        load_model_state(self.rollout, payload["rollout_state"], path)
+        if self.rollout is not self.generator:  # a checkpoint without a delayed copy starts it from the generator
+            load_model_state(self.rollout, payload["rollout_state"] or payload["generator_state"], path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
         self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
         d_optimizer_state = payload["d_optimizer_state"]
