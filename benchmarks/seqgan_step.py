@@ -65,7 +65,7 @@ def synchronize(device: torch.device) -> None:
 def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng) -> float:
     synchronize(generator.device)
     started = time.perf_counter()
-    samples = generator.sample(BATCH, LENGTH, generator=rng)
+    samples = generator.sample(BATCH, LENGTH, rng=rng)
     rewards = reward_fn(rollout, discriminator, samples, ROLLOUTS, rng)
     loss = policy_gradient_loss(-generator.token_nll(samples), rewards)
     optimizer.zero_grad()
@@ -126,11 +126,11 @@ def main() -> None:
 
     synchronize(device)
     started = time.perf_counter()
-    generator.sample(10_000, LENGTH, generator=rng)
+    generator.sample(10_000, LENGTH, rng=rng)
     synchronize(device)
     sample_10k = time.perf_counter() - started
 
-    data = generator.sample(20_000, LENGTH, generator=rng)
+    data = generator.sample(20_000, LENGTH, rng=rng)
     labels = (torch.arange(20_000, device=device) < 10_000).float()
     shuffle_rng = torch.Generator().manual_seed(0)
     results = {"reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),

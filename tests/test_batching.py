@@ -37,6 +37,6 @@ def test_empty_batch_and_bad_max_len_are_errors():
 
 
 def test_minibatches_cover_every_index_once():
-    seen = torch.cat(list(iterate_minibatches(103, 10, generator=torch.Generator().manual_seed(0))))
+    seen = torch.cat(list(iterate_minibatches(103, 10, rng=torch.Generator().manual_seed(0))))
     assert sorted(seen.tolist()) == list(range(103))
     assert [len(b) for b in iterate_minibatches(103, 10, shuffle=False, drop_last=True)] == [10] * 10

@@ -10,6 +10,8 @@ import yaml
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # executes every chapter and builds the book (minutes)
+
 
 def _toc_files(toc: dict) -> list[str]:
     files = [toc["root"]]

@@ -55,7 +55,7 @@ def _generator(seed=0):
 
 def test_rollouts_on_cuda_equal_the_loop_for_a_deterministic_policy():
     generator, discriminator = _generator(), _discriminator()
-    sequences = generator.sample(6, 12, generator=torch.Generator(device=CUDA).manual_seed(0))
+    sequences = generator.sample(6, 12, rng=torch.Generator(device=CUDA).manual_seed(0))
     fast = rollout_rewards(generator, discriminator, sequences, 3, temperature=0)
     torch.testing.assert_close(fast, rollout_rewards_reference(generator, discriminator, sequences, 3, temperature=0))
     assert fast.shape == (6, 12) and fast.is_cuda
@@ -69,13 +69,13 @@ def test_seqgan_on_cuda_trains_and_resumes_on_the_cpu(tmp_path):
                             evaluate=lambda g: {"nll_real": g.token_nll(real.to(g.device)).mean().item()},
                             checkpoint_path=tmp_path / "seqgan.pt")
     trainer.pretrain_discriminator()
-    history = trainer.adversarial(3)
+    history = trainer.adversarial(until_round=3)
     adversarial = history[history["phase"] == "adversarial"]
     assert history["d_accuracy"].dropna().between(0, 1).all() and adversarial["nll_real"].notna().all()
     on_cpu = SeqGANTrainer(_generator().cpu(), _discriminator().cpu(), real, seq_len=12, config=config, progress=False)
     with pytest.warns(UserWarning, match="saved on another device"):
         on_cpu.load(tmp_path / "seqgan.pt")
-    on_cpu.adversarial(4)
+    on_cpu.adversarial(until_round=4)
     assert on_cpu.adversarial_rounds_done == 4
 
 
@@ -88,7 +88,7 @@ def test_seqgan_with_an_lstm_discriminator_on_cuda(cuda_graphs):
     trainer = SeqGANTrainer(_generator(), LSTMDiscriminator(50, hidden_dim=16).to(CUDA), real, seq_len=12,
                             config=config, progress=False)
     trainer.pretrain_discriminator()
-    trainer.adversarial(2)
+    trainer.adversarial(until_round=2)
     assert trainer.history["d_accuracy"].between(0, 1).all()
 
 

@@ -36,7 +36,7 @@ def exact_entropy_rate(model: LSTMGenerator, **sampling) -> float:
 
 def monte_carlo_error(model: LSTMGenerator, **sampling) -> float:
     """Standard error of nll_div's estimate: per-sequence mean NLL, N_SAMPLES independent sequences."""
-    samples = model.sample(N_SAMPLES, LENGTH, generator=torch.Generator().manual_seed(1), **sampling)
+    samples = model.sample(N_SAMPLES, LENGTH, rng=torch.Generator().manual_seed(1), **sampling)
     with torch.no_grad():
         per_sequence = model.token_nll(samples, **sampling).mean(dim=1)
     return float(per_sequence.std()) / math.sqrt(N_SAMPLES)
@@ -46,13 +46,13 @@ def monte_carlo_error(model: LSTMGenerator, **sampling) -> float:
                                       {"temperature": 1.0, "top_k": 2}, {"temperature": 0.8, "top_p": 0.7}])
 def test_nll_div_is_the_entropy_rate_of_what_was_sampled(tiny, sampling):
     exact = exact_entropy_rate(tiny, **sampling)
-    estimate = nll_div(tiny, N_SAMPLES, LENGTH, generator=torch.Generator().manual_seed(1), **sampling)
+    estimate = nll_div(tiny, N_SAMPLES, LENGTH, rng=torch.Generator().manual_seed(1), **sampling)
     assert abs(estimate - exact) < 4 * monte_carlo_error(tiny, **sampling)
 
 
 def test_the_untempered_score_of_cold_samples_would_fail_that_test(tiny):
     """Scoring τ = 0.5 samples under the τ = 1 model overstates their entropy far beyond the error."""
-    samples = tiny.sample(N_SAMPLES, LENGTH, temperature=0.5, generator=torch.Generator().manual_seed(1))
+    samples = tiny.sample(N_SAMPLES, LENGTH, temperature=0.5, rng=torch.Generator().manual_seed(1))
     cross_entropy = mean_token_nll(tiny, samples)
     exact = exact_entropy_rate(tiny, temperature=0.5)
     assert cross_entropy - exact > 20 * monte_carlo_error(tiny, temperature=0.5)
@@ -78,7 +78,7 @@ def test_greedy_decoding_has_no_distribution_to_score(tiny):
 
 
 def test_sweep_reports_tempered_nll_test_and_nll_div(tiny):
-    held_out = tiny.sample(500, LENGTH, generator=torch.Generator().manual_seed(2))
+    held_out = tiny.sample(500, LENGTH, rng=torch.Generator().manual_seed(2))
     sweep = quality_diversity_sweep(tiny, [0.5, 1.0], 2000, LENGTH, {"mean_id": lambda s: s.float().mean().item()},
                                     held_out=held_out)
     assert list(sweep.columns) == ["temperature", "nll_div", "nll_test", "mean_id"]

@@ -13,7 +13,8 @@ from textgan_lib.losses import (discriminator_loss, minimax_generator_loss, nons
                                 policy_gradient_loss, rsgan_discriminator_loss, rsgan_generator_loss)
 from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
 from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
-from textgan_lib.training import NonFiniteLossError
+from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError
+from textgan_lib.training import MLETrainer
 
 TARGET = 3  # the token the pattern discriminator looks for
 
@@ -149,7 +150,7 @@ def test_rewards_belong_to_their_sample_and_prefix():
                               [1, 1, 1, 1, 1, 1],
                               [2, 2, 2, 2, 2, TARGET]])
     rewards = rollout_rewards(policy, PatternDiscriminator(), sequences, n_rollouts=8,
-                              generator=torch.Generator().manual_seed(0))
+                              rng=torch.Generator().manual_seed(0))
     assert rewards.shape == (4, 6)
     contains = torch.stack([(sequences[:, :t] == TARGET).any(dim=1) for t in range(1, 7)], dim=1)
     torch.testing.assert_close(rewards, torch.sigmoid(torch.where(contains, 10.0, -10.0)))
@@ -158,7 +159,7 @@ def test_rewards_belong_to_their_sample_and_prefix():
 def test_vectorised_rollout_equals_the_loop_for_a_deterministic_policy():
     policy = _generator(vocab=12)
     disc = CNNDiscriminator(12, windows=(1, 2, 3), filters=(5, 5, 5))
-    sequences = policy.sample(5, 7, generator=torch.Generator().manual_seed(1))
+    sequences = policy.sample(5, 7, rng=torch.Generator().manual_seed(1))
     fast = rollout_rewards(policy, disc, sequences, 3, temperature=0)
     slow = rollout_rewards_reference(policy, disc, sequences, 3, temperature=0)
     torch.testing.assert_close(fast, slow)
@@ -184,7 +185,7 @@ def test_vectorised_and_loop_rollouts_match_the_exact_expectation():
     sequences = torch.tensor([[1, TARGET, 2, 4], [4, 4, 0, 1], [TARGET, TARGET, 1, 2]])
     exact = _exact_rewards(policy, disc, sequences, vocab)
     for fn, m in [(rollout_rewards, 4000), (rollout_rewards_reference, 400)]:
-        estimate = fn(policy, disc, sequences, m, generator=torch.Generator().manual_seed(2))
+        estimate = fn(policy, disc, sequences, m, rng=torch.Generator().manual_seed(2))
         # Each estimate is a mean of m values in (0, 1): 5 standard errors, from the variance bound 1/4.
         assert (estimate - exact).abs().max() < 5 * (0.25 / m) ** 0.5, fn.__name__
 
@@ -200,7 +201,7 @@ def test_rollout_handles_eos_and_padding():
             seen.append(ids.clone())
             return torch.zeros(len(ids))
 
-    rollout_rewards(policy, Recorder(), sequences, 4, generator=torch.Generator().manual_seed(0))
+    rollout_rewards(policy, Recorder(), sequences, 4, rng=torch.Generator().manual_seed(0))
     completions = torch.cat(seen)
     ended = completions[completions[:, 1] == 2]  # completions of the first sequence's prefixes past its <eos>
     assert len(ended) and (ended[:, 2:] == 0).all()
@@ -224,26 +225,26 @@ def test_policy_gradient_raises_the_probability_of_the_rewarded_token():
     trainer = _tiny_trainer(g_lr=0.02)
     trainer.discriminator = PatternDiscriminator()
     probe = torch.Generator().manual_seed(9)
-    before = (trainer.generator.sample(4000, 6, generator=probe) == TARGET).float().mean()
+    before = (trainer.generator.sample(4000, 6, rng=probe) == TARGET).float().mean()
     for _ in range(40):
         trainer.generator_step()
-    after = (trainer.generator.sample(4000, 6, generator=probe) == TARGET).float().mean()
+    after = (trainer.generator.sample(4000, 6, rng=probe) == TARGET).float().mean()
     assert after > before + 0.1
 
 
 def test_seqgan_history_and_exact_resume(tmp_path):
     straight = _tiny_trainer()
     straight.pretrain_discriminator()
-    history = straight.adversarial(4)
+    history = straight.adversarial(until_round=4)
     assert set(history["phase"]) == {"d_pretrain", "adversarial"}
     assert {"nll_real", "mean_reward", "d_accuracy"} <= set(history.columns)
 
     first = _tiny_trainer(tmp_path)
     first.pretrain_discriminator()
-    first.adversarial(2)
+    first.adversarial(until_round=2)
     resumed = _tiny_trainer(seed=7)  # different initial weights: the checkpoint must override them
     resumed.load(tmp_path / "seqgan.pt")
-    resumed.adversarial(4)
+    resumed.adversarial(until_round=4)
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
         assert torch.equal(a, b)
     for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
@@ -252,7 +253,7 @@ def test_seqgan_history_and_exact_resume(tmp_path):
 
 def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
     trainer = _tiny_trainer(tmp_path)
-    trainer.pretrain_discriminator(1)
+    trainer.pretrain_discriminator(until_round=1)
     other = SeqGANTrainer(_generator(vocab=11), CNNDiscriminator(11, windows=(1,), filters=(2,)),
                           torch.randint(0, 11, (4, 6)), seq_len=6, progress=False)
     with pytest.raises(Exception, match="holds a generator"):
@@ -273,7 +274,7 @@ def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
 
 def test_a_nan_discriminator_loss_restores_the_discriminator():
     trainer = _tiny_trainer()
-    trainer.pretrain_discriminator(1)
+    trainer.pretrain_discriminator(until_round=1)
     before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
     adam_steps = [state["step"].clone() for state in trainer.d_optimizer.state.values()]
     calls = 0
@@ -307,7 +308,7 @@ def test_the_rollout_policy_is_the_generator_unless_a_delayed_copy_is_asked_for(
     delayed = _tiny_trainer(tmp_path, rollout_update_rate=0.8)
     assert delayed.rollout is not delayed.generator
     delayed.pretrain_discriminator()
-    delayed.adversarial(1)
+    delayed.adversarial(until_round=1)
     for r, g, saved in zip(delayed.rollout.parameters(), delayed.generator.parameters(),
                            _tiny_trainer().generator.parameters()):
         torch.testing.assert_close(r, 0.8 * saved + 0.2 * g)  # one soft update from the initial weights
@@ -334,3 +335,18 @@ def test_a_non_finite_generator_gradient_stops_before_the_update():
         trainer.generator_step()
     for p, b in zip(trainer.generator.parameters(), before):
         assert torch.equal(p, b)
+
+
+def test_a_seqgan_checkpoint_gives_up_its_generator_and_refuses_the_mle_trainer(tmp_path):
+    trainer = _tiny_trainer(tmp_path)
+    trainer.pretrain_discriminator()
+    trainer.adversarial(until_round=1)
+    path = tmp_path / "seqgan.pt"
+    loaded = LSTMGenerator.from_checkpoint(path)
+    for a, b in zip(loaded.parameters(), trainer.generator.parameters()):
+        assert torch.equal(a, b)
+    mle = MLETrainer(_generator(vocab=10), torch.zeros(4, 6, dtype=torch.long), progress=False)
+    with pytest.raises(CheckpointMismatchError, match="'seqgan' checkpoint, not a 'mle' one"):
+        mle.load(path)
+    with pytest.raises(ValueError, match="until_round=TOTAL or more_rounds=COUNT"):
+        trainer.adversarial()

@@ -3,10 +3,10 @@ import torch
 import torch.nn.functional as F
 
 from textgan_lib import Vocabulary, encode_batch
-from textgan_lib.checkpoint import CheckpointMismatchError
+from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError, save_checkpoint
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.metrics import mean_token_nll, perplexity
-from textgan_lib.training import MLEConfig, MLETrainer, NonFiniteLossError, load_generator
+from textgan_lib.training import MLEConfig, MLETrainer
 
 SENTENCES = [s.split() for s in ["a cat sits on a mat", "a dog runs on the grass", "the cat sleeps",
                                  "a man rides a bike on the road", "the dog sits"] * 8]
@@ -60,7 +60,7 @@ def test_bad_inputs_are_clear_errors(vocab, tokens):
 def test_sampling_eos_padding_prefix_and_reproducibility(vocab):
     model = _model(vocab)
     prefix = torch.tensor(vocab.encode(["a", "cat"]))
-    draw = lambda seed: model.sample(64, 12, prefix=prefix, generator=torch.Generator().manual_seed(seed))  # noqa: E731
+    draw = lambda seed: model.sample(64, 12, prefix=prefix, rng=torch.Generator().manual_seed(seed))  # noqa: E731
     samples = draw(0)
     assert samples.shape == (64, 12)
     assert (samples[:, :2] == prefix).all()
@@ -75,7 +75,7 @@ def test_sampling_eos_padding_prefix_and_reproducibility(vocab):
 
 def test_fixed_length_generation_without_eos():
     model = LSTMGenerator(GeneratorConfig(vocab_size=20, start_id=0, pad_id=None, eos_id=None))
-    samples = model.sample(30, 7, generator=torch.Generator().manual_seed(0))
+    samples = model.sample(30, 7, rng=torch.Generator().manual_seed(0))
     assert samples.shape == (30, 7) and samples.min() >= 0 and samples.max() < 20
     assert model.mask(samples).all()
 
@@ -104,7 +104,7 @@ def test_resume_reaches_exactly_the_uninterrupted_weights(vocab, tokens, tmp_pat
 
     first = MLETrainer(_model(vocab, **sizes), tokens, tokens, config, vocab=vocab, progress=False,
                        checkpoint_path=tmp_path / "ckpt.pt")
-    first.fit(epochs=2)
+    first.fit(until_epoch=2)
     torch.manual_seed(12345)  # whatever happens in between must not matter
     resumed = MLETrainer(_model(vocab, seed=99, **sizes), tokens, tokens, config, vocab=vocab, progress=False)
     resumed.load(tmp_path / "ckpt.pt")
@@ -126,26 +126,60 @@ def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_pa
     with pytest.raises(CheckpointMismatchError, match="hidden_dim=16"):
         MLETrainer(bigger, tokens, vocab=vocab, progress=False).load(path)
     with pytest.raises(CheckpointMismatchError, match="does not match: it has"):
-        load_generator(path, Vocabulary(["a"]))
+        LSTMGenerator.from_checkpoint(path, Vocabulary(["a"]))
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointMismatchError, match="could not be read"):
-        load_generator(tmp_path / "junk.pt")
+        LSTMGenerator.from_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")  # a torch file, but not ours
+    with pytest.raises(CheckpointMismatchError, match="not a textgan checkpoint"):
+        MLETrainer(_model(vocab), tokens, vocab=vocab, progress=False).load(tmp_path / "foreign.pt")
+    future = tmp_path / "future.pt"
+    save_checkpoint(future, "mle", {"generator": {}})
+    payload = torch.load(future, weights_only=True)
+    torch.save({**payload, "version": 99}, future)
+    with pytest.raises(CheckpointMismatchError, match="version 99, newer"):
+        LSTMGenerator.from_checkpoint(future)
 
 
-def test_load_generator_roundtrip(vocab, tokens, tmp_path):
-    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
+def test_from_checkpoint_roundtrip_with_vocabulary(vocab, tokens, tmp_path):
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), progress=False)  # vocab: the model's
     trainer.fit()
     path = trainer.save(tmp_path / "ckpt.pt")
-    model, loaded_vocab = load_generator(path)
-    assert loaded_vocab == vocab
-    torch.testing.assert_close(model.eval().log_prob(tokens), trainer.model.eval().log_prob(tokens))
+    model = LSTMGenerator.from_checkpoint(path)
+    assert model.vocab == vocab and not model.training
+    torch.testing.assert_close(model.log_prob(tokens), trainer.model.eval().log_prob(tokens))
+
+
+def test_first_format_checkpoints_still_load(vocab, tokens, tmp_path):
+    """A file written by the first checkpoint format (before kinds and versions) is not lost."""
+    model = _model(vocab)
+    path = tmp_path / "v1.pt"
+    torch.save({"format": "textgan-checkpoint-v1", "model_config": {**model.config.__dict__},
+                "model_state": model.state_dict(), "vocab_tokens": vocab.itos[4:]}, path)
+    loaded = LSTMGenerator.from_checkpoint(path)
+    assert loaded.vocab == vocab
+    torch.testing.assert_close(loaded.log_prob(tokens), model.eval().log_prob(tokens))
+
+
+def test_fit_says_what_it_will_do(vocab, tokens):
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=2, batch_size=8), progress=False)
+    trainer.fit()
+    with pytest.warns(UserWarning, match="already 2 epochs done.*more_epochs"):
+        trainer.fit(until_epoch=2)
+    assert trainer.epoch == 2
+    trainer.fit(more_epochs=1)
+    assert trainer.epoch == 3
+    with pytest.raises(TypeError):
+        trainer.fit(5)  # a bare number could mean a total or an increment: keyword only
+    with pytest.raises(ValueError, match="not both"):
+        trainer.fit(until_epoch=4, more_epochs=1)
 
 
 def test_nan_loss_stops_training_and_keeps_the_checkpoint(vocab, tokens, tmp_path):
     path = tmp_path / "ckpt.pt"
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=2, batch_size=8), vocab=vocab,
                          checkpoint_path=path, progress=False)
-    trainer.fit(epochs=1)
+    trainer.fit(until_epoch=1)
     saved = path.read_bytes()
     with torch.no_grad():
         trainer.model.output.bias[5] = float("nan")

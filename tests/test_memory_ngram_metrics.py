@@ -9,7 +9,7 @@ from textgan_lib.ngram import KneserNeyLM
 
 
 def test_memory_task_layout():
-    inputs, targets = memory_task_batch(50, distance=7, n_symbols=4, n_noise=8, generator=torch.Generator().manual_seed(0))
+    inputs, targets = memory_task_batch(50, distance=7, n_symbols=4, n_noise=8, rng=torch.Generator().manual_seed(0))
     assert inputs.shape == (50, 9) and targets.shape == (50,)
     assert torch.equal(inputs[:, 0], targets)
     assert ((inputs[:, 1:-1] >= 4) & (inputs[:, 1:-1] < 12)).all()

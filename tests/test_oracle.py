@@ -43,13 +43,13 @@ def oracle():
 
 
 def test_pytorch_oracle_equals_the_papers_equations(oracle):
-    tokens = oracle.sample(64, generator=torch.Generator().manual_seed(0))
+    tokens = oracle.sample(64, rng=torch.Generator().manual_seed(0))
     expected = numpy_oracle_nll(load_oracle_params(), tokens.numpy())
     np.testing.assert_allclose(oracle.token_nll(tokens).numpy(), expected, atol=1e-5, rtol=0)
 
 
 def test_oracle_nll_of_its_own_samples_is_the_published_floor(oracle):
-    samples = oracle.sample(10_000, generator=torch.Generator().manual_seed(0))
+    samples = oracle.sample(10_000, rng=torch.Generator().manual_seed(0))
     assert samples.shape == (10_000, 20)
     assert oracle.nll(samples) == pytest.approx(5.75, abs=0.05)
 
@@ -61,7 +61,7 @@ def test_uniform_random_tokens_score_about_11_4(oracle):
 
 def test_oracle_is_frozen_and_samples_token_zero_as_an_ordinary_token(oracle):
     assert not any(p.requires_grad for p in oracle.parameters())
-    samples = oracle.sample(5000, generator=torch.Generator().manual_seed(1))
+    samples = oracle.sample(5000, rng=torch.Generator().manual_seed(1))
     assert (samples == 0).any()  # the start token is also an ordinary token in this setting
 
 
@@ -69,7 +69,7 @@ def test_random_oracle_is_seeded_and_peaked():
     a, b = OracleLSTM.random(vocab_size=200, seed=3, seq_len=10), OracleLSTM.random(vocab_size=200, seed=3, seq_len=10)
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)
-    samples = a.sample(2000, generator=torch.Generator().manual_seed(0))
+    samples = a.sample(2000, rng=torch.Generator().manual_seed(0))
     assert samples.shape == (2000, 10)
     assert a.nll(samples) < np.log(200) - 0.5  # far from uniform: there is structure to learn
 

@@ -61,7 +61,7 @@ def test_top_k_and_top_p_filtering():
 def test_sampling_frequencies_follow_softmax():
     probs = torch.tensor([0.1, 0.0, 0.6, 0.3])
     logits = probs.log().expand(200_000, -1)
-    draws = sample_from_logits(logits, generator=torch.Generator().manual_seed(0))
+    draws = sample_from_logits(logits, rng=torch.Generator().manual_seed(0))
     freq = torch.bincount(draws, minlength=4).double() / len(draws)
     assert freq[1] == 0  # a zero-probability token is never drawn
     # 5 standard errors of a binomial proportion
@@ -73,7 +73,7 @@ def test_two_level_sampling_is_exact_across_blocks():
     logits = torch.randn(150, generator=g) * 2  # two full blocks of 64 and a partial one
     logits[[5, 70, 149]] = float("-inf")
     probs = logits.softmax(0).double()
-    draws = sample_from_logits(logits.expand(400_000, -1), generator=g)
+    draws = sample_from_logits(logits.expand(400_000, -1), rng=g)
     freq = torch.bincount(draws, minlength=150).double() / len(draws)
     assert (freq[[5, 70, 149]] == 0).all()
     assert torch.all((freq - probs).abs() <= 5 * (probs * (1 - probs) / len(draws)).sqrt() + 1e-12)
@@ -82,8 +82,8 @@ def test_two_level_sampling_is_exact_across_blocks():
 def test_temperature_changes_entropy_and_zero_is_greedy():
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).expand(50_000, -1)
     g = torch.Generator().manual_seed(1)
-    cold = torch.bincount(sample_from_logits(logits, temperature=0.5, generator=g), minlength=4)
-    hot = torch.bincount(sample_from_logits(logits, temperature=2.0, generator=g), minlength=4)
+    cold = torch.bincount(sample_from_logits(logits, temperature=0.5, rng=g), minlength=4)
+    hot = torch.bincount(sample_from_logits(logits, temperature=2.0, rng=g), minlength=4)
     assert cold[0] > hot[0] and cold[3] < hot[3]
     assert sample_from_logits(logits[:3], temperature=0).tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="temperature"):
@@ -93,7 +93,7 @@ def test_temperature_changes_entropy_and_zero_is_greedy():
 def test_sample_from_hidden_equals_sampling_the_logits():
     output = torch.nn.Linear(6, 30)
     hidden = torch.randn(1500, 6)  # more rows than one chunk
-    a = sample_from_hidden(hidden, output, temperature=0.7, top_k=10, generator=torch.Generator().manual_seed(3))
+    a = sample_from_hidden(hidden, output, temperature=0.7, top_k=10, rng=torch.Generator().manual_seed(3))
     with torch.no_grad():
-        b = sample_from_logits(output(hidden), temperature=0.7, top_k=10, generator=torch.Generator().manual_seed(3))
+        b = sample_from_logits(output(hidden), temperature=0.7, top_k=10, rng=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)

@@ -6,7 +6,7 @@ from textgan_lib.toy_gan import mode_statistics, ring_modes, sample_ring, train_
 
 
 def test_ring_data_is_perfect_by_its_own_measure():
-    stats = mode_statistics(sample_ring(4000, generator=torch.Generator().manual_seed(0)))
+    stats = mode_statistics(sample_ring(4000, rng=torch.Generator().manual_seed(0)))
     assert stats["modes_covered"] == 8 and stats["high_quality"] > 0.98
     assert sum(stats[f"mode_{k}"] for k in range(8)) == pytest.approx(stats["high_quality"])
 
@@ -26,6 +26,14 @@ def test_toy_gan_runs_and_records():
         train_toy_gan("wasserstein", 10)
 
 
+def test_relativistic_toy_gan_trains_with_its_own_losses():
+    relativistic, _ = train_toy_gan("rsgan", 40, eval_every=20, n_eval=200)
+    standard, _ = train_toy_gan("nonsaturating", 40, eval_every=20, n_eval=200)
+    assert relativistic["loss"].eq("rsgan").all()
+    assert relativistic[["d_loss", "g_loss"]].gt(0).all().all()  # softplus losses
+    assert not relativistic["d_loss"].equals(standard["d_loss"])  # another objective, same batches
+
+
 def _problem():
     g = torch.Generator().manual_seed(0)
     theta, a = torch.randn(6, generator=g), torch.randn(6, generator=g)
@@ -42,24 +50,24 @@ def test_exact_gradient_equals_autograd_of_the_expectation():
 @pytest.mark.parametrize("baseline", [False, True])
 def test_reinforce_is_unbiased(baseline):
     theta, f = _problem()
-    estimates = reinforce_gradient(theta, f, 4, 40_000, baseline=baseline, generator=torch.Generator().manual_seed(1))
+    estimates = reinforce_gradient(theta, f, 4, 40_000, baseline=baseline, rng=torch.Generator().manual_seed(1))
     standard_error = estimates.std(dim=0) / len(estimates) ** 0.5
     assert ((estimates.mean(dim=0) - exact_gradient(theta, f)).abs() < 5 * standard_error + 1e-6).all()
 
 
 def test_baseline_reduces_variance_and_gumbel_is_biased_at_high_temperature():
     theta, f = _problem()
-    plain = reinforce_gradient(theta, f, 8, 20_000, generator=torch.Generator().manual_seed(2))
-    with_baseline = reinforce_gradient(theta, f, 8, 20_000, baseline=True, generator=torch.Generator().manual_seed(2))
+    plain = reinforce_gradient(theta, f, 8, 20_000, rng=torch.Generator().manual_seed(2))
+    with_baseline = reinforce_gradient(theta, f, 8, 20_000, baseline=True, rng=torch.Generator().manual_seed(2))
     assert with_baseline.var(dim=0).sum() < plain.var(dim=0).sum()
-    hot = gumbel_gradient(theta, f, 8, 20_000, tau=2.0, generator=torch.Generator().manual_seed(3))
+    hot = gumbel_gradient(theta, f, 8, 20_000, tau=2.0, rng=torch.Generator().manual_seed(3))
     bias = (hot.mean(dim=0) - exact_gradient(theta, f)).norm()
     assert bias > 10 * (hot.std(dim=0) / len(hot) ** 0.5).norm()
 
 
 def test_gumbel_softmax_argmax_is_an_exact_sample_and_hard_is_one_hot():
     theta, _ = _problem()
-    y = gumbel_softmax(theta.expand(50_000, 6), tau=0.7, generator=torch.Generator().manual_seed(4))
+    y = gumbel_softmax(theta.expand(50_000, 6), tau=0.7, rng=torch.Generator().manual_seed(4))
     freq = torch.bincount(y.argmax(dim=1), minlength=6).float() / 50_000
     torch.testing.assert_close(freq, torch.softmax(theta, 0), atol=0.01, rtol=0)
     hard = gumbel_softmax(theta.expand(10, 6).clone().requires_grad_(), tau=0.7, hard=True)

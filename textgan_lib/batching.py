@@ -80,13 +80,13 @@ def iterate_minibatches(
     n_items: int,
     batch_size: int,
     shuffle: bool = True,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
     drop_last: bool = False,
 ) -> Iterator[torch.Tensor]:
-    """Yield index tensors that cover ``range(n_items)`` in minibatches (shuffled with ``generator``)."""
+    """Yield index tensors that cover ``range(n_items)`` in minibatches (shuffled with ``rng``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = torch.randperm(n_items, generator=generator) if shuffle else torch.arange(n_items)
+    order = torch.randperm(n_items, generator=rng) if shuffle else torch.arange(n_items)
     stop = n_items - n_items % batch_size if drop_last else n_items
     for start in range(0, stop, batch_size):
         yield order[start : start + batch_size]

@@ -1,17 +1,27 @@
-"""Checkpoints: save atomically, load safely, refuse what does not fit.
+"""Checkpoints: save atomically, load safely, refuse what does not fit; the trainers' shared base.
 
 A checkpoint is a plain dict of tensors, numbers, strings and lists, so it loads with
-``torch.load(weights_only=True)``, which cannot run code. It holds the model's weights and config,
-the vocabulary (if any), the optimizer state, the training position and the random-number states,
-which is what an exact resume needs. Files are written to a temporary name and renamed, so a crash
-mid-save never destroys the previous checkpoint.
+``torch.load(weights_only=True)``, which cannot run code. Every trainer writes the same schema:
+
+- ``format`` (``"textgan-checkpoint"``) and ``version`` (:data:`VERSION`): what the file is;
+- ``kind``: which trainer wrote it (``"mle"``, ``"seqgan"``);
+- ``generator``: ``{"config", "state", "vocab_tokens"}``, the generator and its vocabulary (if
+  any), so that :meth:`~textgan_lib.generator.LSTMGenerator.from_checkpoint` loads the generator
+  from a checkpoint of any kind;
+- the rest is the trainer's own: optimizer states, the training position and the random-number
+  states, which is what an exact resume needs.
+
+Files are written to a temporary name and renamed, so a crash mid-save never destroys the previous
+checkpoint. Files of the first format (``"textgan-checkpoint-v1"``) are read too.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +30,67 @@ from torch import nn
 
 from .vocab import SPECIAL_TOKENS, Vocabulary
 
-FORMAT = "textgan-checkpoint-v1"
+FORMAT = "textgan-checkpoint"
+VERSION = 2
+_FORMAT_V1 = "textgan-checkpoint-v1"
 
 
 class CheckpointMismatchError(ValueError):
-    """A checkpoint does not fit the model or vocabulary it is being loaded into."""
+    """A file is not the checkpoint expected, or does not fit the model or vocabulary it is loaded into."""
 
 
-def save_checkpoint(path: str | Path, payload: Mapping[str, Any]) -> Path:
-    """Write ``payload`` (plus the format tag) to ``path`` atomically."""
+class NonFiniteLossError(FloatingPointError):
+    """A training loss or gradient became NaN or infinite (the weights were not updated with it)."""
+
+
+def training_target(done: int, until: int | None, more: int | None, default: int | None, unit: str) -> int:
+    """The total count of ``unit`` (epochs, rounds) a ``fit``-like call should reach.
+
+    Exactly one of ``until`` (a total, e.g. ``until_epoch=10``) and ``more`` (an increment, e.g.
+    ``more_epochs=5``) may be given; with neither, ``default`` (a total). A call that would train
+    nothing warns, so that "resume and train five more" is never silently a no-op.
+    """
+    if until is not None and more is not None:
+        raise ValueError(f"give until_{unit}={until} or more_{unit}s={more}, not both")
+    if more is not None and more < 0:
+        raise ValueError(f"more_{unit}s must be >= 0, got {more}")
+    target = done + more if more is not None else until if until is not None else default
+    if target is None:
+        raise ValueError(f"say how far to train: until_{unit}=TOTAL or more_{unit}s=COUNT")
+    if target <= done:
+        warnings.warn(f"already {done} {unit}s done, so training until {unit} {target} does nothing; to train "
+                      f"further, pass more_{unit}s=COUNT or a larger until_{unit}", stacklevel=3)
+    return target
+
+
+def generator_entry(model: nn.Module, vocab: Vocabulary | None) -> dict[str, Any]:
+    """The ``generator`` entry of a checkpoint: config, weights and vocabulary of an ``LSTMGenerator``."""
+    return {"config": asdict(model.config), "state": model.state_dict(),
+            "vocab_tokens": None if vocab is None else vocab.itos[len(SPECIAL_TOKENS):]}
+
+
+def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> Path:
+    """Write ``payload`` as a checkpoint of ``kind`` (plus format and version) to ``path`` atomically."""
+    if "generator" not in payload:
+        raise ValueError("a checkpoint holds its generator under the key 'generator' (see generator_entry)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        torch.save({"format": FORMAT, **payload}, tmp)
+        torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """The checkpoint at ``path``, loaded onto the CPU with ``weights_only=True``."""
+def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """The checkpoint at ``path``, loaded onto the CPU with ``weights_only=True``.
+
+    ``kind`` (``"mle"``, ``"seqgan"``) refuses a checkpoint written by another trainer. A file that
+    is not a checkpoint, or one of a newer format version, raises :class:`CheckpointMismatchError`.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -50,9 +98,29 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
         raise CheckpointMismatchError(f"{path} could not be read as a checkpoint: {err}") from err
+    if isinstance(payload, dict) and payload.get("format") == _FORMAT_V1:
+        payload = _from_v1(payload)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointMismatchError(f"{path} is not a textgan checkpoint (expected format {FORMAT!r})")
+        raise CheckpointMismatchError(f"{path} is not a textgan checkpoint (expected format {FORMAT!r}, found "
+                                      f"{payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r})")
+    if payload.get("version", 0) > VERSION:
+        raise CheckpointMismatchError(f"{path} has checkpoint format version {payload['version']}, newer than the "
+                                      f"{VERSION} this textgan_lib reads: upgrade textgan_lib to load it")
+    if kind is not None and payload.get("kind") != kind:
+        raise CheckpointMismatchError(
+            f"{path} is a {payload.get('kind')!r} checkpoint, not a {kind!r} one: resume it with the trainer "
+            "that wrote it, or load just its generator with LSTMGenerator.from_checkpoint")
     return payload
+
+
+def _from_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint of the first format in the current schema (version 1)."""
+    kind = payload.get("kind", "mle")
+    rest = {k: v for k, v in payload.items() if k not in ("format", "kind", "model_config", "model_state",
+                                                         "generator_state", "vocab_tokens")}
+    state = payload["model_state"] if kind == "mle" else payload["generator_state"]
+    generator = {"config": payload["model_config"], "state": state, "vocab_tokens": payload.get("vocab_tokens")}
+    return {"format": FORMAT, "version": 1, "kind": kind, "generator": generator, **rest}
 
 
 def check_vocabulary(saved_tokens: list[str] | None, vocab: Vocabulary | None, path: str | Path) -> None:

@@ -33,8 +33,8 @@ from .training import MLEConfig, MLETrainer
 
 def oracle_training_data(oracle: OracleLSTM, n: int = 10_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` training and ``n`` held-out sequences sampled from ``oracle`` (two disjoint draws)."""
-    generator = torch.Generator(device=oracle.device).manual_seed(seed)
-    return oracle.sample(n, generator=generator), oracle.sample(n, generator=generator)
+    rng = torch.Generator(device=oracle.device).manual_seed(seed)
+    return oracle.sample(n, rng=rng), oracle.sample(n, rng=rng)
 
 
 def oracle_mle(
@@ -73,7 +73,7 @@ def oracle_mle(
     checkpoints = sorted(set(range(0, epochs, eval_every)) | {epochs})  # the last epoch is always evaluated
     for epoch in tqdm(checkpoints, desc="oracle MLE", unit="evaluation", disable=not progress):
         if epoch:
-            trainer.fit(epochs=epoch)
+            trainer.fit(until_epoch=epoch)
         rows.append({"epoch": epoch, "nll_oracle": nll_oracle(model, oracle, n_eval, eval_rng),
                      "nll_test": mean_token_nll(model, held_out),
                      "train_nll": trainer.records[-1]["train_nll"] if trainer.records else float("nan"),
@@ -130,7 +130,7 @@ def seqgan_oracle(
     trainer.pretrain_discriminator()
     table()
     while trainer.adversarial_rounds_done < rounds:
-        trainer.adversarial(min(trainer.adversarial_rounds_done + config.eval_every, rounds))
+        trainer.adversarial(until_round=min(trainer.adversarial_rounds_done + config.eval_every, rounds))
         table()
         if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break

@@ -11,10 +11,12 @@ after it is ``<pad>``; with ``eos_id=None`` every sequence is exactly ``max_len`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .output_nll import linear_cross_entropy
 from .sampling import sample_from_hidden, sampling_logits
 from .vocab import Vocabulary
@@ -43,6 +45,7 @@ class LSTMGenerator(nn.Module):
         if config.vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2, got {config.vocab_size}")
         self.config = config
+        self.vocab: Vocabulary | None = None  # the vocabulary its ids belong to, when it has one
         self.embedding = nn.Embedding(config.vocab_size, config.embed_dim)
         self.lstm = nn.LSTM(config.embed_dim, config.hidden_dim, config.num_layers, batch_first=True,
                             dropout=config.dropout if config.num_layers > 1 else 0.0)
@@ -51,9 +54,26 @@ class LSTMGenerator(nn.Module):
 
     @classmethod
     def for_vocabulary(cls, vocab: Vocabulary, **sizes: object) -> LSTMGenerator:
-        """A generator over ``vocab`` with its ``<bos>``/``<pad>``/``<eos>`` ids."""
-        return cls(GeneratorConfig(vocab_size=len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id,
-                                   eos_id=vocab.eos_id, **sizes))
+        """A generator over ``vocab`` with its ``<bos>``/``<pad>``/``<eos>`` ids (kept as ``.vocab``)."""
+        model = cls(GeneratorConfig(vocab_size=len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id,
+                                    eos_id=vocab.eos_id, **sizes))
+        model.vocab = vocab
+        return model
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, vocab: Vocabulary | None = None) -> LSTMGenerator:
+        """The generator saved in a checkpoint of any trainer (MLE, SeqGAN), on the CPU, in eval mode.
+
+        Its vocabulary, when the checkpoint has one, is ``.vocab``; passing ``vocab`` checks that it
+        is the same one.
+        """
+        entry = read_checkpoint(path)["generator"]
+        check_vocabulary(entry["vocab_tokens"], vocab, path)
+        model = cls(GeneratorConfig(**entry["config"]))
+        load_model_state(model, entry["state"], path)
+        if entry["vocab_tokens"] is not None:
+            model.vocab = Vocabulary(entry["vocab_tokens"])
+        return model.eval()
 
     @torch.no_grad()
     def normal_init_(self, std: float) -> LSTMGenerator:
@@ -142,10 +162,6 @@ class LSTMGenerator(nn.Module):
         """Log-probability ``[B]`` of each whole sequence (padding excluded)."""
         return -self.token_nll(tokens).sum(dim=1)
 
-    def nll_loss(self, tokens: Tensor) -> Tensor:
-        """Mean NLL per real token: the MLE (teacher-forcing) training loss."""
-        return self.token_nll(tokens).sum() / self.mask(tokens).sum()
-
     # -- generation -----------------------------------------------------------------------------
 
     @torch.no_grad()
@@ -158,7 +174,7 @@ class LSTMGenerator(nn.Module):
         top_k: int | None = None,
         top_p: float | None = None,
         prefix: Tensor | None = None,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
     ) -> Tensor:
         """Draw ``n`` sequences ``[n, max_len]`` (ids; ``<pad>`` after ``<eos>``).
 
@@ -166,17 +182,17 @@ class LSTMGenerator(nn.Module):
         ``top_k`` keeps the k most probable tokens, ``top_p`` the smallest set whose probability
         reaches p (nucleus sampling); ``prefix`` (``[P]`` or ``[n, P]`` ids) is fed first and kept
         at the start of each sequence. ``<pad>`` and ``<bos>`` are never drawn (when the model has a
-        padding id). Reproducible for a given seeded ``generator``.
+        padding id). Reproducible for a given seeded ``rng`` (a ``torch.Generator``).
         """
         was_training = self.training
         self.eval()
         try:
             prefix = self._prefix(prefix, n)
-            return self._sample(n, max_len, temperature, top_k, top_p, prefix, generator)
+            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng)
         finally:
             self.train(was_training)
 
-    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, generator) -> Tensor:
+    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng) -> Tensor:
         if prefix.shape[1] > max_len:
             raise ValueError(f"prefix of length {prefix.shape[1]} is longer than max_len={max_len}")
         tokens = torch.empty(n, max_len, dtype=torch.long, device=self.device)
@@ -188,7 +204,7 @@ class LSTMGenerator(nn.Module):
         banned = self.never_sampled()
         h, state = self.features(torch.cat([start, prefix], dim=1))  # last position predicts token P
         for t in range(prefix.shape[1], max_len):
-            next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, generator,
+            next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, rng,
                                             banned)  # [n]
             if self.config.eos_id is not None:
                 next_token = next_token.masked_fill(finished, self.config.pad_id)

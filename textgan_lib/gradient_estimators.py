@@ -35,12 +35,12 @@ from torch import Tensor
 OneHotFunction = Callable[[Tensor], Tensor]  # [..., K] (one-hot or relaxed) -> [...]
 
 
-def gumbel_softmax(logits: Tensor, tau: float, hard: bool = False, generator: torch.Generator | None = None) -> Tensor:
+def gumbel_softmax(logits: Tensor, tau: float, hard: bool = False, rng: torch.Generator | None = None) -> Tensor:
     """A relaxed one-hot sample of the same shape as ``logits``; ``hard`` gives the straight-through version
     (one-hot values, the relaxed sample's gradient)."""
     if tau <= 0:
         raise ValueError(f"tau must be > 0, got {tau}")
-    uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1 - 1e-10)
+    uniform = torch.rand(logits.shape, generator=rng, device=logits.device).clamp_(1e-10, 1 - 1e-10)
     gumbel = -torch.log(-torch.log(uniform))
     soft = F.softmax((logits + gumbel) / tau, dim=-1)
     if not hard:
@@ -57,13 +57,13 @@ def exact_gradient(logits: Tensor, f: OneHotFunction) -> Tensor:
 
 
 def reinforce_gradient(logits: Tensor, f: OneHotFunction, n_samples: int, n_estimates: int, baseline: bool = False,
-                       generator: torch.Generator | None = None) -> Tensor:
+                       rng: torch.Generator | None = None) -> Tensor:
     """REINFORCE estimates ``[n_estimates, K]``, optionally with the leave-one-out baseline."""
     if baseline and n_samples < 2:
         raise ValueError("the leave-one-out baseline needs n_samples >= 2")
     p = F.softmax(logits, dim=-1)
     K = len(logits)
-    x = torch.multinomial(p.expand(n_estimates, K), n_samples, replacement=True, generator=generator)  # [R, N]
+    x = torch.multinomial(p.expand(n_estimates, K), n_samples, replacement=True, generator=rng)  # [R, N]
     one_hot = F.one_hot(x, K).to(p.dtype)  # [R, N, K]
     reward = f(one_hot)  # [R, N]
     if baseline:
@@ -73,9 +73,9 @@ def reinforce_gradient(logits: Tensor, f: OneHotFunction, n_samples: int, n_esti
 
 
 def gumbel_gradient(logits: Tensor, f: OneHotFunction, n_samples: int, n_estimates: int, tau: float,
-                    straight_through: bool = False, generator: torch.Generator | None = None) -> Tensor:
+                    straight_through: bool = False, rng: torch.Generator | None = None) -> Tensor:
     """Gumbel-softmax estimates ``[n_estimates, K]`` of the gradient of :math:`E[f(x)]`."""
     theta = logits.detach().expand(n_estimates, len(logits)).clone().requires_grad_()  # one copy per estimate
-    y = gumbel_softmax(theta[:, None, :].expand(-1, n_samples, -1), tau, hard=straight_through, generator=generator)
+    y = gumbel_softmax(theta[:, None, :].expand(-1, n_samples, -1), tau, hard=straight_through, rng=rng)
     (grad,) = torch.autograd.grad(f(y).mean(dim=1).sum(), theta)
     return grad

@@ -21,13 +21,13 @@ from torch import Tensor, nn
 
 
 def memory_task_batch(
-    batch_size: int, distance: int, n_symbols: int = 4, n_noise: int = 8, generator: torch.Generator | None = None
+    batch_size: int, distance: int, n_symbols: int = 4, n_noise: int = 8, rng: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
     """Inputs ``[batch, distance + 2]`` and targets ``[batch]`` (the first symbol)."""
     if distance < 0 or n_symbols < 2 or n_noise < 1:
         raise ValueError(f"need distance >= 0, n_symbols >= 2, n_noise >= 1; got {distance}, {n_symbols}, {n_noise}")
-    targets = torch.randint(0, n_symbols, (batch_size,), generator=generator)
-    noise = torch.randint(n_symbols, n_symbols + n_noise, (batch_size, distance), generator=generator)
+    targets = torch.randint(0, n_symbols, (batch_size,), generator=rng)
+    noise = torch.randint(n_symbols, n_symbols + n_noise, (batch_size, distance), generator=rng)
     query = torch.full((batch_size, 1), n_symbols + n_noise)
     return torch.cat([targets[:, None], noise, query], dim=1), targets
 

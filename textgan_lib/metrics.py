@@ -77,13 +77,13 @@ def repeated_ngram_rate(sequences: Iterable[Sequence[str | int]], n: int = 2) ->
     return sum(flags) / len(flags)
 
 
-def nll_oracle(model: LSTMGenerator, oracle: OracleLSTM, n: int = 10_000, generator: torch.Generator | None = None,
+def nll_oracle(model: LSTMGenerator, oracle: OracleLSTM, n: int = 10_000, rng: torch.Generator | None = None,
                **sampling: float | int | None) -> float:
     """NLL_oracle: the oracle's mean per-token NLL of ``n`` samples from ``model`` (lower = better quality)."""
-    return oracle.nll(model.sample(n, oracle.seq_len, generator=generator, **sampling))
+    return oracle.nll(model.sample(n, oracle.seq_len, rng=rng, **sampling))
 
 
-def nll_div(model: LSTMGenerator, n: int, max_len: int, generator: torch.Generator | None = None,
+def nll_div(model: LSTMGenerator, n: int, max_len: int, rng: torch.Generator | None = None,
             temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> float:
     r"""NLL_div: the mean per-token NLL of ``n`` samples under the very distribution they were drawn
     from (logits / τ, top-k / top-p applied; higher = more diverse output).
@@ -94,7 +94,7 @@ def nll_div(model: LSTMGenerator, n: int, max_len: int, generator: torch.Generat
     samples with diversity they do not have.
     """
     sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-    return mean_token_nll(model, model.sample(n, max_len, generator=generator, **sampling), **sampling)
+    return mean_token_nll(model, model.sample(n, max_len, rng=rng, **sampling), **sampling)
 
 
 def quality_diversity_sweep(
@@ -117,11 +117,14 @@ def quality_diversity_sweep(
     NLL of ``held_out`` tokens when given; and one column per entry of ``metrics``, each a function
     of the ``[n_samples, max_len]`` sample tensor. Every temperature draws from the same seed.
     """
+    clashes = {"temperature", "nll_div", "nll_test"} & set(metrics)
+    if clashes:
+        raise ValueError(f"metrics {sorted(clashes)} would replace the sweep's own columns: rename them")
     rows = []
     for temperature in temperatures:
         sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-        generator = torch.Generator(device=model.device).manual_seed(seed)
-        samples = model.sample(n_samples, max_len, generator=generator, **sampling)
+        rng = torch.Generator(device=model.device).manual_seed(seed)
+        samples = model.sample(n_samples, max_len, rng=rng, **sampling)
         row = {"temperature": temperature, "nll_div": mean_token_nll(model, samples, **sampling)}
         if held_out is not None:
             row["nll_test"] = mean_token_nll(model, held_out, **sampling)

@@ -59,7 +59,7 @@ def rollout_rewards(
     discriminator: nn.Module,
     sequences: Tensor,
     n_rollouts: int,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
     temperature: float = 1.0,
     low_precision: bool = False,
 ) -> Tensor:
@@ -73,12 +73,12 @@ def rollout_rewards(
     was_training = policy.training
     policy.eval()
     try:
-        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature, low_precision)
+        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision)
     finally:
         policy.train(was_training)
 
 
-def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, temperature, low_precision) -> Tensor:
+def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision) -> Tensor:
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
@@ -106,7 +106,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, generator, te
         if eos is not None:
             joined = (sequences[:, :s] == eos).any(dim=1).repeat(M)  # the prefix already ended
             finished = joined if finished is None else torch.cat([finished, joined])
-        tokens = sample_from_hidden(h[-1], policy.output, temperature, generator=generator, banned=banned)  # [s*M*B]
+        tokens = sample_from_hidden(h[-1], policy.output, temperature, rng=rng, banned=banned)  # [s*M*B]
         if eos is not None:
             tokens = tokens.masked_fill(finished, pad)
             finished = finished | (tokens == eos)
@@ -125,7 +125,7 @@ def rollout_rewards_reference(
     discriminator: nn.Module,
     sequences: Tensor,
     n_rollouts: int,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
     temperature: float = 1.0,
     low_precision: bool = False,
 ) -> Tensor:
@@ -134,7 +134,7 @@ def rollout_rewards_reference(
     rewards = torch.zeros(B, T, device=sequences.device)
     for m in range(n_rollouts):
         for t in range(1, T):
-            completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, generator=generator)
+            completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
             rewards[:, t - 1] += discriminator_probability(discriminator, completed, low_precision) / n_rollouts
     rewards[:, T - 1] = discriminator_probability(discriminator, sequences, low_precision)
     return rewards

@@ -71,13 +71,13 @@ def sample_from_logits(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
 ) -> Tensor:
     """One token id ``[N]`` per row of ``logits`` ``[N, V]``; ``temperature=0`` is greedy."""
     _check_temperature(temperature)
     if temperature == 0:
         return logits.argmax(dim=-1)
-    return _draw_(filter_logits(logits / temperature, top_k, top_p), generator)
+    return _draw_(filter_logits(logits / temperature, top_k, top_p), rng)
 
 
 def sample_from_hidden(
@@ -86,7 +86,7 @@ def sample_from_hidden(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
     banned: Tensor | None = None,
 ) -> Tensor:
     """Like :func:`sample_from_logits` for ``logits = output(hidden)``, ``hidden`` ``[N, H]``.
@@ -105,7 +105,7 @@ def sample_from_hidden(
         if temperature == 0:
             tokens.append(z.argmax(dim=-1))
         else:
-            tokens.append(_draw_(filter_logits(z, top_k, top_p), generator))
+            tokens.append(_draw_(filter_logits(z, top_k, top_p), rng))
     return torch.cat(tokens)
 
 
@@ -114,7 +114,7 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
 
 
-def _draw_(z: Tensor, generator: torch.Generator | None) -> Tensor:
+def _draw_(z: Tensor, rng: torch.Generator | None) -> Tensor:
     """Sample from the softmax rows of ``z`` ``[N, V]`` by inverting the CDF; overwrites ``z``.
 
     Two levels, so that no full-width cumulative sum is needed: pick a block of ``BLOCK``
@@ -131,7 +131,7 @@ def _draw_(z: Tensor, generator: torch.Generator | None) -> Tensor:
     if not torch.isfinite(total).all():
         raise FloatingPointError("cannot sample: the logits contain NaN or infinite values; the model's weights "
                                  "are probably corrupt (reload the last good checkpoint)")
-    u = torch.rand(total.shape, generator=generator, device=z.device, dtype=z.dtype) * total
+    u = torch.rand(total.shape, generator=rng, device=z.device, dtype=z.dtype) * total
     u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # strictly below total
     # right=True: the first block whose cdf exceeds u, which never is a zero-weight block.
     block = torch.searchsorted(block_cdf, u, right=True).clamp_(max=block_cdf.shape[1] - 1)  # [N, 1]

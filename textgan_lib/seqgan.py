@@ -32,12 +32,12 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointMismatchError, load_model_state, read_checkpoint, save_checkpoint
+from .checkpoint import (CheckpointMismatchError, NonFiniteLossError, generator_entry, load_model_state,
+                         read_checkpoint, save_checkpoint, training_target)
 from .cuda_graph import GraphedStep
 from .generator import LSTMGenerator
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
-from .training import NonFiniteLossError
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class SeqGANTrainer:
         Losses are summed on the device and checked once per set, so that no step waits for the
         host (on CUDA each step is a replayed graph, see :mod:`~textgan_lib.cuda_graph`). A
         non-finite loss puts the discriminator and its optimizer back as they were before the set
-        and raises :class:`~textgan_lib.training.NonFiniteLossError`.
+        and raises :class:`~textgan_lib.checkpoint.NonFiniteLossError`.
         """
         cfg = self.config
         device = self.real.device
@@ -154,7 +154,7 @@ class SeqGANTrainer:
         steps = seen = 0
         self.discriminator.train()
         for _ in range(n_sets):
-            fake = self.generator.sample(cfg.d_samples, self.seq_len, generator=self.sample_rng)
+            fake = self.generator.sample(cfg.d_samples, self.seq_len, rng=self.sample_rng)
             real = self.real[self._real_indices(cfg.d_samples).to(device)]
             inputs = torch.cat([real, fake])  # [2 * d_samples, T]
             labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
@@ -207,9 +207,11 @@ class SeqGANTrainer:
     def _on_cuda(module: nn.Module) -> bool:
         return next(module.parameters()).is_cuda
 
-    def pretrain_discriminator(self, rounds: int | None = None) -> pd.DataFrame:
-        """Discriminator pretraining until ``rounds`` rounds are done in total (default: the config's)."""
-        target = self.config.d_pretrain_rounds if rounds is None else rounds
+    def pretrain_discriminator(self, *, until_round: int | None = None, more_rounds: int | None = None
+                               ) -> pd.DataFrame:
+        """Discriminator pretraining until ``until_round`` rounds are done in total, or for
+        ``more_rounds`` more; with neither, until the config's ``d_pretrain_rounds``."""
+        target = training_target(self.d_rounds_done, until_round, more_rounds, self.config.d_pretrain_rounds, "round")
         for _ in tqdm(range(self.d_rounds_done, target), desc="D pretraining", disable=not self.progress):
             stats = self.train_discriminator(1)
             self.d_rounds_done += 1
@@ -223,7 +225,7 @@ class SeqGANTrainer:
     def generator_step(self) -> dict[str, float]:
         """One policy-gradient step on ``batch_size`` fresh samples with rollout rewards."""
         cfg = self.config
-        samples = self.generator.sample(cfg.batch_size, self.seq_len, generator=self.sample_rng)  # [B, T]
+        samples = self.generator.sample(cfg.batch_size, self.seq_len, rng=self.sample_rng)  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.sample_rng,
                                   low_precision=self.reward_low_precision)  # [B, T]
         self.generator.train()
@@ -237,9 +239,11 @@ class SeqGANTrainer:
         self.g_optimizer.step()
         return {"pg_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
 
-    def adversarial(self, rounds: int) -> pd.DataFrame:
-        """Adversarial training until ``rounds`` rounds are done in total."""
+    def adversarial(self, *, until_round: int | None = None, more_rounds: int | None = None) -> pd.DataFrame:
+        """Adversarial training until ``until_round`` rounds are done in total, or for
+        ``more_rounds`` more rounds."""
         cfg = self.config
+        rounds = training_target(self.adversarial_rounds_done, until_round, more_rounds, None, "round")
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):
             self._record_evaluation({})
         for _ in tqdm(range(self.adversarial_rounds_done, rounds), desc="adversarial", disable=not self.progress):
@@ -275,10 +279,8 @@ class SeqGANTrainer:
             self.save(self.checkpoint_path)
 
     def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, {
-            "kind": "seqgan",
-            "model_config": asdict(self.generator.config),
-            "generator_state": self.generator.state_dict(),
+        return save_checkpoint(path, "seqgan", {
+            "generator": generator_entry(self.generator, self.generator.vocab),
             "rollout_state": None if self.rollout is self.generator else self.rollout.state_dict(),
             "discriminator_state": self.discriminator.state_dict(),
             "g_optimizer_state": self.g_optimizer.state_dict(),
@@ -291,15 +293,14 @@ class SeqGANTrainer:
         })
 
     def load(self, path: str | Path) -> None:
-        payload = read_checkpoint(path)
-        if payload.get("kind") != "seqgan":
-            raise CheckpointMismatchError(f"{path} is not a SeqGAN checkpoint (an MLE one? load it with MLETrainer)")
-        if payload["model_config"] != asdict(self.generator.config):
-            raise CheckpointMismatchError(f"{path} holds a generator {payload['model_config']}, "
+        payload = read_checkpoint(path, kind="seqgan")
+        entry = payload["generator"]
+        if entry["config"] != asdict(self.generator.config):
+            raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, "
                                           f"not {asdict(self.generator.config)}")
-        load_model_state(self.generator, payload["generator_state"], path)
+        load_model_state(self.generator, entry["state"], path)
         if self.rollout is not self.generator:  # a checkpoint without a delayed copy starts it from the generator
-            load_model_state(self.rollout, payload["rollout_state"] or payload["generator_state"], path)
+            load_model_state(self.rollout, payload["rollout_state"] or entry["state"], path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
         self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
         d_optimizer_state = payload["d_optimizer_state"]

@@ -16,7 +16,8 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from .losses import discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
+from .losses import (discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss,
+                     rsgan_generator_loss)
 
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> Tensor:
@@ -26,11 +27,11 @@ def ring_modes(n_modes: int = 8, radius: float = 2.0) -> Tensor:
 
 
 def sample_ring(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.02,
-                generator: torch.Generator | None = None) -> Tensor:
+                rng: torch.Generator | None = None) -> Tensor:
     """``[n, 2]`` points from the ring mixture, every mode equally likely."""
     centres = ring_modes(n_modes, radius)
-    which = torch.randint(n_modes, (n,), generator=generator)
-    return centres[which] + std * torch.randn(n, 2, generator=generator)
+    which = torch.randint(n_modes, (n,), generator=rng)
+    return centres[which] + std * torch.randn(n, 2, generator=rng)
 
 
 def mode_statistics(points: Tensor, n_modes: int = 8, radius: float = 2.0, std: float = 0.02,
@@ -59,7 +60,7 @@ def mlp(n_in: int, n_out: int, hidden: int = 128, layers: int = 3) -> nn.Sequent
 
 
 def train_toy_gan(
-    generator_loss: Literal["minimax", "nonsaturating"],
+    generator_loss: Literal["minimax", "nonsaturating", "rsgan"],
     steps: int,
     *,
     noise_dim: int = 16,
@@ -71,10 +72,18 @@ def train_toy_gan(
     seed: int = 0,
 ) -> tuple[pd.DataFrame, dict[int, Tensor]]:
     """Train a generator/discriminator pair on the ring; returns the history (step, losses, mode
-    statistics of ``n_eval`` samples) and ``{step: samples}`` at ``snapshot_steps``."""
-    if generator_loss not in ("minimax", "nonsaturating"):
-        raise ValueError(f"generator_loss must be 'minimax' or 'nonsaturating', got {generator_loss!r}")
-    g_objective = minimax_generator_loss if generator_loss == "minimax" else nonsaturating_generator_loss
+    statistics of ``n_eval`` samples) and ``{step: samples}`` at ``snapshot_steps``.
+
+    ``"minimax"`` and ``"nonsaturating"`` pair the binary cross-entropy discriminator with the
+    generator loss of that name; ``"rsgan"`` trains both players with the relativistic standard
+    losses (Jolicoeur-Martineau 2019), on the i-th real and i-th fake of each batch."""
+    if generator_loss not in ("minimax", "nonsaturating", "rsgan"):
+        raise ValueError(f"generator_loss must be 'minimax', 'nonsaturating' or 'rsgan', got {generator_loss!r}")
+    relativistic = generator_loss == "rsgan"
+    d_objective = rsgan_discriminator_loss if relativistic else discriminator_loss
+    g_objective = {"minimax": lambda real, fake: minimax_generator_loss(fake),
+                   "nonsaturating": lambda real, fake: nonsaturating_generator_loss(fake),
+                   "rsgan": rsgan_generator_loss}[generator_loss]
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
     G, D = mlp(noise_dim, 2), mlp(2, 1)
@@ -83,13 +92,14 @@ def train_toy_gan(
     eval_noise = torch.randn(n_eval, noise_dim, generator=torch.Generator().manual_seed(-1 - seed))
     rows, snapshots = [], {}
     for step in range(1, steps + 1):
-        real = sample_ring(batch_size, generator=rng)
+        real = sample_ring(batch_size, rng=rng)
         fake = G(torch.randn(batch_size, noise_dim, generator=rng))
-        d_loss = discriminator_loss(D(real).squeeze(1), D(fake.detach()).squeeze(1))
+        real_logits = D(real).squeeze(1)
+        d_loss = d_objective(real_logits, D(fake.detach()).squeeze(1))
         d_opt.zero_grad()
         d_loss.backward()
         d_opt.step()
-        g_loss = g_objective(D(fake).squeeze(1))
+        g_loss = g_objective(D(real).squeeze(1), D(fake).squeeze(1))
         g_opt.zero_grad()
         g_loss.backward()
         g_opt.step()

@@ -19,20 +19,16 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .batching import iterate_minibatches
-from .checkpoint import (CheckpointMismatchError, check_vocabulary, load_model_state, read_checkpoint,
-                         save_checkpoint)
+from .checkpoint import (CheckpointMismatchError, NonFiniteLossError, check_vocabulary, generator_entry,
+                         load_model_state, read_checkpoint, save_checkpoint, training_target)
 from .generator import GeneratorConfig, LSTMGenerator
 from .metrics import mean_token_nll, perplexity
-from .vocab import SPECIAL_TOKENS, Vocabulary
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss or gradient became NaN or infinite."""
+from .vocab import Vocabulary
 
 
 @dataclass(frozen=True)
 class MLEConfig:
-    epochs: int = 10
+    epochs: int = 10  # the total that fit() trains to by default
     batch_size: int = 64
     lr: float = 1e-2
     clip_norm: float | None = 5.0  # max global gradient norm; None disables clipping
@@ -40,7 +36,10 @@ class MLEConfig:
 
 
 class MLETrainer:
-    """Trains ``model`` on ``train_tokens`` ``[N, T]``; validates on ``valid_tokens`` each epoch."""
+    """Trains ``model`` on ``train_tokens`` ``[N, T]``; validates on ``valid_tokens`` each epoch.
+
+    ``vocab`` defaults to the model's own (``model.vocab``) and is saved in checkpoints.
+    """
 
     def __init__(
         self,
@@ -54,6 +53,7 @@ class MLETrainer:
     ) -> None:
         if len(train_tokens) == 0:
             raise ValueError("train_tokens is empty: nothing to train on")
+        vocab = model.vocab if vocab is None else vocab
         if vocab is not None and len(vocab) != model.config.vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model {model.config.vocab_size}")
         self.model = model
@@ -75,9 +75,10 @@ class MLETrainer:
         """One row per evaluation: epoch, step, train/valid NLL, valid perplexity, timing."""
         return pd.DataFrame(self.records)
 
-    def fit(self, epochs: int | None = None) -> pd.DataFrame:
-        """Train until ``epochs`` epochs are done in total (default: ``config.epochs``)."""
-        target = self.config.epochs if epochs is None else epochs
+    def fit(self, *, until_epoch: int | None = None, more_epochs: int | None = None) -> pd.DataFrame:
+        """Train until ``until_epoch`` epochs are done in total, or for ``more_epochs`` more epochs;
+        with neither, until ``config.epochs`` in total (so a resumed run finishes its plan)."""
+        target = training_target(self.epoch, until_epoch, more_epochs, self.config.epochs, "epoch")
         bar = tqdm(range(self.epoch, target), desc="MLE", unit="epoch", disable=not self.progress)
         for _ in bar:
             started = time.perf_counter()
@@ -99,7 +100,7 @@ class MLETrainer:
         self.model.train()
         total_nll, total_tokens = 0.0, 0
         for batch_in_epoch, index in enumerate(iterate_minibatches(len(self.train_tokens), self.config.batch_size,
-                                                                   generator=self.shuffle_rng)):
+                                                                   rng=self.shuffle_rng)):
             batch = self.model.trim(self.train_tokens[index.to(self.train_tokens.device)])
             nll = self.model.token_nll(batch)
             n_tokens = int(self.model.mask(batch).sum())
@@ -132,10 +133,8 @@ class MLETrainer:
 
     def save(self, path: str | Path) -> Path:
         """Everything needed to resume exactly: weights, optimizer, position, RNG states, history."""
-        return save_checkpoint(path, {
-            "model_config": asdict(self.model.config),
-            "model_state": self.model.state_dict(),
-            "vocab_tokens": None if self.vocab is None else self.vocab.itos[len(SPECIAL_TOKENS):],
+        return save_checkpoint(path, "mle", {
+            "generator": generator_entry(self.model, self.vocab),
             "train_config": asdict(self.config),
             "optimizer_state": self.optimizer.state_dict(),
             "position": {"epoch": self.epoch, "step": self.step},
@@ -145,25 +144,17 @@ class MLETrainer:
 
     def load(self, path: str | Path) -> None:
         """Restore a checkpoint written by :meth:`save` into this trainer, checking that it fits."""
-        payload = read_checkpoint(path)
-        check_vocabulary(payload.get("vocab_tokens"), self.vocab, path)
-        saved_config = GeneratorConfig(**payload["model_config"])
+        payload = read_checkpoint(path, kind="mle")
+        entry = payload["generator"]
+        check_vocabulary(entry["vocab_tokens"], self.vocab, path)
+        saved_config = GeneratorConfig(**entry["config"])
         if saved_config != self.model.config:
             raise CheckpointMismatchError(f"{path} was trained with {saved_config}, but this model is "
-                                          f"{self.model.config}; build the model from the checkpoint's config")
-        load_model_state(self.model, payload["model_state"], path)
+                                          f"{self.model.config}; build the model with "
+                                          "LSTMGenerator.from_checkpoint(path)")
+        load_model_state(self.model, entry["state"], path)
         self.optimizer.load_state_dict(payload["optimizer_state"])
         self.epoch, self.step = payload["position"]["epoch"], payload["position"]["step"]
         self.shuffle_rng.set_state(payload["rng"]["shuffle"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.records = list(payload["history"])
-
-
-def load_generator(path: str | Path, vocab: Vocabulary | None = None) -> tuple[LSTMGenerator, Vocabulary | None]:
-    """The generator (and its vocabulary, if saved) from a checkpoint, ready for sampling on the CPU."""
-    payload = read_checkpoint(path)
-    check_vocabulary(payload.get("vocab_tokens"), vocab, path)
-    model = LSTMGenerator(GeneratorConfig(**payload["model_config"]))
-    load_model_state(model, payload["model_state"], path)
-    tokens = payload.get("vocab_tokens")
-    return model, (Vocabulary(tokens) if tokens is not None else None)
