@@ -19,9 +19,12 @@ import torch
 from torch import nn
 
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.paper import SEQGAN_PAPER
 from textgan_lib.training import MLEConfig, MLETrainer
 
-VOCAB, EMBED, HIDDEN, LENGTH, BATCH, N_SEQ, LR, CLIP = 5000, 32, 32, 20, 64, 10_000, 0.01, 5.0
+P = SEQGAN_PAPER
+VOCAB, EMBED, HIDDEN, LENGTH, BATCH, N_SEQ, LR, CLIP = (P.vocab_size, P.embed_dim, P.hidden_dim, P.seq_len,
+                                                      P.batch_size, P.n_sequences, P.mle_lr, 5.0)
 
 
 class ReferenceLM(nn.Module):

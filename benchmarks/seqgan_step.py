@@ -7,8 +7,8 @@ is SeqGAN's rollout as usually written, a loop over rollouts and prefix lengths 
 prefix, samples the rest token by token (softmax, ``torch.multinomial``) and scores every batch of
 completions in float32. The library scores rewards in float32 too unless ``--reward-dtype bfloat16``
 (the JSON says which was timed). Also timed: sampling 10,000 sequences with the library, and one
-discriminator epoch (batch 64, Adam, float32) over 20,000 sequences, its steps run as the SeqGAN
-trainer runs them (on CUDA: replayed as a CUDA graph; then the eager epoch is timed too).
+discriminator epoch (batch 64, Adam, float32) over 20,000 sequences by the SeqGAN trainer's own
+``discriminator_epoch`` (on CUDA: replayed as a CUDA graph; then the eager epoch is timed too).
 
     python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda] [--reward-dtype bfloat16]
 
@@ -26,13 +26,15 @@ import time
 
 import torch
 
-from textgan_lib.cuda_graph import GraphedStep
 from textgan_lib.discriminators import CNNDiscriminator
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.losses import policy_gradient_loss
+from textgan_lib.paper import SEQGAN_PAPER
 from textgan_lib.rollout import rollout_rewards
+from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
 
-VOCAB, DIM, LENGTH, BATCH, ROLLOUTS = 5000, 32, 20, 64, 16
+VOCAB, DIM, LENGTH, BATCH, ROLLOUTS = (SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.hidden_dim, SEQGAN_PAPER.seq_len,
+                                      SEQGAN_PAPER.batch_size, SEQGAN_PAPER.n_rollouts)
 
 
 @torch.no_grad()
@@ -76,25 +78,14 @@ def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng)
     return time.perf_counter() - started
 
 
-def discriminator_epoch(discriminator, data, labels, rng, graphed: bool) -> float:
-    """Seconds for one epoch of Adam steps on minibatches of 64, as ``SeqGANTrainer`` takes them."""
-    device = data.device
-    on_cuda = device.type == "cuda"
-    optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4, capturable=on_cuda, fused=on_cuda or None)
-
-    def update(inputs, targets):
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(discriminator(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        (loss + discriminator.l2_penalty()).backward()
-        optimizer.step()
-        return (loss.detach(),)
-
-    step = GraphedStep(update) if graphed else update
-    synchronize(device)
+def discriminator_epoch(generator, discriminator, data, labels, graphed: bool) -> float:
+    """Seconds for one epoch of the SeqGAN trainer's own discriminator steps over ``data``."""
+    trainer = SeqGANTrainer(generator, discriminator, data[: len(data) // 2], seq_len=LENGTH,
+                            config=SeqGANConfig(cuda_graphs=graphed), progress=False)
+    synchronize(data.device)
     started = time.perf_counter()
-    for index in torch.randperm(len(data), generator=rng).to(device).split(64):
-        step(data[index], labels[index])
-    synchronize(device)
+    trainer.discriminator_epoch(data, labels)
+    synchronize(data.device)
     return time.perf_counter() - started
 
 
@@ -132,12 +123,13 @@ def main() -> None:
 
     data = generator.sample(20_000, LENGTH, rng=rng)
     labels = (torch.arange(20_000, device=device) < 10_000).float()
-    shuffle_rng = torch.Generator().manual_seed(0)
-    results = {"reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3), "step_speedup": round(loop / lib, 1),
+    results = {"reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3),
+               "step_speedup": round(loop / lib, 1),
                "sample_10k_s": round(sample_10k, 3),
-               "d_epoch_20k_s": round(discriminator_epoch(discriminator, data, labels, shuffle_rng, graphed=True), 3)}
+               "d_epoch_20k_s": round(discriminator_epoch(generator, discriminator, data, labels, graphed=True), 3)}
     if device.type == "cuda":
-        results["d_epoch_20k_eager_s"] = round(discriminator_epoch(discriminator, data, labels, shuffle_rng, graphed=False), 3)
+        eager = discriminator_epoch(generator, discriminator, data, labels, graphed=False)
+        results["d_epoch_20k_eager_s"] = round(eager, 3)
         print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}")
     else:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

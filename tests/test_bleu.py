@@ -47,7 +47,8 @@ def test_self_bleu_is_leave_one_out_and_equals_nltk(coco):
     samples = samples[:40] + [samples[0], samples[0][:5]]  # a duplicate and a unique length
     scores = self_bleu(samples, ns=(2, 3, 4, 5))
     for n in (2, 3, 4, 5):
-        direct = sum(nltk_bleu(samples[:i] + samples[i + 1 :], samples[i], n) for i in range(len(samples))) / len(samples)
+        direct = sum(nltk_bleu(samples[:i] + samples[i + 1 :], samples[i], n)
+                     for i in range(len(samples))) / len(samples)
         assert scores[n] == pytest.approx(direct, abs=1e-9)
 
 
@@ -66,7 +67,8 @@ def test_bleu_errors():
 
 
 def test_quality_diversity_sweep_and_nll_div():
-    model = LSTMGenerator(GeneratorConfig(vocab_size=30, embed_dim=4, hidden_dim=8, start_id=0, pad_id=None, eos_id=None))
+    config = GeneratorConfig(vocab_size=30, embed_dim=4, hidden_dim=8, start_id=0, pad_id=None, eos_id=None)
+    model = LSTMGenerator(config)
     sweep = quality_diversity_sweep(model, [0.5, 1.0, 2.0], n_samples=300, max_len=6,
                                     metrics={"distinct": lambda s: len({tuple(r) for r in s.tolist()}) / len(s)})
     assert list(sweep.columns) == ["temperature", "nll_div", "distinct"]

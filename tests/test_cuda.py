@@ -20,15 +20,13 @@ def _discriminator(seed=0):
     return CNNDiscriminator(50, embed_dim=16, windows=(1, 2, 5), filters=(8, 8, 8), dropout=0.0).to(CUDA)
 
 
-def _update(discriminator, optimizer):
-    def step(inputs, labels):
-        logits = discriminator(inputs)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels) + discriminator.l2_penalty()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.detach(), (logits > 0).sum()
-    return step
+def _trainer(discriminator):
+    """A SeqGAN trainer whose own discriminator update and optimizer the tests replay."""
+    torch.manual_seed(0)
+    generator = LSTMGenerator(GeneratorConfig(50, 8, 8, start_id=0, pad_id=None, eos_id=None)).to(CUDA)
+    real = torch.randint(0, 50, (32, 12), device=CUDA)
+    return SeqGANTrainer(generator, discriminator, real, seq_len=12, progress=False,
+                         config=SeqGANConfig(d_lr=1e-2, cuda_graphs=False))
 
 
 def test_a_replayed_graph_trains_like_eager_steps():
@@ -37,8 +35,7 @@ def test_a_replayed_graph_trains_like_eager_steps():
     models = []
     for graphed in (False, True):
         discriminator = _discriminator()
-        optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-2, capturable=True)
-        step = _update(discriminator, optimizer)
+        step = _trainer(discriminator).discriminator_update
         step = GraphedStep(step) if graphed else step
         losses = [step(*batch)[0].clone() for batch in batches]
         models.append((discriminator, torch.stack(losses)))

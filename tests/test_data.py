@@ -13,7 +13,7 @@ import pytest
 from textgan_lib import data
 from textgan_lib.data import ChecksumError, DataError, DataFile
 
-PAYLOAD = "a cat sits on a mat.\na dog runs.\n".encode()
+PAYLOAD = b"a cat sits on a mat.\na dog runs.\n"
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -56,7 +56,10 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
-def _spec(url, sha=hashlib.sha256(PAYLOAD).hexdigest()):
+PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def _spec(url, sha=PAYLOAD_SHA):
     return DataFile("test/corpus.txt", url, sha, "test corpus")
 
 

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.metrics import (OutsideSweepError, mean_token_nll, nll_div, quality_diversity_sweep,
-                                 temperature_matched)
+from textgan_lib.metrics import OutsideSweepError, mean_token_nll, nll_div, quality_diversity_sweep, temperature_matched
 
 VOCAB, LENGTH, N_SAMPLES = 5, 3, 40_000
 

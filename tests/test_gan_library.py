@@ -7,13 +7,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError
 from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
 from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.losses import (discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss,
-                                policy_gradient_loss, rsgan_discriminator_loss, rsgan_generator_loss)
+from textgan_lib.losses import (
+    discriminator_loss,
+    minimax_generator_loss,
+    nonsaturating_generator_loss,
+    policy_gradient_loss,
+    rsgan_discriminator_loss,
+    rsgan_generator_loss,
+)
 from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
 from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
-from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError
 from textgan_lib.training import MLETrainer
 
 TARGET = 3  # the token the pattern discriminator looks for
@@ -180,7 +186,7 @@ def _exact_rewards(policy, disc, sequences, vocab):
 
 
 def test_vectorised_and_loop_rollouts_match_the_exact_expectation():
-    vocab, T = 5, 4
+    vocab, _T = 5, 4
     policy, disc = _generator(vocab=vocab).eval(), CountDiscriminator()
     sequences = torch.tensor([[1, TARGET, 2, 4], [4, 4, 0, 1], [TARGET, TARGET, 1, 2]])
     exact = _exact_rewards(policy, disc, sequences, vocab)
@@ -256,7 +262,7 @@ def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
     trainer.pretrain_discriminator(until_round=1)
     other = SeqGANTrainer(_generator(vocab=11), CNNDiscriminator(11, windows=(1,), filters=(2,)),
                           torch.randint(0, 11, (4, 6)), seq_len=6, progress=False)
-    with pytest.raises(Exception, match="holds a generator"):
+    with pytest.raises(CheckpointMismatchError, match="holds a generator"):
         other.load(tmp_path / "seqgan.pt")
 
     class NaNDiscriminator(nn.Module):

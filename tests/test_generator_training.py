@@ -80,10 +80,18 @@ def test_fixed_length_generation_without_eos():
     assert model.mask(samples).all()
 
 
-def test_greedy_is_deterministic(vocab):
-    model = _model(vocab)
-    a = model.sample(5, 8, temperature=0)
-    assert (a == a[0]).all()
+def test_greedy_decoding_takes_the_argmax_at_every_step(vocab):
+    model = _model(vocab).eval()
+    greedy = model.sample(5, 8, temperature=0)
+    assert (greedy == greedy[0]).all()  # no randomness: every row the same
+    # Teacher-forced on its own output, each token is the most probable one among those the sampler
+    # may draw (<pad> and <bos> never), until <eos>.
+    with torch.no_grad():
+        logits, _ = model(model.shift_right(greedy[:1]))  # [1, 8, V]
+    logits[..., model.never_sampled()] = float("-inf")
+    row = greedy[0].tolist()
+    end = row.index(vocab.eos_id) + 1 if vocab.eos_id in row else len(row)
+    assert row[:end] == logits[0, :end].argmax(dim=-1).tolist()
 
 
 def test_mle_training_reduces_validation_nll(vocab, tokens):

@@ -1,7 +1,6 @@
 """Chapters: stored clean, parameterised, and executable end to end at the ``ci`` profile."""
 
 import pytest
-
 from conftest import NOTEBOOKS, read_notebook
 
 
@@ -20,7 +19,7 @@ def test_notebook_is_stored_clean(notebook):
     assert len(parameter_cells) == 1, "exactly one code cell must be tagged 'parameters'"
     source = "".join(parameter_cells[0]["source"])
     assert 'PROFILE = "auto"' in source
-    for line in filter(None, (l.strip() for l in source.splitlines())):
+    for line in filter(None, (raw.strip() for raw in source.splitlines())):
         name, _, value = line.partition(" = ")
         assert name.isidentifier() and eval(value, {"__builtins__": {}}) is not None, f"not a literal: {line}"  # noqa: S307
 
@@ -29,7 +28,8 @@ def test_notebook_is_stored_clean(notebook):
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_at_ci_profile(notebook, executed_notebooks):
     nb = read_notebook(executed_notebooks[notebook.name])
-    errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o["output_type"] == "error"]
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert "profile='ci'" in printed, "the chapter must print its resolved profile and device"

@@ -17,7 +17,8 @@ def _sigmoid(x):
 
 def numpy_oracle_nll(params, tokens: np.ndarray) -> np.ndarray:
     """Per-token NLL [N, T] by the paper's equations, step by step, in the file's TensorFlow layout."""
-    emb, W_i, U_i, b_i, W_f, U_f, b_f, W_o, U_o, b_o, W_c, U_c, b_c, W_out, b_out = (p.astype(np.float64) for p in params)
+    arrays = (p.astype(np.float64) for p in params)
+    emb, W_i, U_i, b_i, W_f, U_f, b_f, W_o, U_o, b_o, W_c, U_c, b_c, W_out, b_out = arrays
     n, steps = tokens.shape
     h = np.zeros((n, 32))
     c = np.zeros((n, 32))
@@ -101,3 +102,21 @@ def test_seqgan_oracle_records_every_phase_and_stops_at_its_time_limit(tmp_path)
     assert (history["rounds_done"] == 2).all()  # stopped after the first evaluation past the limit
     assert history["elapsed_s"].is_monotonic_increasing
     assert len(pd.read_csv(tmp_path / "seqgan.csv")) == len(history)
+
+
+def test_coco_language_model_is_reused_from_its_checkpoint(tmp_path):
+    from textgan_lib.experiments import coco_language_model
+    from textgan_lib.profiles import get_profile
+
+    profile = get_profile("ci", n_sentences=120, lm_epochs=1, embed_dim=8, hidden_dim=8)
+    path = tmp_path / "lm.pt"
+    model, splits, history = coco_language_model(profile, checkpoint=path, progress=False)
+    assert len(history) == 1 and path.is_file()
+    assert len(splits.valid_captions) == 12 and splits.train.tokens.shape[1] == profile.max_len
+    again, _, same_history = coco_language_model(profile, checkpoint=path, progress=False)
+    for a, b in zip(model.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    assert same_history.equals(history)
+    with pytest.warns(UserWarning, match="not reusing"):  # another run's settings: trained afresh
+        coco_language_model(get_profile("ci", n_sentences=120, lm_epochs=2, embed_dim=8, hidden_dim=8),
+                            checkpoint=path, progress=False)

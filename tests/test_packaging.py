@@ -2,9 +2,10 @@
 bound only (Colab ships its own torch; a pin would force a reinstall)."""
 
 import re
-import tomllib
+import sys
 
 import pytest
+import tomllib
 import yaml
 
 from textgan_lib import get_profile
@@ -23,7 +24,7 @@ def test_environment_matches_pyproject(repo):
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     pip_side = dict(_split(r) for r in project["dependencies"])
     for extra in project["optional-dependencies"].values():
-        pip_side.update(_split(r) for r in extra)
+        pip_side.update(_split(r) for r in extra if not r.startswith(project["name"]))  # extras of extras
     env = yaml.safe_load((repo / "environment.yml").read_text())
     conda_side = {}
     for dep in env["dependencies"]:
@@ -53,3 +54,16 @@ def test_profiles_and_auto(monkeypatch):
         get_profile("tpu")
     with pytest.raises(TypeError, match="unknown profile fields"):
         get_profile("ci", epochs=3)
+
+
+def test_the_library_needs_no_plotting_or_notebook_packages(repo):
+    """matplotlib, seaborn and ipywidgets are the chapters' (the book extra), not the library's."""
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    declared = {_split(r)[0] for r in project["dependencies"]}
+    assert not declared & {"matplotlib", "seaborn", "ipywidgets", "ipython"}
+    imported = set()
+    for module in (repo / "textgan_lib").glob("*.py"):
+        for match in re.finditer(r"^\s*(?:from (\w+)[\w.]* import |import (\w+))", module.read_text(), re.MULTILINE):
+            imported.add(match[1] or match[2])
+    third_party = imported - {"__future__", "textgan_lib"} - set(sys.stdlib_module_names)
+    assert third_party <= declared | {"IPython", "myst_nb"}, third_party

@@ -7,21 +7,50 @@ One module per concept:
   ``sampling``, ``training`` (MLE with checkpoints), ``checkpoint``, ``cuda_graph`` (a training step
   replayed as a CUDA graph), ``ngram`` (Kneser–Ney baseline),
   ``memory_task`` (the LSTM-vs-RNN toy task);
-- evaluation: ``oracle`` (the SeqGAN oracle), ``metrics``, ``bleu``, ``experiments``;
+- evaluation: ``oracle`` (the SeqGAN oracle), ``paper`` (the SeqGAN paper's setting), ``metrics``,
+  ``bleu``, ``experiments``;
 - GANs: ``toy_gan``, ``losses``, ``gradient_estimators``, ``discriminators``, ``rollout``, ``seqgan``;
 - the book and the command line: ``book`` (glue), ``cli``.
+
+What a chapter needs is importable from the package itself: ``from textgan_lib import LSTMGenerator``.
 """
 
 from .batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
-from .data import DataError, ChecksumError, data_path, load_coco, load_oracle_params, read_lines
+from .bleu import BLEU, self_bleu
+from .checkpoint import CheckpointMismatchError, NonFiniteLossError
+from .data import ChecksumError, DataError, cache_dir, data_path, load_coco, load_oracle_params, read_lines
+from .discriminators import CNNDiscriminator, LSTMDiscriminator
+from .experiments import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
+from .generator import GeneratorConfig, LSTMGenerator
+from .metrics import (
+                      OutsideSweepError,
+                      distinct_n,
+                      mean_token_nll,
+                      nll_div,
+                      nll_oracle,
+                      perplexity,
+                      quality_diversity_sweep,
+                      repeated_ngram_rate,
+                      temperature_matched,
+)
+from .oracle import OracleLSTM
+from .paper import SEQGAN_PAPER
 from .profiles import Profile, default_device, describe, get_profile
+from .rollout import rollout_rewards
+from .seqgan import SeqGANConfig, SeqGANTrainer
 from .tokenize import CharTokenizer, WordTokenizer, get_tokenizer
+from .training import MLEConfig, MLETrainer
 from .vocab import Vocabulary
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ChecksumError", "CharTokenizer", "DataError", "Profile", "TokenBatch", "Vocabulary", "WordTokenizer",
-    "data_path", "default_device", "describe", "encode_batch", "get_profile", "get_tokenizer",
-    "iterate_minibatches", "load_coco", "load_oracle_params", "pad_sequences", "read_lines",
+    "BLEU", "CNNDiscriminator", "CharTokenizer", "CheckpointMismatchError", "ChecksumError", "DataError",
+    "GeneratorConfig", "LSTMDiscriminator", "LSTMGenerator", "MLEConfig", "MLETrainer", "NonFiniteLossError",
+    "OracleLSTM", "OutsideSweepError", "Profile", "SEQGAN_PAPER", "SeqGANConfig", "SeqGANTrainer", "TokenBatch",
+    "Vocabulary", "WordTokenizer", "cache_dir", "data_path", "default_device", "describe", "distinct_n", "encode_batch",
+    "get_profile", "get_tokenizer", "iterate_minibatches", "load_coco", "load_oracle_params", "mean_token_nll",
+    "nll_div", "nll_oracle", "oracle_evaluator", "oracle_mle", "oracle_training_data", "pad_sequences",
+    "perplexity", "quality_diversity_sweep", "read_lines", "repeated_ngram_rate", "rollout_rewards", "self_bleu",
+    "seqgan_oracle", "temperature_matched",
 ]

@@ -91,7 +91,8 @@ class BLEU:
         if max(ns) > self.max_n or min(ns) < 1:
             raise ValueError(f"n must be in 1..{self.max_n} (max_n of this BLEU), got {list(ns)}")
         counts = _ngram_counts(hypothesis, max(ns))
-        numerators = [sum(min(c, table.get(g, 0)) for g, c in cnt.items()) for cnt, table in zip(counts, self.max_counts)]
+        numerators = [sum(min(c, table.get(g, 0)) for g, c in cnt.items())
+                      for cnt, table in zip(counts, self.max_counts)]
         denominators = [max(1, sum(cnt.values())) for cnt in counts]
         ref_len = _closest_length(self.ref_lengths, len(hypothesis))
         return [_bleu_from_counts(numerators, denominators, len(hypothesis), ref_len, n) for n in ns]

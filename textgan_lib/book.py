@@ -21,8 +21,10 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         from myst_nb import glue as myst_glue
     except ImportError:
         if display:
-            from IPython.display import display as show
-
+            try:  # IPython is there in any notebook; a plain script prints
+                from IPython.display import display as show
+            except ImportError:
+                show = print
             show(value)
         return
     myst_glue(name, value, display=display)

@@ -101,8 +101,9 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     if isinstance(payload, dict) and payload.get("format") == _FORMAT_V1:
         payload = _from_v1(payload)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointMismatchError(f"{path} is not a textgan checkpoint (expected format {FORMAT!r}, found "
-                                      f"{payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r})")
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise CheckpointMismatchError(f"{path} is not a textgan checkpoint (expected format {FORMAT!r}, "
+                                      f"found {found!r})")
     if payload.get("version", 0) > VERSION:
         raise CheckpointMismatchError(f"{path} has checkpoint format version {payload['version']}, newer than the "
                                       f"{VERSION} this textgan_lib reads: upgrade textgan_lib to load it")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch
 
+from .paper import SEQGAN_PAPER
+
 
 def _profile(args: argparse.Namespace) -> None:
     from .profiles import describe, get_profile
@@ -35,7 +37,7 @@ def _oracle_mle(args: argparse.Namespace) -> None:
     history.to_csv(args.out, index=False)
     print(history.to_string(index=False))
     print(f"wrote {args.out}; final NLL_oracle {history['nll_oracle'].iloc[-1]:.3f} "
-          f"(SeqGAN paper, MLE: 9.038) after {history['elapsed_s'].iloc[-1]:.0f} s on {device} "
+          f"(SeqGAN paper, MLE: {SEQGAN_PAPER.mle_nll}) after {history['elapsed_s'].iloc[-1]:.0f} s on {device} "
           f"with {torch.get_num_threads()} threads")
 
 
@@ -50,16 +52,19 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
                           d_samples=args.d_samples, n_rollouts=args.rollouts, eval_every=args.eval_every,
                           rollout_update_rate=args.rollout_update_rate, pg_reduction=args.pg_reduction,
                           reward_dtype=args.reward_dtype, seed=args.seed)
-    print(f"on {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
-          f"torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, {args.rounds} adversarial rounds", flush=True)
+    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"on {device} ({hardware}), torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, "
+          f"{args.rounds} adversarial rounds", flush=True)
     history = seqgan_oracle(oracle, mle_epochs=args.mle_epochs, rounds=args.rounds, config=config,
                             n_samples=args.n_samples, time_limit_s=args.time_limit, out=args.out,
                             progress=not args.quiet)
-    evaluations = history[history["phase"] != "d_pretrain"][["phase", "epoch", "round", "nll_oracle", "nll_test", "elapsed_s"]]
+    columns = ["phase", "epoch", "round", "nll_oracle", "nll_test", "elapsed_s"]
+    evaluations = history[history["phase"] != "d_pretrain"][columns]
     print(evaluations.to_string(index=False))
     mle, last = history[history["phase"] == "mle"].iloc[-1], history[history["phase"] == "adversarial"].iloc[-1]
     print(f"wrote {args.out}; NLL_oracle MLE {mle['nll_oracle']:.3f} -> SeqGAN {last['nll_oracle']:.3f} after "
-          f"{int(last['round'])} of {args.rounds} rounds (paper: 9.038 -> 8.736 after 200); NLL_test "
+          f"{int(last['round'])} of {args.rounds} rounds (paper: {SEQGAN_PAPER.mle_nll} -> "
+          f"{SEQGAN_PAPER.seqgan_nll} after {SEQGAN_PAPER.adversarial_rounds}); NLL_test "
           f"{mle['nll_test']:.3f} -> {last['nll_test']:.3f}; {last['elapsed_s']:.0f} s in all")
 
 
@@ -78,7 +83,8 @@ def _add_run_options(command: argparse.ArgumentParser) -> None:
     """Options every oracle experiment takes."""
     command.add_argument("--seed", type=int, default=0)
     command.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    command.add_argument("--oracle", type=Path, default=None, help="path of target_params_py3.pkl (default: data layer)")
+    command.add_argument("--oracle", type=Path, default=None,
+                         help="path of target_params_py3.pkl (default: the data layer's copy)")
     command.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -94,22 +100,23 @@ def main(argv: list[str] | None = None) -> int:
 
     mle = commands.add_parser("oracle-mle", help="MLE on the SeqGAN oracle's samples, NLL_oracle every few epochs")
     mle.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    mle.add_argument("--epochs", type=int, default=120)
-    mle.add_argument("--eval-every", type=int, default=5)
-    mle.add_argument("--n-train", type=int, default=10_000)
-    mle.add_argument("--n-eval", type=int, default=10_000)
-    mle.add_argument("--lr", type=float, default=0.01)
-    mle.add_argument("--batch-size", type=int, default=64)
+    mle.add_argument("--epochs", type=int, default=SEQGAN_PAPER.mle_epochs)
+    mle.add_argument("--eval-every", type=int, default=SEQGAN_PAPER.mle_eval_every)
+    mle.add_argument("--n-train", type=int, default=SEQGAN_PAPER.n_sequences)
+    mle.add_argument("--n-eval", type=int, default=SEQGAN_PAPER.n_sequences)
+    mle.add_argument("--lr", type=float, default=SEQGAN_PAPER.mle_lr)
+    mle.add_argument("--batch-size", type=int, default=SEQGAN_PAPER.batch_size)
     mle.add_argument("--init-std", type=float, default=0.1,
                      help="generator weights ~ N(0, std^2) as in the SeqGAN code; 0 keeps PyTorch's init")
     _add_run_options(mle)
     mle.set_defaults(run=_oracle_mle)
 
-    seqgan = commands.add_parser("seqgan-oracle", help="the SeqGAN paper's synthetic experiment; defaults: its schedule")
+    seqgan = commands.add_parser("seqgan-oracle",
+                                 help="the SeqGAN paper's synthetic experiment; defaults: its schedule")
     seqgan.add_argument("--out", type=Path, required=True, help="CSV file to write (rewritten after every evaluation)")
-    seqgan.add_argument("--mle-epochs", type=int, default=120)
+    seqgan.add_argument("--mle-epochs", type=int, default=SEQGAN_PAPER.mle_epochs)
     seqgan.add_argument("--d-pretrain-rounds", type=int, default=SeqGANConfig.d_pretrain_rounds)
-    seqgan.add_argument("--rounds", type=int, default=200, help="adversarial rounds")
+    seqgan.add_argument("--rounds", type=int, default=SEQGAN_PAPER.adversarial_rounds, help="adversarial rounds")
     seqgan.add_argument("--d-steps", type=int, default=SeqGANConfig.d_steps, help="fresh negative sets per round")
     seqgan.add_argument("--d-epochs", type=int, default=SeqGANConfig.d_epochs, help="discriminator epochs per set")
     seqgan.add_argument("--d-samples", type=int, default=SeqGANConfig.d_samples, help="negatives per set")
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="policy-gradient loss over batch and tokens: sum (the SeqGAN code) or mean")
     seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16"], default=SeqGANConfig.reward_dtype,
                         help="precision of reward scoring (default: float32 on a CPU, bfloat16 on CUDA)")
-    seqgan.add_argument("--n-samples", type=int, default=10_000,
+    seqgan.add_argument("--n-samples", type=int, default=SEQGAN_PAPER.n_sequences,
                         help="oracle sequences for training and held out, and samples per NLL_oracle")
     seqgan.add_argument("--eval-every", type=int, default=SeqGANConfig.eval_every,
                         help="adversarial rounds between evaluations")

@@ -57,7 +57,8 @@ class GraphedStep:
         torch.cuda.current_stream(inputs[0].device).wait_stream(side)
         return outputs
 
-    def _record(self, inputs: tuple[Tensor, ...]) -> tuple[torch.cuda.CUDAGraph, tuple[Tensor, ...], tuple[Tensor, ...]]:
+    def _record(self, inputs: tuple[Tensor, ...]
+                ) -> tuple[torch.cuda.CUDAGraph, tuple[Tensor, ...], tuple[Tensor, ...]]:
         static_inputs = tuple(x.clone() for x in inputs)
         graph = torch.cuda.CUDAGraph()
         torch.cuda.synchronize(inputs[0].device)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .paper import SEQGAN_PAPER
+
 DATA_ENV = "TEXTGAN_DATA"
 CACHE_ENV = "TEXTGAN_CACHE"
 _CHUNK = 1 << 16
@@ -111,7 +113,10 @@ def download(spec: DataFile, dest: Path, timeout: float = 30.0) -> Path:
     try:
         digest = hashlib.sha256()
         received = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as response:
+        if not spec.url.startswith(("https://", "http://")):
+            raise DataError(f"refusing to download {spec.description} from {spec.url}: not an http(s) URL")
+        # S310 asks for the scheme check above: file: and custom schemes never reach urlopen.
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as response:  # noqa: S310
             expected_len = response.headers.get("Content-Length")
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 out.write(chunk)
@@ -211,7 +216,8 @@ def load_numpy_pickle(path: str | Path) -> object:
         return _NumpyOnlyUnpickler(fh).load()
 
 
-ORACLE_SHAPES = [(5000, 32)] + [(32, 32), (32, 32), (32,)] * 4 + [(32, 5000), (5000,)]
+_V, _D = SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.embed_dim  # the oracle's embedding and hidden sizes are equal
+ORACLE_SHAPES = [(_V, _D)] + [(_D, _D), (_D, _D), (_D,)] * 4 + [(_D, _V), (_V,)]
 
 
 def load_oracle_params(path: str | Path | None = None) -> list[np.ndarray]:

@@ -80,8 +80,8 @@ class CNNDiscriminator(nn.Module):
             x = x.to(torch.get_autocast_dtype(x.device.type))
         # Each Conv1d runs as a 2-D convolution over [B, E, 1, T] kept in the embedding's memory order
         # (channels last): oneDNN and cuDNN convolve that layout without reordering it, and the max over
-        # time then reduces over an outer dimension. On 2 CPU cores this halves the time of scoring
-        # rollouts; the result is the same convolution.
+        # time then reduces over an outer dimension. Same convolution, less memory traffic (timings:
+        # benchmarks/results/measurements.md).
         x = x.transpose(1, 2).unsqueeze(2)  # [B, E, 1, T]
         # max over time, then ReLU: equal to ReLU then max (ReLU is monotonic), on T times fewer values
         features = torch.cat([F.relu(F.conv2d(x, conv.weight.unsqueeze(2), conv.bias).amax(dim=(2, 3)))

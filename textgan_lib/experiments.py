@@ -8,6 +8,11 @@ MLE after pretraining and 10.310 for a random generator. The generator starts, a
 code, from N(0, 0.1²) weights: with PyTorch's default initialisation the same run plateaus about
 0.3 nats higher.
 
+``coco_splits`` and ``coco_language_model`` are the word-level Image COCO pipeline of chapters 4
+and 5: tokenize, hold out the last tenth of the training file for validation, build the vocabulary
+on the rest, encode, and train an ``LSTMGenerator`` at a profile's sizes, reusing a checkpoint of
+the same run when one exists.
+
 ``seqgan_oracle`` continues to the paper's SeqGAN row (8.736): MLE pretraining as above, then
 discriminator pretraining and adversarial rounds with :class:`~textgan_lib.seqgan.SeqGANTrainer`,
 NLL_oracle and NLL_test recorded through all phases, optionally within a time limit.
@@ -16,37 +21,128 @@ NLL_oracle and NLL_test recorded through all phases, optionally within a time li
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .batching import TokenBatch, encode_batch
+from .checkpoint import CheckpointMismatchError, read_checkpoint
+from .data import cache_dir, load_coco
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
 from .metrics import mean_token_nll, nll_oracle
 from .oracle import OracleLSTM
+from .paper import SEQGAN_PAPER
+from .profiles import Profile
 from .seqgan import SeqGANConfig, SeqGANTrainer
+from .tokenize import WordTokenizer
 from .training import MLEConfig, MLETrainer
+from .vocab import Vocabulary
 
 
-def oracle_training_data(oracle: OracleLSTM, n: int = 10_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+@dataclass(frozen=True)
+class CocoSplits:
+    """Image COCO captions as words and as ids: train / valid (the training file's last tenth) / test."""
+
+    tokenizer: WordTokenizer
+    train_captions: list[list[str]]
+    valid_captions: list[list[str]]
+    test_captions: list[list[str]]
+    vocab: Vocabulary  # built on train_captions, words seen at least twice
+    train: TokenBatch
+    valid: TokenBatch
+    test: TokenBatch
+
+
+def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> CocoSplits:
+    """The word-level COCO data of chapters 4 and 5 (``n_sentences`` from each file; None: all)."""
+    words = WordTokenizer()
+    train_file = [words.tokenize(c) for c in load_coco("train")[:n_sentences]]
+    test_captions = [words.tokenize(c) for c in load_coco("test")[:n_sentences]]
+    n_valid = len(train_file) // 10
+    train_captions, valid_captions = train_file[:-n_valid], train_file[-n_valid:]
+    vocab = Vocabulary.build(train_captions, min_freq=min_freq)
+    return CocoSplits(words, train_captions, valid_captions, test_captions, vocab,
+                      *(encode_batch(c, vocab, max_len) for c in (train_captions, valid_captions, test_captions)))
+
+
+def coco_lm_checkpoint(profile: Profile, seed: int = 0) -> Path:
+    """Where :func:`coco_language_model` keeps the model of ``profile`` and ``seed`` by default."""
+    return cache_dir() / "checkpoints" / f"coco_lm_{profile.name}_seed{seed}.pt"
+
+
+def coco_language_model(
+    profile: Profile,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    checkpoint: str | Path | None = "auto",
+    progress: bool = True,
+) -> tuple[LSTMGenerator, CocoSplits, pd.DataFrame]:
+    """The word-level COCO language model at ``profile``'s sizes: the model, its data, its history.
+
+    Trained by MLE (``MLETrainer``, one checkpoint per epoch). ``checkpoint="auto"`` keeps it at
+    ``<cache>/checkpoints/coco_lm_<profile>_seed<seed>.pt``: a later call with the same profile
+    and seed (chapter 5 after chapter 4) loads it, finishing the training if it was interrupted,
+    instead of training again. A checkpoint of another run at that path is replaced, with a warning.
+    """
+    splits = coco_splits(profile.n_sentences, profile.max_len)
+    if checkpoint == "auto":
+        checkpoint = coco_lm_checkpoint(profile, seed)
+    torch.manual_seed(seed)
+    model = LSTMGenerator.for_vocabulary(splits.vocab, embed_dim=profile.embed_dim, hidden_dim=profile.hidden_dim,
+                                         num_layers=profile.num_layers, dropout=profile.dropout).to(device)
+    config = MLEConfig(epochs=profile.lm_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
+    trainer = MLETrainer(model, splits.train.tokens, splits.valid.tokens, config, checkpoint_path=checkpoint,
+                         progress=progress)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        try:
+            saved = read_checkpoint(checkpoint, kind="mle")["train_config"]
+            if saved != asdict(config):
+                raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(config)}")
+            trainer.load(checkpoint)
+        except CheckpointMismatchError as err:  # another run's checkpoint: train afresh and replace it
+            warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=2)
+    if trainer.epoch < config.epochs:
+        trainer.fit()
+    return model, splits, trainer.history
+
+
+def oracle_training_data(oracle: OracleLSTM, n: int = SEQGAN_PAPER.n_sequences,
+                         seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` training and ``n`` held-out sequences sampled from ``oracle`` (two disjoint draws)."""
     rng = torch.Generator(device=oracle.device).manual_seed(seed)
     return oracle.sample(n, rng=rng), oracle.sample(n, rng=rng)
 
 
+def oracle_evaluator(oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int = SEQGAN_PAPER.n_sequences,
+                     seed: int = 0) -> Callable[[LSTMGenerator], dict[str, float]]:
+    """The evaluation of the SeqGAN oracle experiment, for ``SeqGANTrainer(evaluate=...)``: a function
+    of a generator returning NLL_oracle of ``n_samples`` fresh samples and NLL_test of ``held_out``.
+    Its samples come from one random stream seeded with ``seed + 1``, continued call after call."""
+    rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
+
+    def evaluate(generator: LSTMGenerator) -> dict[str, float]:
+        return {"nll_oracle": nll_oracle(generator, oracle, n_samples, rng),
+                "nll_test": mean_token_nll(generator, held_out)}
+
+    return evaluate
+
+
 def oracle_mle(
     oracle: OracleLSTM,
-    epochs: int = 120,
-    eval_every: int = 5,
-    n_train: int = 10_000,
-    n_eval: int = 10_000,
-    embed_dim: int = 32,
-    hidden_dim: int = 32,
-    lr: float = 0.01,
-    batch_size: int = 64,
+    epochs: int = SEQGAN_PAPER.mle_epochs,
+    eval_every: int = SEQGAN_PAPER.mle_eval_every,
+    n_train: int = SEQGAN_PAPER.n_sequences,
+    n_eval: int = SEQGAN_PAPER.n_sequences,
+    embed_dim: int = SEQGAN_PAPER.embed_dim,
+    hidden_dim: int = SEQGAN_PAPER.hidden_dim,
+    lr: float = SEQGAN_PAPER.mle_lr,
+    batch_size: int = SEQGAN_PAPER.batch_size,
     init_std: float | None = 0.1,
     seed: int = 0,
     progress: bool = True,
@@ -83,10 +179,10 @@ def oracle_mle(
 
 def seqgan_oracle(
     oracle: OracleLSTM,
-    mle_epochs: int = 120,
-    rounds: int = 200,
+    mle_epochs: int = SEQGAN_PAPER.mle_epochs,
+    rounds: int = SEQGAN_PAPER.adversarial_rounds,
     config: SeqGANConfig = SeqGANConfig(),
-    n_samples: int = 10_000,
+    n_samples: int = SEQGAN_PAPER.n_sequences,
     time_limit_s: float | None = None,
     out: str | Path | None = None,
     progress: bool = True,
@@ -106,11 +202,7 @@ def seqgan_oracle(
     generator, mle_history = oracle_mle(oracle, epochs=mle_epochs, n_train=n_samples, n_eval=n_samples,
                                         seed=config.seed, progress=progress, data=(train, held_out))
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
-    eval_rng = torch.Generator(device=oracle.device).manual_seed(config.seed + 1)
-
-    def evaluate(g: LSTMGenerator) -> dict[str, float]:
-        return {"nll_oracle": nll_oracle(g, oracle, n_samples, eval_rng), "nll_test": mean_token_nll(g, held_out)}
-
+    evaluate = oracle_evaluator(oracle, held_out, n_samples, config.seed)
     torch.manual_seed(config.seed)
     discriminator = CNNDiscriminator(oracle.config.vocab_size).to(oracle.device)
     trainer = SeqGANTrainer(generator, discriminator, train, seq_len=oracle.seq_len, config=config,

@@ -38,7 +38,6 @@ norm at 5, which a mean's gradient, :math:`N` times smaller, rarely reaches.
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

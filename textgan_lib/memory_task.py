@@ -88,7 +88,8 @@ def train_memory_task(
     data_rng = torch.Generator().manual_seed(seed)
     model = RecurrentClassifier(cell, n_symbols + n_noise + 1, n_symbols, hidden_dim, forget_bias)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    eval_inputs, eval_targets = memory_task_batch(1000, distance, n_symbols, n_noise, torch.Generator().manual_seed(-1 - seed))
+    eval_rng = torch.Generator().manual_seed(-1 - seed)
+    eval_inputs, eval_targets = memory_task_batch(1000, distance, n_symbols, n_noise, eval_rng)
     records = []
     started = time.perf_counter()
     for step in range(1, steps + 1):

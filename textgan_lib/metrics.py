@@ -16,8 +16,8 @@ and Self-BLEU live in ``textgan_lib.bleu``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -28,7 +28,8 @@ from .oracle import OracleLSTM
 
 
 @torch.no_grad()
-def mean_token_nll(model: LSTMGenerator, tokens: Tensor, batch_size: int = 1024, **sampling: float | int | None) -> float:
+def mean_token_nll(model: LSTMGenerator, tokens: Tensor, batch_size: int = 1024,
+                   **sampling: float | int | None) -> float:
     """Mean NLL per real token (nats) of ``tokens`` ``[N, T]`` under ``model``, in eval mode.
 
     ``sampling`` (``temperature``, ``top_k``, ``top_p``) scores under the distribution that

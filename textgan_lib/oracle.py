@@ -25,8 +25,9 @@ import torch
 
 from .data import load_oracle_params
 from .generator import GeneratorConfig, LSTMGenerator
+from .paper import SEQGAN_PAPER
 
-SEQGAN_VOCAB, SEQGAN_DIM, SEQGAN_SEQ_LEN = 5000, 32, 20
+SEQGAN_VOCAB, SEQGAN_DIM, SEQGAN_SEQ_LEN = SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.embed_dim, SEQGAN_PAPER.seq_len
 
 
 class OracleLSTM(LSTMGenerator):

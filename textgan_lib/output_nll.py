@@ -58,7 +58,8 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor, targets: 
     the same gradients. ``hidden``: ``[N, H]``; ``weight``: ``[V, H]``; ``bias``: ``[V]``.
     """
     if hidden.dim() != 2 or targets.shape != hidden.shape[:1]:
-        raise ValueError(f"expected hidden [N, H] and targets [N], got {tuple(hidden.shape)} and {tuple(targets.shape)}")
+        raise ValueError(f"expected hidden [N, H] and targets [N], got {tuple(hidden.shape)} and "
+                         f"{tuple(targets.shape)}")
     if hidden.requires_grad or weight.requires_grad or bias.requires_grad:
         return _LinearCrossEntropy.apply(hidden, weight, bias, targets)
     logits = torch.addmm(bias, hidden, weight.t())

@@ -3,7 +3,7 @@
 - ``ci``:  seconds per chapter; only checks that every cell runs (numbers mean little).
 - ``cpu``: the default book build on a 2-core laptop CPU: minutes per chapter, results that mean
   something.
-- ``gpu``: paper-scale runs for a CUDA GPU.
+- ``gpu``: paper-scale runs for a CUDA GPU (the SeqGAN oracle runs use the paper's schedule).
 - ``auto``: ``$TEXTGAN_PROFILE`` if set, else ``gpu`` when CUDA is available, else ``cpu``.
 
 Chapters read only the fields they need; fields are grouped by the chapter that introduces them.
@@ -15,6 +15,8 @@ import os
 from dataclasses import asdict, dataclass, replace
 
 import torch
+
+from .paper import SEQGAN_PAPER as P
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
 
@@ -28,6 +30,9 @@ class Profile:
     # recurrent-network toy tasks (chapters 2-3)
     toy_steps: int  # optimisation steps on the synthetic tasks
     memory_distance: int  # how far back the long-range memory task must remember
+    # GAN basics and gradient estimators (chapters 6-7)
+    discriminator_steps: int  # Adam steps that fit the 1-D discriminator of chapter 6
+    gradient_repeats: int  # independent gradient estimates per point of chapter 7's bias/variance study
     # word-level language model (chapter 4)
     embed_dim: int
     hidden_dim: int
@@ -58,7 +63,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         name="ci", n_sentences=400, max_len=24,
-        toy_steps=30, memory_distance=10,
+        toy_steps=30, memory_distance=10, discriminator_steps=300, gradient_repeats=200,
         embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
         lm_epochs=2, char_epochs=1, char_max_len=64, n_samples=50,
         oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
@@ -67,7 +72,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
-        toy_steps=600, memory_distance=30,
+        toy_steps=600, memory_distance=30, discriminator_steps=3000, gradient_repeats=4000,
         embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
         lm_epochs=10, char_epochs=6, char_max_len=128, n_samples=1000,
         oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
@@ -76,12 +81,12 @@ PROFILES: dict[str, Profile] = {
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
-        toy_steps=3000, memory_distance=60,
+        toy_steps=3000, memory_distance=60, discriminator_steps=3000, gradient_repeats=4000,
         embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
         lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
-        oracle_samples=10_000, oracle_epochs=120, oracle_eval_every=5,
-        seqgan_d_pretrain_rounds=50, seqgan_rounds=200, seqgan_d_steps=5, seqgan_d_epochs=3, seqgan_d_samples=10_000,
-        seqgan_eval_every=5,
+        oracle_samples=P.n_sequences, oracle_epochs=P.mle_epochs, oracle_eval_every=P.mle_eval_every,
+        seqgan_d_pretrain_rounds=P.d_pretrain_rounds, seqgan_rounds=P.adversarial_rounds, seqgan_d_steps=P.d_steps,
+        seqgan_d_epochs=P.d_epochs, seqgan_d_samples=P.n_sequences, seqgan_eval_every=P.eval_every,
     ),
 }
 

@@ -132,7 +132,7 @@ def rollout_rewards_reference(
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
     rewards = torch.zeros(B, T, device=sequences.device)
-    for m in range(n_rollouts):
+    for _m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
             rewards[:, t - 1] += discriminator_probability(discriminator, completed, low_precision) / n_rollouts

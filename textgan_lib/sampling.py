@@ -12,8 +12,8 @@ probable tokens whose probability reaches p. Both renormalise over what they kee
 
 Tokens are drawn by inverting the cumulative distribution (one uniform number per row and a binary
 search, first over blocks of tokens, then inside one block), processing rows in cache-sized
-chunks: on a CPU this is an order of magnitude faster than ``torch.multinomial`` for large
-vocabularies, and reproducible under a seeded ``torch.Generator``.
+chunks: on a CPU this is much faster than ``torch.multinomial`` for large vocabularies (see
+``benchmarks/results/measurements.md``), and reproducible under a seeded ``torch.Generator``.
 """
 
 from __future__ import annotations

@@ -32,18 +32,26 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .checkpoint import (CheckpointMismatchError, NonFiniteLossError, generator_entry, load_model_state,
-                         read_checkpoint, save_checkpoint, training_target)
+from .checkpoint import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    generator_entry,
+    load_model_state,
+    read_checkpoint,
+    save_checkpoint,
+    training_target,
+)
 from .cuda_graph import GraphedStep
 from .generator import LSTMGenerator
 from .losses import policy_gradient_loss
+from .paper import SEQGAN_PAPER
 from .rollout import rollout_rewards
 
 
 @dataclass(frozen=True)
 class SeqGANConfig:
-    batch_size: int = 64  # generated sequences per generator step
-    n_rollouts: int = 16
+    batch_size: int = SEQGAN_PAPER.batch_size  # generated sequences per generator step
+    n_rollouts: int = SEQGAN_PAPER.n_rollouts
     g_lr: float = 0.01
     d_lr: float = 1e-4
     clip_norm: float = 5.0  # global gradient norm of the generator's policy-gradient step
@@ -56,15 +64,15 @@ class SeqGANConfig:
     # tf.identity, so its update_params(0.8) never changes the rewards). r > 0: a delayed copy,
     # θ_rollout ← r θ_rollout + (1 - r) θ after every round, which that code's update_params meant.
     rollout_update_rate: float = 0.0
-    d_pretrain_rounds: int = 50
+    d_pretrain_rounds: int = SEQGAN_PAPER.d_pretrain_rounds
     g_steps: int = 1  # generator steps per adversarial round
-    d_steps: int = 5  # fresh negative sets per adversarial round
-    d_epochs: int = 3  # discriminator epochs per negative set
+    d_steps: int = SEQGAN_PAPER.d_steps  # fresh negative sets per adversarial round
+    d_epochs: int = SEQGAN_PAPER.d_epochs  # discriminator epochs per negative set
     # Negatives per set, and as many real sequences drawn without replacement (all of them when
     # there are this many, as in the SeqGAN code).
-    d_samples: int = 10_000
+    d_samples: int = SEQGAN_PAPER.n_sequences
     d_batch_size: int = 64
-    eval_every: int = 5  # adversarial rounds between evaluations (the SeqGAN code logs every 5)
+    eval_every: int = SEQGAN_PAPER.eval_every  # adversarial rounds between evaluations (the SeqGAN code's)
     # Precision of the discriminator when it scores rollouts: "float32" gives the same rewards on every
     # CPU; "bfloat16" is faster on GPUs and AMX CPUs; None: float32 on a CPU, bfloat16 on CUDA.
     reward_dtype: str | None = None
@@ -79,6 +87,13 @@ class SeqGANConfig:
                              f"got {self.rollout_update_rate}")
         if self.reward_dtype not in (None, "float32", "bfloat16"):
             raise ValueError(f"reward_dtype must be 'float32', 'bfloat16' or None, got {self.reward_dtype!r}")
+
+
+def discriminator_optimizer(discriminator: nn.Module, lr: float) -> torch.optim.Adam:
+    """The discriminator's Adam. On CUDA it is ``capturable`` (its step count stays on the GPU, so
+    that a CUDA graph can replay the update) and ``fused`` (one kernel for all parameters)."""
+    on_cuda = next(discriminator.parameters()).is_cuda
+    return torch.optim.Adam(discriminator.parameters(), lr=lr, capturable=on_cuda, fused=on_cuda or None)
 
 
 @torch.no_grad()
@@ -110,11 +125,7 @@ class SeqGANTrainer:
         self.progress = progress
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
-        # On CUDA: capturable keeps Adam's step count on the GPU, so that a CUDA graph can replay the
-        # update, and fused updates all parameters in one kernel (an H100 epoch took 17% less time).
-        on_cuda = self._on_cuda(discriminator)
-        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, capturable=on_cuda,
-                                            fused=on_cuda or None)
+        self.d_optimizer = discriminator_optimizer(discriminator, config.d_lr)
         self._d_step = self._discriminator_step()
         dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
         self.reward_low_precision = dtype == "bfloat16"
@@ -160,13 +171,11 @@ class SeqGANTrainer:
             labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
             before = self._discriminator_snapshot()
             for _ in range(cfg.d_epochs):
-                order = torch.randperm(len(inputs), generator=self.shuffle_rng).to(device)
-                for index in order.split(cfg.d_batch_size):
-                    loss, n_correct = self._d_step(inputs[index], labels[index])
-                    loss_sum += loss
-                    correct += n_correct
-                    steps += 1
-                    seen += len(index)
+                epoch_loss, epoch_correct, epoch_steps = self.discriminator_epoch(inputs, labels)
+                loss_sum += epoch_loss
+                correct += epoch_correct
+                steps += epoch_steps
+                seen += len(inputs)
             if not torch.isfinite(loss_sum):
                 self._restore_discriminator(before)
                 self._check_finite(loss_sum, "discriminator loss", restored=True)
@@ -180,8 +189,24 @@ class SeqGANTrainer:
             n -= len(parts[-1])
         return torch.cat(parts)
 
-    def _discriminator_update(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count)."""
+    def discriminator_epoch(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, int]:
+        """One epoch of discriminator steps over ``inputs`` in a fresh order, in minibatches of
+        ``d_batch_size``; returns the summed loss and correct count (on the device) and the steps."""
+        loss_sum = torch.zeros((), device=inputs.device)
+        correct = torch.zeros((), dtype=torch.long, device=inputs.device)
+        order = torch.randperm(len(inputs), generator=self.shuffle_rng).to(inputs.device)
+        batches = order.split(self.config.d_batch_size)
+        for index in batches:
+            loss, n_correct = self._d_step(inputs[index], labels[index])
+            loss_sum += loss
+            correct += n_correct
+        return loss_sum, correct, len(batches)
+
+    def discriminator_update(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count).
+
+        :meth:`discriminator_epoch` runs it through a :class:`~textgan_lib.cuda_graph.GraphedStep`.
+        """
         logits = self.discriminator(inputs)  # [B]
         # Binary cross-entropy, real → 1 and fake → 0, plus the paper's L2 penalty.
         loss = nn.functional.binary_cross_entropy_with_logits(logits, labels) + self.discriminator.l2_penalty()
@@ -191,7 +216,7 @@ class SeqGANTrainer:
         return loss.detach(), ((logits > 0) == (labels > 0.5)).sum()
 
     def _discriminator_step(self) -> GraphedStep:
-        return GraphedStep(self._discriminator_update, enabled=self.config.cuda_graphs)
+        return GraphedStep(self.discriminator_update, enabled=self.config.cuda_graphs)
 
     def _discriminator_snapshot(self) -> tuple[dict, dict]:
         weights = {k: v.clone() for k, v in self.discriminator.state_dict().items()}
@@ -267,7 +292,8 @@ class SeqGANTrainer:
             updated = ("the discriminator and its optimizer are back as they were before these negatives" if restored
                        else "no weights were updated with it")
             raise NonFiniteLossError(
-                f"SeqGAN stopped: the {what} became {loss.item()} (adversarial round {self.adversarial_rounds_done + 1}, "
+                f"SeqGAN stopped: the {what} became {loss.item()} "
+                f"(adversarial round {self.adversarial_rounds_done + 1}, "
                 f"discriminator rounds {self.d_rounds_done}); {updated}"
                 + (f" and the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path else "")
                 + f". Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr}).")

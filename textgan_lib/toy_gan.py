@@ -16,8 +16,13 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from .losses import (discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss,
-                     rsgan_generator_loss)
+from .losses import (
+    discriminator_loss,
+    minimax_generator_loss,
+    nonsaturating_generator_loss,
+    rsgan_discriminator_loss,
+    rsgan_generator_loss,
+)
 
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> Tensor:

@@ -19,8 +19,16 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .batching import iterate_minibatches
-from .checkpoint import (CheckpointMismatchError, NonFiniteLossError, check_vocabulary, generator_entry,
-                         load_model_state, read_checkpoint, save_checkpoint, training_target)
+from .checkpoint import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    check_vocabulary,
+    generator_entry,
+    load_model_state,
+    read_checkpoint,
+    save_checkpoint,
+    training_target,
+)
 from .generator import GeneratorConfig, LSTMGenerator
 from .metrics import mean_token_nll, perplexity
 from .vocab import Vocabulary

@@ -1,0 +1,41 @@
+"""The SeqGAN paper's synthetic experiment in one place: its sizes, its schedule, its numbers.
+
+Yu et al. (2017), section "Synthetic Data Experiments" and Table 1, with the details of the
+authors' code (LantaoYu/SeqGAN, ``sequence_gan.py``). Every default that stands for the paper
+(the oracle's shapes, the experiments, the SeqGAN trainer's schedule, the command line, the
+benchmarks, chapters 5 and 8) reads it from :data:`SEQGAN_PAPER`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SeqGANPaperSetting:
+    # sizes: the oracle and the generator
+    vocab_size: int = 5000
+    seq_len: int = 20
+    embed_dim: int = 32
+    hidden_dim: int = 32
+    n_sequences: int = 10_000  # oracle samples for training, and generated samples per evaluation
+    # MLE pretraining
+    batch_size: int = 64
+    mle_lr: float = 0.01
+    mle_epochs: int = 120
+    mle_eval_every: int = 5  # epochs between NLL_oracle evaluations
+    # adversarial training
+    d_pretrain_rounds: int = 50
+    adversarial_rounds: int = 200
+    n_rollouts: int = 16
+    d_steps: int = 5  # fresh negative sets per adversarial round
+    d_epochs: int = 3  # discriminator epochs per set
+    eval_every: int = 5  # adversarial rounds between evaluations
+    # reported NLL_oracle (Table 1), and the oracle's NLL of its own samples (its entropy rate)
+    random_nll: float = 10.310
+    mle_nll: float = 9.038
+    seqgan_nll: float = 8.736
+    oracle_nll: float = 5.75
+
+
+SEQGAN_PAPER = SeqGANPaperSetting()
