@@ -55,6 +55,7 @@ class DataFile:
 
 _TEXYGEN = "https://raw.githubusercontent.com/geek-ai/Texygen/3104e22ac75f3cc2070da2bf5e2da6d2bef149ad"
 _SEQGAN = "https://raw.githubusercontent.com/LantaoYu/SeqGAN/e2b52fb6309851b14765290e8a972ccac09f1bec"
+_RELGAN = "https://raw.githubusercontent.com/weilinie/RelGAN/740272542e04728fca859680e91420b82a7cd1c5"
 
 DATA_FILES: dict[str, DataFile] = {
     "coco_train": DataFile(
@@ -74,6 +75,12 @@ DATA_FILES: dict[str, DataFile] = {
         f"{_SEQGAN}/save/target_params_py3.pkl",
         "5ac794a695dd6e0eb2bb689f3dfda55e4e0053e8c0399e6242630a95f1e60e8a",
         "parameters of the SeqGAN paper's oracle LSTM (Yu et al. 2017)",
+    ),
+    "poems": DataFile(
+        "relgan/shi.txt",
+        f"{_RELGAN}/data/shi.txt",
+        "ac03c5fbb07776f0e43cb1ccfc74732f5313ab3d832df81c8e0db327df35e666",
+        "16,394 Chinese classical quatrains, one per line, characters separated by spaces (RelGAN, Nie et al. 2019)",
     ),
 }
 
@@ -187,6 +194,22 @@ def load_coco(split: str = "train", path: str | Path | None = None) -> list[str]
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return read_lines(data_path(f"coco_{split}", path))
+
+
+POEM_HELD_OUT = 0.1  # the last tenth of the poem file is the held-out (BLEU reference) set
+
+
+def load_poems(split: str = "train", path: str | Path | None = None) -> list[list[str]]:
+    """Chinese quatrains as character tokens (``，`` and ``。`` included), as the file gives them.
+
+    ``split``: ``"train"`` (the first 90 % of the file), ``"test"`` (the last 10 %, fixed), or
+    ``"all"``. A quatrain is four lines of five characters: 24 tokens with its punctuation.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+    poems = [line.split() for line in read_lines(data_path("poems", path))]
+    n_test = round(len(poems) * POEM_HELD_OUT)
+    return {"train": poems[:-n_test], "test": poems[-n_test:], "all": poems}[split]
 
 
 _MULTIARRAY = "numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray"

@@ -1,0 +1,137 @@
+"""The Gumbel-softmax GAN: RelGAN's schedules, exact samples with differentiable relaxations, training."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from textgan_lib.checkpoint import NonFiniteLossError
+from textgan_lib.discriminators import CNNDiscriminator, embed
+from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.gumbel_gan import (
+    BETA_SCHEDULES,
+    GumbelGANConfig,
+    GumbelGANTrainer,
+    inverse_temperature,
+    relaxed_sample,
+)
+
+TARGET = 3
+
+
+def _generator(vocab=8, seed=0, **ids):
+    torch.manual_seed(seed)
+    ids = ids or {"start_id": 0, "pad_id": None, "eos_id": None}
+    return LSTMGenerator(GeneratorConfig(vocab, 8, 16, **ids))
+
+
+class TargetCounter(nn.Module):
+    """A differentiable pattern discriminator: the logit counts (soft) TARGET tokens."""
+
+    def __init__(self, vocab=8):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, 1)
+        with torch.no_grad():
+            self.embedding.weight.zero_()
+            self.embedding.weight[TARGET] = 1.0
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, inputs):
+        return self.scale * embed(self.embedding, inputs).sum(dim=(1, 2)) - 1.0
+
+
+@pytest.mark.parametrize("schedule", BETA_SCHEDULES)
+def test_schedules_run_from_one_to_max_beta(schedule):
+    start, end = inverse_temperature(schedule, 0, 100.0, 5000), inverse_temperature(schedule, 4999, 100.0, 5000)
+    if schedule == "no":
+        assert start == end == 100.0
+    else:
+        assert start == pytest.approx(1.0, abs=0.01) and end == pytest.approx(100.0, rel=0.01)
+    assert inverse_temperature("exp", 2500, 100.0, 5000) == pytest.approx(10.0)  # 100 ** (1/2)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        inverse_temperature("cosine", 0, 10.0)
+
+
+def test_relaxed_samples_are_exact_samples_and_differentiable():
+    g = _generator()
+    tokens, relaxed = relaxed_sample(g, 40_000, 1, beta=1.0, rng=torch.Generator().manual_seed(0))
+    probs = g.output(g.features(torch.zeros(1, 1, dtype=torch.long))[0][:, -1]).softmax(-1)[0].detach()
+    freq = torch.bincount(tokens[:, 0], minlength=8).float() / len(tokens)
+    assert torch.all((freq - probs).abs() < 5 * (probs * (1 - probs) / len(tokens)).sqrt() + 1e-6)
+    assert relaxed.shape == (40_000, 1, 8)
+    torch.testing.assert_close(relaxed.sum(-1), torch.ones(40_000, 1))
+    relaxed[:, 0, TARGET].sum().backward()
+    assert g.output.weight.grad.abs().sum() > 0  # the discriminator's input depends on the generator
+
+    tokens, cold = relaxed_sample(g, 500, 6, beta=1e4, rng=torch.Generator().manual_seed(1))
+    assert torch.equal(cold.argmax(-1), tokens)  # β → ∞: the one-hot of the sampled token
+    assert (cold - F.one_hot(tokens, 8).float()).abs().sum(-1).mean() < 1e-3
+    tokens, straight = relaxed_sample(g, 500, 6, beta=1.0, rng=torch.Generator().manual_seed(1), straight_through=True)
+    torch.testing.assert_close(straight, F.one_hot(tokens, 8).float())  # forward: exactly the one-hot
+
+
+def test_relaxed_samples_after_eos_are_padding():
+    g = _generator(vocab=10, start_id=1, pad_id=0, eos_id=2)
+    tokens, relaxed = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0))
+    assert not (tokens == 1).any()  # <bos> is never drawn
+    for row, soft in zip(tokens.tolist(), relaxed):
+        if 2 in row:
+            end = row.index(2)
+            assert all(t == 0 for t in row[end + 1:])
+            torch.testing.assert_close(soft[end + 1:], F.one_hot(torch.zeros(6 - end, dtype=torch.long), 10).float())
+
+
+def _trainer(tmp_path=None, seed=0, discriminator=None, **overrides):
+    generator = _generator(seed=seed)
+    torch.manual_seed(seed)
+    discriminator = discriminator or CNNDiscriminator(8, embed_dim=8, windows=(1, 2), filters=(4, 4), dropout=0.0)
+    real = torch.randint(0, 8, (64, 6), generator=torch.Generator().manual_seed(5))
+    config = GumbelGANConfig(**({"batch_size": 16, "d_steps": 2, "eval_every": 2, "monitor_samples": 50,
+                                 "beta_horizon": 10, "max_beta": 10.0, "seed": 3} | overrides))
+    return GumbelGANTrainer(generator, discriminator, real, seq_len=6, config=config, progress=False,
+                            evaluate=lambda g: {"nll_real": g.token_nll(real).mean().item()},
+                            checkpoint_path=None if tmp_path is None else tmp_path / "gumbel.pt")
+
+
+def test_the_generator_learns_what_the_discriminator_rewards():
+    trainer = _trainer(discriminator=TargetCounter(), g_lr=2e-2, loss="standard")
+    probe = torch.Generator().manual_seed(9)
+    before = (trainer.generator.sample(4000, 6, rng=probe) == TARGET).float().mean()
+    for _ in range(30):
+        trainer.generator_step()
+    after = (trainer.generator.sample(4000, 6, rng=probe) == TARGET).float().mean()
+    assert after > before + 0.1
+
+
+def test_history_collapse_monitor_and_exact_resume(tmp_path):
+    straight = _trainer()
+    history = straight.train(until_iteration=6)
+    assert history["iteration"].tolist() == [0, 2, 4, 6]
+    assert {"beta", "g_loss", "d_loss", "distinct_2", "distinct_3", "nll_real"} <= set(history.columns)
+    assert history["beta"].is_monotonic_increasing and history["beta"].iloc[-1] == pytest.approx(10 ** 0.6)
+
+    first = _trainer(tmp_path)
+    first.train(until_iteration=4)
+    resumed = _trainer(seed=7)  # different initial weights: the checkpoint overrides them
+    resumed.load(tmp_path / "gumbel.pt")
+    resumed.train(more_iterations=2)
+    for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
+        assert torch.equal(a, b)
+    assert resumed.history["d_loss"].tolist()[-1] == history["d_loss"].tolist()[-1]
+
+
+def test_non_finite_losses_stop_before_any_update(tmp_path):
+    trainer = _trainer(tmp_path)
+    trainer.train(until_iteration=2)
+    saved = (tmp_path / "gumbel.pt").read_bytes()
+    before = [p.clone() for p in trainer.generator.parameters()]
+    with torch.no_grad():
+        trainer.discriminator.output.bias.fill_(float("nan"))
+    with pytest.raises(NonFiniteLossError, match="generator loss became nan.*no weights were updated"):
+        trainer.train(more_iterations=1)
+    assert all(torch.equal(p, b) for p, b in zip(trainer.generator.parameters(), before))
+    assert (tmp_path / "gumbel.pt").read_bytes() == saved
+    with pytest.raises(ValueError, match="loss must be"):
+        GumbelGANConfig(loss="wgan")

@@ -1,0 +1,325 @@
+r"""A Gumbel-softmax GAN for the LSTM generator (the RelGAN line: Kusner & Hernández-Lobato 2016,
+Nie et al. 2019), trained with the relativistic standard loss (Jolicoeur-Martineau 2019).
+
+At step :math:`t` the generator's logits :math:`o_t` plus Gumbel noise :math:`g_t` give a sample,
+
+.. math::  y_t = \arg\max_v\,(o_{t,v} + g_{t,v}), \qquad g_{t,v} = -\log(-\log u_{t,v}),\; u \sim U(0, 1),
+
+which is an exact draw from :math:`\operatorname{softmax}(o_t)` (the Gumbel-max trick). The sampled
+token :math:`y_t` is the next input, as in ordinary sampling. The discriminator, however, does not
+see :math:`y_t`: it sees the relaxed one-hot vector
+
+.. math::  \tilde y_t = \operatorname{softmax}\big(\beta\,(o_t + g_t)\big),
+
+which tends to the one-hot of :math:`y_t` as the inverse temperature :math:`\beta \to \infty` and is
+differentiable in :math:`o_t`, so the discriminator's verdict backpropagates into the generator with
+no policy gradient. A small :math:`\beta` gives smooth, low-variance but biased gradients; a large
+one, nearly exact but high-variance gradients. RelGAN therefore anneals :math:`\beta` from 1 to
+:math:`\beta_{\max}` (:func:`inverse_temperature`). With ``straight_through`` the discriminator
+sees the exact one-hot of :math:`y_t` in the forward pass and :math:`\tilde y_t`'s gradient in the
+backward pass.
+
+The defaults are RelGAN's oracle setting with the LSTM generator (its ``oracle_relgan.py`` and
+``real_train.py``): batch 64, Adam(1e-4, β=(0.9, 0.999)) for both players, gradients clipped at 5,
+one generator step then five discriminator steps per iteration, :math:`\beta_{\max}` = 100 on the
+exponential schedule, RSGAN loss.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from .checkpoint import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    generator_entry,
+    load_model_state,
+    read_checkpoint,
+    save_checkpoint,
+    training_target,
+)
+from .generator import LSTMGenerator
+from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
+from .metrics import distinct_n
+
+BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
+
+
+def inverse_temperature(schedule: str, step: int, max_beta: float, horizon: int = 5000) -> float:
+    r"""RelGAN's inverse temperature :math:`\beta` at adversarial ``step`` (0-based).
+
+    With :math:`N` = ``horizon`` and :math:`i` = ``step``: ``no`` keeps :math:`\beta_{\max}`;
+    ``lin`` :math:`1 + (\beta_{\max} - 1)\, i / (N - 1)`; ``exp`` :math:`\beta_{\max}^{\,i / N}`;
+    ``log`` :math:`1 + (\beta_{\max} - 1) \log(i + 1) / \log N`; ``sigmoid``
+    :math:`1 + (\beta_{\max} - 1) / (1 + e^{(N/2 - i)\, 20 / N})`; ``quad``
+    :math:`1 + (\beta_{\max} - 1)\, i^2 / (N - 1)^2`; ``sqrt`` :math:`1 + (\beta_{\max} - 1) \sqrt{i / (N - 1)}`.
+    RelGAN fixes :math:`N` = 5000 whatever the number of steps it runs, so a shorter run never
+    reaches :math:`\beta_{\max}`; pass ``horizon`` = the run's length to reach it.
+    """
+    if schedule not in BETA_SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}: choose one of {BETA_SCHEDULES}")
+    if not 0 <= step <= horizon:
+        raise ValueError(f"step must be in [0, horizon={horizon}], got {step}")
+    n, i, b = horizon, step, max_beta
+    return {
+        "no": lambda: b,
+        "lin": lambda: 1 + i / (n - 1) * (b - 1),
+        "exp": lambda: b ** (i / n),
+        "log": lambda: 1 + (b - 1) / math.log(n) * math.log(i + 1),
+        "sigmoid": lambda: (b - 1) / (1 + math.exp((n / 2 - i) * 20 / n)) + 1,
+        "quad": lambda: (b - 1) / (n - 1) ** 2 * i**2 + 1,
+        "sqrt": lambda: (b - 1) / math.sqrt(n - 1) * math.sqrt(i) + 1,
+    }[schedule]()
+
+
+def relaxed_sample(
+    generator: LSTMGenerator,
+    n: int,
+    max_len: int,
+    beta: float,
+    rng: torch.Generator | None = None,
+    straight_through: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """``n`` sequences as token ids ``[n, T]`` and as relaxed one-hot vectors ``[n, T, V]``.
+
+    The ids are exact samples of the generator (Gumbel-max); the relaxed vectors are
+    ``softmax(beta * (logits + gumbel))`` (straight-through: the one-hot in the forward pass),
+    differentiable with respect to the generator's parameters. After ``<eos>`` both hold
+    ``<pad>``, as in real data, with no gradient.
+    """
+    cfg = generator.config
+    banned = generator.never_sampled()
+    tokens = torch.empty(n, max_len, dtype=torch.long, device=generator.device)
+    relaxed = []
+    finished = torch.zeros(n, dtype=torch.bool, device=generator.device)
+    h, state = generator.features(torch.full((n, 1), cfg.start_id, device=generator.device))
+    for t in range(max_len):
+        logits = generator.output(h[:, -1])  # [n, V]
+        if banned is not None:
+            logits = logits.index_fill(1, banned, float("-inf"))
+        u = torch.rand(logits.shape, generator=rng, device=logits.device).clamp_(1e-10, 1 - 1e-10)
+        perturbed = logits - torch.log(-torch.log(u))  # logits + Gumbel(0, 1) noise
+        token = perturbed.argmax(dim=-1)  # [n], an exact sample of softmax(logits)
+        soft = F.softmax(beta * perturbed, dim=-1)  # [n, V]
+        if straight_through:
+            soft = F.one_hot(token, cfg.vocab_size).to(soft.dtype) - soft.detach() + soft
+        if cfg.eos_id is not None:
+            token = token.masked_fill(finished, cfg.pad_id)
+            pad = F.one_hot(torch.tensor(cfg.pad_id, device=soft.device), cfg.vocab_size).to(soft.dtype)
+            soft = torch.where(finished[:, None], pad, soft)
+            finished = finished | (token == cfg.eos_id)
+        tokens[:, t] = token
+        relaxed.append(soft)
+        if t + 1 < max_len:
+            h, state = generator.features(token[:, None], state)
+    return tokens, torch.stack(relaxed, dim=1)
+
+
+@dataclass(frozen=True)
+class GumbelGANConfig:
+    batch_size: int = 64
+    g_lr: float = 1e-4
+    d_lr: float = 1e-4
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    clip_norm: float = 5.0  # global gradient norm, both players (RelGAN's)
+    max_beta: float = 100.0  # RelGAN's oracle runs: 2, 5, 10, 100 (COCO: 100, 1000)
+    beta_schedule: str = "exp"
+    beta_horizon: int = 5000  # RelGAN's N: the step at which the schedule reaches max_beta
+    loss: str = "rsgan"  # "rsgan" or "standard" (non-saturating)
+    g_steps: int = 1  # generator steps per iteration
+    d_steps: int = 5  # discriminator steps per iteration
+    straight_through: bool = False
+    eval_every: int = 100  # iterations between evaluations
+    monitor_samples: int = 1000  # samples whose distinct-2/3 are recorded at each evaluation (collapse)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("rsgan", "standard"):
+            raise ValueError(f"loss must be 'rsgan' or 'standard', got {self.loss!r}")
+        if self.beta_schedule not in BETA_SCHEDULES:
+            raise ValueError(f"beta_schedule must be one of {BETA_SCHEDULES}, got {self.beta_schedule!r}")
+        if self.max_beta < 1:
+            raise ValueError(f"max_beta must be >= 1 (the schedules start at 1), got {self.max_beta}")
+
+
+class GumbelGANTrainer:
+    """Adversarial training of ``generator`` (pretrained by MLE) against ``discriminator`` on
+    ``real_tokens`` ``[N, T]``, through Gumbel-softmax relaxed samples (see the module docstring).
+
+    ``train`` runs iterations of ``g_steps`` generator and ``d_steps`` discriminator updates, each
+    on a fresh real minibatch and fresh samples, with :math:`\\beta` set by the schedule before each
+    iteration. Every ``eval_every`` iterations it records the losses, :math:`\\beta`, distinct-2/3
+    of ``monitor_samples`` samples (a collapse monitor) and ``evaluate(generator)``, and writes the
+    checkpoint, from which training resumes exactly. A non-finite loss or gradient stops training
+    before any weight is updated with it (the last checkpoint stays as it was).
+    """
+
+    def __init__(
+        self,
+        generator: LSTMGenerator,
+        discriminator: nn.Module,
+        real_tokens: Tensor,
+        seq_len: int,
+        config: GumbelGANConfig = GumbelGANConfig(),
+        evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
+        checkpoint_path: str | Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        if len(real_tokens) < config.batch_size:
+            raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
+        self.generator, self.discriminator, self.config = generator, discriminator, config
+        self.real = real_tokens.to(generator.device)
+        self.seq_len = seq_len
+        self.evaluate = evaluate
+        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
+        self.progress = progress
+        self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
+        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, betas=config.adam_betas)
+        self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
+        self.batch_rng = torch.Generator().manual_seed(config.seed)
+        self.monitor_rng = torch.Generator(device=generator.device).manual_seed(config.seed + 1)
+        torch.manual_seed(config.seed)
+        self.iterations_done = 0
+        self.records: list[dict] = []
+        self._started = time.perf_counter()
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per evaluation."""
+        return pd.DataFrame(self.records)
+
+    @property
+    def beta(self) -> float:
+        cfg = self.config
+        return inverse_temperature(cfg.beta_schedule, min(self.iterations_done, cfg.beta_horizon), cfg.max_beta,
+                                   cfg.beta_horizon)
+
+    # -- the two players ------------------------------------------------------------------------
+
+    def _real_batch(self) -> Tensor:
+        index = torch.randperm(len(self.real), generator=self.batch_rng)[: self.config.batch_size]
+        return self.real[index.to(self.real.device)]
+
+    def generator_step(self) -> float:
+        """One update of the generator through the relaxed samples; returns its loss."""
+        cfg = self.config
+        self.generator.train()
+        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, self.beta, self.sample_rng,
+                                 cfg.straight_through)
+        real_logits = self.discriminator(self._real_batch())
+        fake_logits = self.discriminator(fake)
+        if cfg.loss == "rsgan":
+            loss = rsgan_generator_loss(real_logits.detach(), fake_logits)
+        else:
+            loss = nonsaturating_generator_loss(fake_logits)
+        self._update(loss, self.generator, self.g_optimizer, "generator loss")
+        return loss.item()
+
+    def discriminator_step(self) -> float:
+        """One update of the discriminator on a real minibatch against fresh relaxed samples."""
+        cfg = self.config
+        with torch.no_grad():
+            _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, self.beta, self.sample_rng,
+                                     cfg.straight_through)
+        real_logits, fake_logits = self.discriminator(self._real_batch()), self.discriminator(fake)
+        if cfg.loss == "rsgan":
+            loss = rsgan_discriminator_loss(real_logits, fake_logits)
+        else:
+            loss = discriminator_loss(real_logits, fake_logits)
+        self._update(loss, self.discriminator, self.d_optimizer, "discriminator loss")
+        return loss.item()
+
+    def _update(self, loss: Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, what: str) -> None:
+        self._check_finite(loss, what)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(model.parameters(), self.config.clip_norm)
+        self._check_finite(norm, f"{what}'s gradient norm")
+        optimizer.step()
+
+    def _check_finite(self, value: Tensor, what: str) -> None:
+        if not torch.isfinite(value):
+            saved = (f"the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path
+                     else "no checkpoint was being written")
+            raise NonFiniteLossError(
+                f"Gumbel GAN stopped: the {what} became {value.item()} at iteration {self.iterations_done + 1} "
+                f"(beta={self.beta:.3g}); no weights were updated with it and {saved}. Try lower learning rates "
+                f"(g_lr={self.config.g_lr}, d_lr={self.config.d_lr}) or a smaller max_beta ({self.config.max_beta}).")
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def train(self, *, until_iteration: int | None = None, more_iterations: int | None = None) -> pd.DataFrame:
+        """Adversarial iterations until ``until_iteration`` in total, or ``more_iterations`` more."""
+        target = training_target(self.iterations_done, until_iteration, more_iterations, None, "iteration")
+        if not self.records:
+            self._record({})
+        bar = tqdm(range(self.iterations_done, target), desc="Gumbel GAN", disable=not self.progress)
+        for _ in bar:
+            g_losses = [self.generator_step() for _ in range(self.config.g_steps)]
+            d_losses = [self.discriminator_step() for _ in range(self.config.d_steps)]
+            self.iterations_done += 1
+            if self.iterations_done % self.config.eval_every == 0 or self.iterations_done == target:
+                self._record({"g_loss": g_losses[-1], "d_loss": d_losses[-1]})
+                bar.set_postfix({k: round(v, 3) for k, v in self.records[-1].items() if k in ("g_loss", "d_loss")})
+        return self.history
+
+    def _record(self, stats: dict[str, float]) -> None:
+        monitor = self.generator.sample(self.config.monitor_samples, self.seq_len, rng=self.monitor_rng)
+        rows = [[t for t in row if t != self.generator.config.pad_id] for row in monitor.tolist()]
+        scores = self.evaluate(self.generator) if self.evaluate is not None else {}
+        self.records.append({"iteration": self.iterations_done, "beta": self.beta, **stats,
+                             "distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3), **scores,
+                             "elapsed_s": time.perf_counter() - self._started})
+        if self.checkpoint_path is not None:
+            self.save(self.checkpoint_path)
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        return save_checkpoint(path, "gumbel_gan", {
+            "generator": generator_entry(self.generator, self.generator.vocab),
+            "discriminator_state": self.discriminator.state_dict(),
+            "g_optimizer_state": self.g_optimizer.state_dict(),
+            "d_optimizer_state": self.d_optimizer.state_dict(),
+            "train_config": asdict(self.config),
+            "position": {"iterations": self.iterations_done},
+            "rng": {"sample": self.sample_rng.get_state(), "batch": self.batch_rng.get_state(),
+                    "monitor": self.monitor_rng.get_state(), "torch": torch.get_rng_state()},
+            "history": self.records,
+        })
+
+    def load(self, path: str | Path) -> None:
+        payload = read_checkpoint(path, kind="gumbel_gan")
+        entry = payload["generator"]
+        if entry["config"] != asdict(self.generator.config):
+            raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, "
+                                          f"not {asdict(self.generator.config)}")
+        load_model_state(self.generator, entry["state"], path)
+        load_model_state(self.discriminator, payload["discriminator_state"], path)
+        self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
+        self.d_optimizer.load_state_dict(payload["d_optimizer_state"])
+        self.iterations_done = payload["position"]["iterations"]
+        rng = payload["rng"]
+        self.sample_rng.set_state(rng["sample"])
+        self.batch_rng.set_state(rng["batch"])
+        self.monitor_rng.set_state(rng["monitor"])
+        torch.set_rng_state(rng["torch"])
+        self.records = list(payload["history"])
+
+
+def copy_generator(generator: LSTMGenerator) -> LSTMGenerator:
+    """An independent copy (weights and vocabulary) of ``generator``: each GAN starts from the same MLE model."""
+    twin = copy.deepcopy(generator)
+    twin.lstm.flatten_parameters()
+    return twin
