@@ -112,7 +112,7 @@ def test_coco_language_model_is_reused_from_its_checkpoint(tmp_path):
     path = tmp_path / "lm.pt"
     model, splits, history = coco_language_model(profile, checkpoint=path, progress=False)
     assert len(history) == 1 and path.is_file()
-    assert len(splits.valid_captions) == 12 and splits.train.tokens.shape[1] == profile.max_len
+    assert len(splits.valid_texts) == 12 and splits.train.tokens.shape[1] == profile.max_len
     again, _, same_history = coco_language_model(profile, checkpoint=path, progress=False)
     for a, b in zip(model.parameters(), again.parameters()):
         assert torch.equal(a, b)

@@ -3,6 +3,8 @@
     textgan profile [--name auto]               the resolved size profile and device
     textgan oracle-mle --out mle.csv [...]      the SeqGAN paper's MLE experiment, as a CSV
     textgan seqgan-oracle --out seqgan.csv      the paper's SeqGAN experiment (MLE, D pretraining, adversarial)
+    textgan real-text --corpus coco --method gumbel --profile cpu --out DIR
+                                                a GAN (or MLE) on real text: samples, references, scores
     textgan fetch-data                          download and verify every data file into the cache
 """
 
@@ -66,6 +68,19 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
           f"{int(last['round'])} of {args.rounds} rounds (paper: {SEQGAN_PAPER.mle_nll} -> "
           f"{SEQGAN_PAPER.seqgan_nll} after {SEQGAN_PAPER.adversarial_rounds}); NLL_test "
           f"{mle['nll_test']:.3f} -> {last['nll_test']:.3f}; {last['elapsed_s']:.0f} s in all")
+
+
+def _real_text(args: argparse.Namespace) -> None:
+    from .real_text import real_text
+
+    device = _device(args.device)
+    result = real_text(args.corpus, args.method, args.profile, args.out, seed=args.seed, device=device,
+                       progress=not args.quiet)
+    scores = ", ".join(f"BLEU-{n} {v:.3f}" for n, v in result["bleu"].items())
+    self_scores = ", ".join(f"Self-BLEU-{n} {v:.3f}" for n, v in result["self_bleu"].items())
+    print(f"{args.corpus} / {args.method} at profile {result['profile']} on {device}: {scores}; {self_scores}; "
+          f"NLL_test {result['nll_test']:.3f}; {result['n_samples']} samples against {result['n_references']} "
+          f"references; {result['seconds']:.0f} s. Wrote {args.out}/{args.corpus}_{args.method}.json")
 
 
 def _device(name: str) -> torch.device:
@@ -135,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds; stop the adversarial phase at the first evaluation past it")
     _add_run_options(seqgan)
     seqgan.set_defaults(run=_seqgan_oracle)
+
+    real = commands.add_parser("real-text", help="MLE, SeqGAN or the Gumbel GAN on COCO captions or Chinese poems")
+    real.add_argument("--corpus", choices=["coco", "poems"], required=True)
+    real.add_argument("--method", choices=["mle", "seqgan", "gumbel"], required=True)
+    real.add_argument("--profile", default="auto", help="ci, cpu, gpu or auto (default)")
+    real.add_argument("--out", type=Path, required=True, help="folder for the samples, references and scores")
+    real.add_argument("--seed", type=int, default=0)
+    real.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    real.add_argument("--quiet", action="store_true", help="no progress bars")
+    real.set_defaults(run=_real_text)
 
     fetch = commands.add_parser("fetch-data", help="download and verify every data file into the cache")
     fetch.set_defaults(run=_fetch_data)

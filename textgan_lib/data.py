@@ -197,6 +197,7 @@ def load_coco(split: str = "train", path: str | Path | None = None) -> list[str]
 
 
 POEM_HELD_OUT = 0.1  # the last tenth of the poem file is the held-out (BLEU reference) set
+POEM_LENGTH = 24  # four lines of five characters, each line closed by ， or 。
 
 
 def load_poems(split: str = "train", path: str | Path | None = None) -> list[list[str]]:

@@ -8,10 +8,10 @@ MLE after pretraining and 10.310 for a random generator. The generator starts, a
 code, from N(0, 0.1²) weights: with PyTorch's default initialisation the same run plateaus about
 0.3 nats higher.
 
-``coco_splits`` and ``coco_language_model`` are the word-level Image COCO pipeline of chapters 4
-and 5: tokenize, hold out the last tenth of the training file for validation, build the vocabulary
-on the rest, encode, and train an ``LSTMGenerator`` at a profile's sizes, reusing a checkpoint of
-the same run when one exists.
+``text_splits`` and ``language_model`` are the real-text pipeline of chapters 4, 5 and 10: tokenize
+(Image COCO captions into words; the Chinese quatrains come as characters), hold out the last
+tenth of the training file for validation, build the vocabulary on the rest, encode, and train an
+``LSTMGenerator`` at a profile's sizes, reusing a checkpoint of the same run when one exists.
 
 ``seqgan_oracle`` continues to the paper's SeqGAN row (8.736): MLE pretraining as above, then
 discriminator pretraining and adversarial rounds with :class:`~textgan_lib.seqgan.SeqGANTrainer`,
@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from .batching import TokenBatch, encode_batch
 from .checkpoint import CheckpointMismatchError, read_checkpoint
-from .data import cache_dir, load_coco
+from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
 from .metrics import mean_token_nll, nll_oracle
@@ -46,58 +46,86 @@ from .vocab import Vocabulary
 
 
 @dataclass(frozen=True)
-class CocoSplits:
-    """Image COCO captions as words and as ids: train / valid (the training file's last tenth) / test."""
+class TextSplits:
+    """A corpus as tokens and as ids: train / valid / test, with the vocabulary built on train."""
 
-    tokenizer: WordTokenizer
-    train_captions: list[list[str]]
-    valid_captions: list[list[str]]
-    test_captions: list[list[str]]
-    vocab: Vocabulary  # built on train_captions, words seen at least twice
+    name: str  # "coco" or "poems"
+    tokenizer: WordTokenizer | None  # None: the file comes tokenized (the poems' characters)
+    train_texts: list[list[str]]
+    valid_texts: list[list[str]]
+    test_texts: list[list[str]]  # the held-out set: BLEU's references
+    vocab: Vocabulary  # built on train_texts, tokens seen at least twice
     train: TokenBatch
     valid: TokenBatch
     test: TokenBatch
 
+    @property
+    def max_len(self) -> int:
+        return self.train.tokens.shape[1]
 
-def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> CocoSplits:
-    """The word-level COCO data of chapters 4 and 5 (``n_sentences`` from each file; None: all)."""
+
+def _splits(name: str, tokenizer: WordTokenizer | None, train_file: list[list[str]], test_texts: list[list[str]],
+            max_len: int, min_freq: int) -> TextSplits:
+    n_valid = len(train_file) // 10  # the last tenth of the training file validates
+    train_texts, valid_texts = train_file[:-n_valid], train_file[-n_valid:]
+    vocab = Vocabulary.build(train_texts, min_freq=min_freq)
+    return TextSplits(name, tokenizer, train_texts, valid_texts, test_texts, vocab,
+                      *(encode_batch(t, vocab, max_len) for t in (train_texts, valid_texts, test_texts)))
+
+
+def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> TextSplits:
+    """The word-level Image COCO data of chapters 4, 5 and 10 (``n_sentences`` from each file; None:
+    all 10,000): training captions, the training file's last tenth for validation, the test file."""
     words = WordTokenizer()
     train_file = [words.tokenize(c) for c in load_coco("train")[:n_sentences]]
-    test_captions = [words.tokenize(c) for c in load_coco("test")[:n_sentences]]
-    n_valid = len(train_file) // 10
-    train_captions, valid_captions = train_file[:-n_valid], train_file[-n_valid:]
-    vocab = Vocabulary.build(train_captions, min_freq=min_freq)
-    return CocoSplits(words, train_captions, valid_captions, test_captions, vocab,
-                      *(encode_batch(c, vocab, max_len) for c in (train_captions, valid_captions, test_captions)))
+    test_texts = [words.tokenize(c) for c in load_coco("test")[:n_sentences]]
+    return _splits("coco", words, train_file, test_texts, max_len, min_freq)
 
 
-def coco_lm_checkpoint(profile: Profile, seed: int = 0) -> Path:
-    """Where :func:`coco_language_model` keeps the model of ``profile`` and ``seed`` by default."""
-    return cache_dir() / "checkpoints" / f"coco_lm_{profile.name}_seed{seed}.pt"
+def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:
+    """The Chinese quatrains as characters: the first 90 % of the file (its last tenth validates) and
+    the fixed held-out last 10 %; ``n_poems`` from each. Sequences of 24 characters and ``<eos>``."""
+    train_file, test_texts = load_poems("train")[:n_poems], load_poems("test")[:n_poems]
+    return _splits("poems", None, train_file, test_texts, POEM_LENGTH + 1, min_freq)
 
 
-def coco_language_model(
+def text_splits(corpus: str, profile: Profile) -> TextSplits:
+    """``coco`` or ``poems`` at a profile's size."""
+    if corpus == "coco":
+        return coco_splits(profile.n_sentences, profile.max_len)
+    if corpus == "poems":
+        return poem_splits(profile.n_sentences)
+    raise ValueError(f"unknown corpus {corpus!r}: choose 'coco' or 'poems'")
+
+
+def language_model_checkpoint(corpus: str, profile: Profile, seed: int = 0) -> Path:
+    """Where :func:`language_model` keeps the MLE model of a corpus, profile and seed by default."""
+    return cache_dir() / "checkpoints" / f"{corpus}_lm_{profile.name}_seed{seed}.pt"
+
+
+def language_model(
+    data: TextSplits,
     profile: Profile,
     seed: int = 0,
     device: torch.device | str = "cpu",
     checkpoint: str | Path | None = "auto",
     progress: bool = True,
-) -> tuple[LSTMGenerator, CocoSplits, pd.DataFrame]:
-    """The word-level COCO language model at ``profile``'s sizes: the model, its data, its history.
+) -> tuple[LSTMGenerator, pd.DataFrame]:
+    """The LSTM language model of ``data`` at ``profile``'s sizes, and its training history.
 
     Trained by MLE (``MLETrainer``, one checkpoint per epoch). ``checkpoint="auto"`` keeps it at
-    ``<cache>/checkpoints/coco_lm_<profile>_seed<seed>.pt``: a later call with the same profile
-    and seed (chapter 5 after chapter 4) loads it, finishing the training if it was interrupted,
-    instead of training again. A checkpoint of another run at that path is replaced, with a warning.
+    :func:`language_model_checkpoint`: a later call with the same data, profile and seed (chapter 5
+    after chapter 4, every GAN of chapter 10) loads it, finishing the training if it was
+    interrupted, instead of training again. A checkpoint of another run there is replaced, with a
+    warning.
     """
-    splits = coco_splits(profile.n_sentences, profile.max_len)
     if checkpoint == "auto":
-        checkpoint = coco_lm_checkpoint(profile, seed)
+        checkpoint = language_model_checkpoint(data.name, profile, seed)
     torch.manual_seed(seed)
-    model = LSTMGenerator.for_vocabulary(splits.vocab, embed_dim=profile.embed_dim, hidden_dim=profile.hidden_dim,
+    model = LSTMGenerator.for_vocabulary(data.vocab, embed_dim=profile.embed_dim, hidden_dim=profile.hidden_dim,
                                          num_layers=profile.num_layers, dropout=profile.dropout).to(device)
     config = MLEConfig(epochs=profile.lm_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
-    trainer = MLETrainer(model, splits.train.tokens, splits.valid.tokens, config, checkpoint_path=checkpoint,
+    trainer = MLETrainer(model, data.train.tokens, data.valid.tokens, config, checkpoint_path=checkpoint,
                          progress=progress)
     if checkpoint is not None and Path(checkpoint).is_file():
         try:
@@ -109,7 +137,20 @@ def coco_language_model(
             warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=2)
     if trainer.epoch < config.epochs:
         trainer.fit()
-    return model, splits, trainer.history
+    return model, trainer.history
+
+
+def coco_language_model(
+    profile: Profile,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    checkpoint: str | Path | None = "auto",
+    progress: bool = True,
+) -> tuple[LSTMGenerator, TextSplits, pd.DataFrame]:
+    """Chapter 4's word-level COCO model: :func:`language_model` of :func:`coco_splits` at ``profile``."""
+    data = text_splits("coco", profile)
+    model, history = language_model(data, profile, seed, device, checkpoint, progress)
+    return model, data, history
 
 
 def oracle_training_data(oracle: OracleLSTM, n: int = SEQGAN_PAPER.n_sequences,

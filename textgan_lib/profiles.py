@@ -55,6 +55,13 @@ class Profile:
     seqgan_d_epochs: int  # discriminator epochs per set
     seqgan_d_samples: int  # negatives (and positives) per set
     seqgan_eval_every: int  # adversarial rounds between NLL_oracle evaluations
+    # GANs on real text (chapter 10, `textgan real-text`): COCO captions and Chinese poems
+    realtext_samples: int  # generated samples scored (BLEU, Self-BLEU, distinct-n)
+    realtext_references: int | None  # held-out texts used as BLEU references; None = all
+    realtext_d_pretrain_rounds: int  # SeqGAN: discriminator pretraining rounds
+    realtext_seqgan_rounds: int  # SeqGAN: adversarial rounds
+    realtext_d_samples: int  # SeqGAN: negatives (and positives) per discriminator set
+    realtext_gumbel_iterations: int  # Gumbel GAN: adversarial iterations (1 G + 5 D steps each)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +76,8 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
         seqgan_d_pretrain_rounds=1, seqgan_rounds=2, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=200,
         seqgan_eval_every=1,
+        realtext_samples=50, realtext_references=200, realtext_d_pretrain_rounds=1, realtext_seqgan_rounds=1,
+        realtext_d_samples=64, realtext_gumbel_iterations=2,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
@@ -78,6 +87,8 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
         seqgan_d_pretrain_rounds=10, seqgan_rounds=40, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=2000,
         seqgan_eval_every=5,
+        realtext_samples=1000, realtext_references=None, realtext_d_pretrain_rounds=5, realtext_seqgan_rounds=20,
+        realtext_d_samples=2000, realtext_gumbel_iterations=300,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
@@ -87,6 +98,9 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=P.n_sequences, oracle_epochs=P.mle_epochs, oracle_eval_every=P.mle_eval_every,
         seqgan_d_pretrain_rounds=P.d_pretrain_rounds, seqgan_rounds=P.adversarial_rounds, seqgan_d_steps=P.d_steps,
         seqgan_d_epochs=P.d_epochs, seqgan_d_samples=P.n_sequences, seqgan_eval_every=P.eval_every,
+        realtext_samples=P.n_sequences, realtext_references=None, realtext_d_pretrain_rounds=P.d_pretrain_rounds,
+        realtext_seqgan_rounds=P.adversarial_rounds, realtext_d_samples=P.n_sequences,
+        realtext_gumbel_iterations=3000,  # RelGAN's oracle runs; its COCO runs: 2,000
     ),
 }
 

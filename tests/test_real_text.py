@@ -1,0 +1,72 @@
+"""`textgan real-text`: every corpus and method at the ci profile, scores that NLTK reproduces."""
+
+import json
+
+import pytest
+from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+
+from textgan_lib.cli import main
+from textgan_lib.data import load_poems
+from textgan_lib.profiles import get_profile
+from textgan_lib.real_text import real_text
+
+SMALL = {"n_sentences": 120, "realtext_samples": 20, "realtext_references": 60, "embed_dim": 8, "hidden_dim": 16,
+         "lm_epochs": 1}
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))  # checkpoints of these tiny runs stay here
+
+
+def _nltk_mean_bleu(samples_file, references_file, n):
+    samples = [line.split() for line in samples_file.read_text(encoding="utf-8").splitlines()]
+    references = [line.split() for line in references_file.read_text(encoding="utf-8").splitlines()]
+    smooth = SmoothingFunction().method1
+    return sum(sentence_bleu(references, s, [1 / n] * n, smoothing_function=smooth) for s in samples) / len(samples)
+
+
+@pytest.mark.parametrize("corpus", ["coco", "poems"])
+@pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel"])
+def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, corpus, method):
+    profile = get_profile("ci", **SMALL)
+    result = real_text(corpus, method, profile, tmp_path, progress=False)
+    written = json.loads((tmp_path / f"{corpus}_{method}.json").read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(result))
+    assert set(written["bleu"]) == set(written["self_bleu"]) == {"2", "3", "4", "5"}
+    assert written["n_samples"] == 20 and written["n_references"] == 60
+    assert 0 < written["nll_test"] < 20 and written["seconds"] > 0
+    samples = (tmp_path / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
+    assert len(samples) == 20
+    assert not any(special in line.split() for line in samples for special in ("<unk>", "<eos>", "<pad>", "<bos>"))
+    assert all("  " not in line for line in samples)  # single spaces between tokens
+    for n in (2, 4):  # the scores are NLTK's sentence_bleu (method 1) on the written files
+        expected = _nltk_mean_bleu(tmp_path / f"{corpus}_{method}_samples.txt",
+                                   tmp_path / f"{corpus}_references.txt", n)
+        assert written["bleu"][str(n)] == pytest.approx(expected, abs=1e-9)
+    if method != "mle":
+        assert (tmp_path / f"{corpus}_{method}_history.csv").is_file()
+
+
+def test_every_gan_starts_from_the_same_trained_mle_model(tmp_path):
+    profile = get_profile("ci", **SMALL)
+    real_text("coco", "mle", profile, tmp_path / "a", progress=False)
+    checkpoints = list((tmp_path / "cache" / "checkpoints").glob("coco_lm_ci_seed0.pt"))
+    assert len(checkpoints) == 1
+    stamp = checkpoints[0].stat().st_mtime_ns
+    real_text("coco", "gumbel", profile, tmp_path / "b", progress=False)
+    assert checkpoints[0].stat().st_mtime_ns == stamp  # reused, not retrained
+
+
+def test_poems_split_is_fixed_and_poems_are_quatrains():
+    train, test = load_poems("train"), load_poems("test")
+    assert len(train) + len(test) == len(load_poems("all")) and len(test) == round(0.1 * len(load_poems("all")))
+    assert {len(p) for p in test} == {24} and test[0][5] == "，" and test[0][11] == "。"
+
+
+def test_the_command_line_runs_and_refuses_unknown_choices(tmp_path, capsys):
+    assert main(["real-text", "--corpus", "poems", "--method", "mle", "--profile", "ci", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    assert "BLEU-2" in capsys.readouterr().out and (tmp_path / "poems_mle.json").is_file()
+    with pytest.raises(SystemExit):
+        main(["real-text", "--corpus", "emnlp", "--method", "mle", "--out", str(tmp_path)])
