@@ -69,6 +69,15 @@ def generator_entry(model: nn.Module, vocab: Vocabulary | None) -> dict[str, Any
             "vocab_tokens": None if vocab is None else vocab.itos[len(SPECIAL_TOKENS):]}
 
 
+def load_generator_entry(model: nn.Module, payload: Mapping[str, Any], path: str | Path) -> None:
+    """Load a checkpoint's ``generator`` entry into ``model``, which must have the same config."""
+    entry = payload["generator"]
+    if entry["config"] != asdict(model.config):
+        raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, not {asdict(model.config)}; "
+                                      "build it with LSTMGenerator.from_checkpoint(path)")
+    load_model_state(model, entry["state"], path)
+
+
 def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> Path:
     """Write ``payload`` as a checkpoint of ``kind`` (plus format and version) to ``path`` atomically."""
     if "generator" not in payload:

@@ -41,9 +41,9 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .checkpoint import (
-    CheckpointMismatchError,
     NonFiniteLossError,
     generator_entry,
+    load_generator_entry,
     load_model_state,
     read_checkpoint,
     save_checkpoint,
@@ -301,11 +301,7 @@ class GumbelGANTrainer:
 
     def load(self, path: str | Path) -> None:
         payload = read_checkpoint(path, kind="gumbel_gan")
-        entry = payload["generator"]
-        if entry["config"] != asdict(self.generator.config):
-            raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, "
-                                          f"not {asdict(self.generator.config)}")
-        load_model_state(self.generator, entry["state"], path)
+        load_generator_entry(self.generator, payload, path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
         self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
         self.d_optimizer.load_state_dict(payload["d_optimizer_state"])

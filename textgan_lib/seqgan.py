@@ -33,9 +33,9 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .checkpoint import (
-    CheckpointMismatchError,
     NonFiniteLossError,
     generator_entry,
+    load_generator_entry,
     load_model_state,
     read_checkpoint,
     save_checkpoint,
@@ -320,13 +320,9 @@ class SeqGANTrainer:
 
     def load(self, path: str | Path) -> None:
         payload = read_checkpoint(path, kind="seqgan")
-        entry = payload["generator"]
-        if entry["config"] != asdict(self.generator.config):
-            raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, "
-                                          f"not {asdict(self.generator.config)}")
-        load_model_state(self.generator, entry["state"], path)
+        load_generator_entry(self.generator, payload, path)
         if self.rollout is not self.generator:  # a checkpoint without a delayed copy starts it from the generator
-            load_model_state(self.rollout, payload["rollout_state"] or entry["state"], path)
+            load_model_state(self.rollout, payload["rollout_state"] or payload["generator"]["state"], path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
         self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
         d_optimizer_state = payload["d_optimizer_state"]
