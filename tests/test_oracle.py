@@ -120,3 +120,17 @@ def test_coco_language_model_is_reused_from_its_checkpoint(tmp_path):
     with pytest.warns(UserWarning, match="not reusing"):  # another run's settings: trained afresh
         coco_language_model(get_profile("ci", n_sentences=120, lm_epochs=2, embed_dim=8, hidden_dim=8),
                             checkpoint=path, progress=False)
+
+
+def test_oracle_mle_is_reused_from_its_checkpoint_only_for_the_same_run(tmp_path):
+    oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
+    settings = {"epochs": 2, "eval_every": 1, "n_train": 200, "n_eval": 200, "embed_dim": 8, "hidden_dim": 8,
+                "progress": False}
+    path = tmp_path / "mle.pt"
+    model, history = oracle_mle(oracle, checkpoint=path, **settings)
+    again, same = oracle_mle(oracle, checkpoint=path, **settings)
+    pd.testing.assert_frame_equal(same, history)  # the stored table, elapsed times included: not retrained
+    for a, b in zip(model.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    _, other = oracle_mle(oracle, checkpoint=path, **(settings | {"epochs": 3}))
+    assert other["epoch"].tolist() == [0, 1, 2, 3]

@@ -20,6 +20,7 @@ NLL_oracle and NLL_test recorded through all phases, optionally within a time li
 
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
 from collections.abc import Callable
@@ -31,7 +32,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .batching import TokenBatch, encode_batch
-from .checkpoint import CheckpointMismatchError, read_checkpoint
+from .checkpoint import CheckpointMismatchError, generator_entry, load_generator_entry, read_checkpoint, save_checkpoint
 from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
@@ -188,20 +189,34 @@ def oracle_mle(
     seed: int = 0,
     progress: bool = True,
     data: tuple[torch.Tensor, torch.Tensor] | None = None,
+    checkpoint: str | Path | None = None,
 ) -> tuple[LSTMGenerator, pd.DataFrame]:
     """Train a generator by MLE on oracle samples; returns it and one row per evaluation:
     epoch, NLL_oracle (quality of its samples), NLL_test (its NLL of held-out oracle samples), the
     training NLL and the elapsed seconds. Epoch 0 is the untrained generator. ``init_std`` draws
     every generator parameter from N(0, init_std²) as the SeqGAN code does; None keeps PyTorch's
     initialisation. ``data`` (training, held-out) defaults to ``oracle_training_data(oracle,
-    n_train, seed)``; pass it when you already drew it."""
+    n_train, seed)``; pass it when you already drew it.
+
+    With ``checkpoint`` the finished run (generator and table) is saved there, and a later call with
+    the same settings and data returns it instead of training again (chapters 5, 8 and 9 share one
+    MLE model this way); a checkpoint of other settings is replaced.
+    """
     train, held_out = oracle_training_data(oracle, n_train, seed) if data is None else data
+    settings = {"epochs": epochs, "eval_every": eval_every, "n_eval": n_eval, "embed_dim": embed_dim,
+                "hidden_dim": hidden_dim, "lr": lr, "batch_size": batch_size, "init_std": init_std, "seed": seed,
+                "data_sha256": _fingerprint(train, held_out), "oracle_sha256": _fingerprint(*oracle.parameters())}
     torch.manual_seed(seed)
     model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, embed_dim, hidden_dim, start_id=0,
                                           pad_id=None, eos_id=None))
     if init_std is not None:
         model.normal_init_(init_std)
     model.to(oracle.device)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        payload = read_checkpoint(checkpoint)
+        if payload.get("kind") == "oracle_mle" and payload["settings"] == settings:
+            load_generator_entry(model, payload, checkpoint)
+            return model, pd.DataFrame(payload["evaluations"])
     trainer = MLETrainer(model, train, config=MLEConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
                          progress=False)
     eval_rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
@@ -215,7 +230,17 @@ def oracle_mle(
                      "nll_test": mean_token_nll(model, held_out),
                      "train_nll": trainer.records[-1]["train_nll"] if trainer.records else float("nan"),
                      "elapsed_s": time.perf_counter() - started})
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, "oracle_mle", {"generator": generator_entry(model, None), "settings": settings,
+                                                   "evaluations": rows})
     return model, pd.DataFrame(rows)
+
+
+def _fingerprint(*tensors: torch.Tensor) -> str:
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def seqgan_oracle(
