@@ -103,6 +103,8 @@ def relaxed_sample(
     tokens = torch.empty(n, max_len, dtype=torch.long, device=generator.device)
     relaxed = []
     finished = torch.zeros(n, dtype=torch.bool, device=generator.device)
+    if cfg.eos_id is not None:  # what a finished row holds at every later position: <pad>, one-hot
+        pad = F.one_hot(torch.tensor(cfg.pad_id, device=generator.device), cfg.vocab_size).float()
     h, state = generator.features(torch.full((n, 1), cfg.start_id, device=generator.device))
     for t in range(max_len):
         logits = generator.output(h[:, -1])  # [n, V]
@@ -116,8 +118,7 @@ def relaxed_sample(
             soft = F.one_hot(token, cfg.vocab_size).to(soft.dtype) - soft.detach() + soft
         if cfg.eos_id is not None:
             token = token.masked_fill(finished, cfg.pad_id)
-            pad = F.one_hot(torch.tensor(cfg.pad_id, device=soft.device), cfg.vocab_size).to(soft.dtype)
-            soft = torch.where(finished[:, None], pad, soft)
+            soft = torch.where(finished[:, None], pad.to(soft.dtype), soft)
             finished = finished | (token == cfg.eos_id)
         tokens[:, t] = token
         relaxed.append(soft)
