@@ -3,6 +3,8 @@
     textgan profile [--name auto]               the resolved size profile and device
     textgan oracle-mle --out mle.csv [...]      the SeqGAN paper's MLE experiment, as a CSV
     textgan seqgan-oracle --out seqgan.csv      the paper's SeqGAN experiment (MLE, D pretraining, adversarial)
+    textgan gumbel-oracle --profile cpu --out DIR
+                                                chapter 9: Gumbel GANs on the oracle, one CSV per beta_max
     textgan real-text --corpus coco --method gumbel --profile cpu --out DIR
                                                 a GAN (or MLE) on real text: samples, references, scores
     textgan fetch-data                          download and verify every data file into the cache
@@ -68,6 +70,25 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
           f"{int(last['round'])} of {args.rounds} rounds (paper: {SEQGAN_PAPER.mle_nll} -> "
           f"{SEQGAN_PAPER.seqgan_nll} after {SEQGAN_PAPER.adversarial_rounds}); NLL_test "
           f"{mle['nll_test']:.3f} -> {last['nll_test']:.3f}; {last['elapsed_s']:.0f} s in all")
+
+
+def _gumbel_oracle(args: argparse.Namespace) -> None:
+    from .experiments import gumbel_oracle
+    from .oracle import OracleLSTM
+    from .profiles import get_profile
+
+    device = _device(args.device)
+    profile = get_profile(args.profile)
+    oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for max_beta in args.max_beta or profile.gumbel_max_betas:
+        _, history = gumbel_oracle(oracle, profile, max_beta, seed=args.seed, progress=not args.quiet)
+        path = args.out / f"gumbel_oracle_beta{max_beta:g}.csv"
+        history.to_csv(path, index=False)
+        first, last = history.iloc[0], history.iloc[-1]
+        print(f"beta_max {max_beta:g} at profile {profile.name} on {device}: NLL_oracle {first['nll_oracle']:.3f} "
+              f"-> {last['nll_oracle']:.3f}, NLL_div {first['nll_div']:.3f} -> {last['nll_div']:.3f} after "
+              f"{int(last['iteration'])} iterations ({last['elapsed_s']:.0f} s); wrote {path}", flush=True)
 
 
 def _real_text(args: argparse.Namespace) -> None:
@@ -150,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds; stop the adversarial phase at the first evaluation past it")
     _add_run_options(seqgan)
     seqgan.set_defaults(run=_seqgan_oracle)
+
+    gumbel = commands.add_parser("gumbel-oracle", help="chapter 9: Gumbel-softmax GANs on the SeqGAN oracle")
+    gumbel.add_argument("--profile", default="auto", help="ci, cpu, gpu or auto (default)")
+    gumbel.add_argument("--out", type=Path, required=True, help="folder for one history CSV per beta_max")
+    gumbel.add_argument("--max-beta", type=float, nargs="+", default=None,
+                        help="final inverse temperatures (default: the profile's)")
+    _add_run_options(gumbel)
+    gumbel.set_defaults(run=_gumbel_oracle)
 
     real = commands.add_parser("real-text", help="MLE, SeqGAN or the Gumbel GAN on COCO captions or Chinese poems")
     real.add_argument("--corpus", choices=["coco", "poems"], required=True)

@@ -13,6 +13,9 @@ code, from N(0, 0.1²) weights: with PyTorch's default initialisation the same r
 tenth of the training file for validation, build the vocabulary on the rest, encode, and train an
 ``LSTMGenerator`` at a profile's sizes, reusing a checkpoint of the same run when one exists.
 
+``gumbel_oracle`` starts from the same MLE model (:func:`oracle_mle_checkpoint`) and trains it as a
+Gumbel-softmax GAN on RelGAN's oracle schedule (chapter 9).
+
 ``seqgan_oracle`` continues to the paper's SeqGAN row (8.736): MLE pretraining as above, then
 discriminator pretraining and adversarial rounds with :class:`~textgan_lib.seqgan.SeqGANTrainer`,
 NLL_oracle and NLL_test recorded through all phases, optionally within a time limit.
@@ -36,6 +39,7 @@ from .checkpoint import CheckpointMismatchError, generator_entry, load_generator
 from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
+from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
 from .metrics import mean_token_nll, nll_oracle
 from .oracle import OracleLSTM
 from .paper import SEQGAN_PAPER
@@ -164,12 +168,14 @@ def oracle_training_data(oracle: OracleLSTM, n: int = SEQGAN_PAPER.n_sequences,
 def oracle_evaluator(oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int = SEQGAN_PAPER.n_sequences,
                      seed: int = 0) -> Callable[[LSTMGenerator], dict[str, float]]:
     """The evaluation of the SeqGAN oracle experiment, for ``SeqGANTrainer(evaluate=...)``: a function
-    of a generator returning NLL_oracle of ``n_samples`` fresh samples and NLL_test of ``held_out``.
+    of a generator returning NLL_oracle of ``n_samples`` fresh samples (quality), NLL_div of the same
+    samples (the generator's NLL of its own samples: diversity) and NLL_test of ``held_out``.
     Its samples come from one random stream seeded with ``seed + 1``, continued call after call."""
     rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
 
     def evaluate(generator: LSTMGenerator) -> dict[str, float]:
-        return {"nll_oracle": nll_oracle(generator, oracle, n_samples, rng),
+        samples = generator.sample(n_samples, oracle.seq_len, rng=rng)
+        return {"nll_oracle": oracle.nll(samples), "nll_div": mean_token_nll(generator, samples),
                 "nll_test": mean_token_nll(generator, held_out)}
 
     return evaluate
@@ -234,6 +240,60 @@ def oracle_mle(
         save_checkpoint(checkpoint, "oracle_mle", {"generator": generator_entry(model, None), "settings": settings,
                                                    "evaluations": rows})
     return model, pd.DataFrame(rows)
+
+
+def oracle_mle_checkpoint(profile: Profile, seed: int = 0) -> Path:
+    """Where chapters 5, 8 and 9 and :func:`gumbel_oracle` keep the oracle MLE model of a profile and seed."""
+    return cache_dir() / "checkpoints" / f"oracle_mle_{profile.name}_seed{seed}.pt"
+
+
+def gumbel_oracle(
+    oracle: OracleLSTM,
+    profile: Profile,
+    max_beta: float,
+    seed: int = 0,
+    checkpoint: str | Path | None = "auto",
+    progress: bool = True,
+) -> tuple[LSTMGenerator, pd.DataFrame]:
+    """A Gumbel-softmax GAN on the SeqGAN oracle (chapter 9), from the profile's MLE model.
+
+    The MLE model is :func:`oracle_mle` at the profile's sizes, kept at :func:`oracle_mle_checkpoint`
+    (chapter 5 writes it). A copy of it is trained by :class:`~textgan_lib.gumbel_gan.GumbelGANTrainer`
+    against ``CNNDiscriminator.relgan_sized`` for ``profile.gumbel_oracle_iterations`` iterations at
+    ``profile.gumbel_lr``, with :math:`\\beta` rising to ``max_beta`` on RelGAN's exponential schedule
+    compressed to the run's length (:func:`~textgan_lib.gumbel_gan.relgan_horizon`). Every
+    ``profile.gumbel_eval_every`` iterations :func:`oracle_evaluator` records NLL_oracle, NLL_div and
+    NLL_test. Returns the generator and the history (row 0: the MLE model).
+
+    ``checkpoint="auto"`` keeps the run at ``cache_dir()/checkpoints/gumbel_oracle_<profile>_beta<b>_seed<s>.pt``:
+    a finished run is loaded instead of trained again, an interrupted one resumes, a checkpoint of
+    other settings is replaced with a warning.
+    """
+    train, held_out = oracle_training_data(oracle, profile.oracle_samples, seed)
+    mle, _ = oracle_mle(oracle, epochs=profile.oracle_epochs, eval_every=profile.oracle_eval_every,
+                        n_train=profile.oracle_samples, n_eval=profile.oracle_samples, seed=seed,
+                        progress=progress, data=(train, held_out), checkpoint=oracle_mle_checkpoint(profile, seed))
+    if checkpoint == "auto":
+        checkpoint = cache_dir() / "checkpoints" / f"gumbel_oracle_{profile.name}_beta{max_beta:g}_seed{seed}.pt"
+    iterations = profile.gumbel_oracle_iterations
+    config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr, max_beta=max_beta,
+                             beta_horizon=relgan_horizon(iterations), eval_every=profile.gumbel_eval_every, seed=seed)
+    generator = copy_generator(mle)
+    torch.manual_seed(seed)
+    discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, profile.gumbel_filters).to(oracle.device)
+    trainer = GumbelGANTrainer(generator, discriminator, train, oracle.seq_len, config,
+                               evaluate=oracle_evaluator(oracle, held_out, profile.oracle_samples, seed),
+                               checkpoint_path=checkpoint, progress=progress)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        saved = read_checkpoint(checkpoint, kind="gumbel_gan")["train_config"]
+        if saved == asdict(config):
+            trainer.load(checkpoint)
+        else:
+            warnings.warn(f"not reusing {checkpoint}: it was trained with {saved}, this run is {asdict(config)}",
+                          stacklevel=2)
+    if trainer.iterations_done < iterations:
+        trainer.train(until_iteration=iterations)
+    return generator, trainer.history
 
 
 def _fingerprint(*tensors: torch.Tensor) -> str:

@@ -19,10 +19,10 @@ one, nearly exact but high-variance gradients. RelGAN therefore anneals :math:`\
 sees the exact one-hot of :math:`y_t` in the forward pass and :math:`\tilde y_t`'s gradient in the
 backward pass.
 
-The defaults are RelGAN's oracle setting with the LSTM generator (its ``oracle_relgan.py`` and
-``real_train.py``): batch 64, Adam(1e-4, β=(0.9, 0.999)) for both players, gradients clipped at 5,
-one generator step then five discriminator steps per iteration, :math:`\beta_{\max}` = 100 on the
-exponential schedule, RSGAN loss.
+The defaults are RelGAN's oracle setting with the LSTM generator (:data:`~textgan_lib.paper.RELGAN_ORACLE`,
+from its ``oracle_relgan.py`` and ``oracle_train.py``): batch 64, Adam(1e-4, β=(0.9, 0.999)) for
+both players, gradients clipped at 5, one generator step then five discriminator steps per
+iteration, :math:`\beta_{\max}` = 100 on the exponential schedule with horizon 5000, RSGAN loss.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from .checkpoint import (
 from .generator import LSTMGenerator
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 from .metrics import distinct_n
+from .paper import RELGAN_ORACLE
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
 
@@ -81,6 +82,12 @@ def inverse_temperature(schedule: str, step: int, max_beta: float, horizon: int 
         "quad": lambda: (b - 1) / (n - 1) ** 2 * i**2 + 1,
         "sqrt": lambda: (b - 1) / math.sqrt(n - 1) * math.sqrt(i) + 1,
     }[schedule]()
+
+
+def relgan_horizon(iterations: int) -> int:
+    """The horizon that gives a run of ``iterations`` RelGAN's schedule, compressed: RelGAN runs 3000
+    iterations on a horizon of 5000, so its :math:`\\beta` ends at :math:`\\beta_{\\max}^{0.6}`; so does this."""
+    return max(1, round(iterations * RELGAN_ORACLE.beta_horizon / RELGAN_ORACLE.adversarial_iterations))
 
 
 def relaxed_sample(
@@ -130,16 +137,16 @@ def relaxed_sample(
 @dataclass(frozen=True)
 class GumbelGANConfig:
     batch_size: int = 64
-    g_lr: float = 1e-4
-    d_lr: float = 1e-4
+    g_lr: float = RELGAN_ORACLE.lr
+    d_lr: float = RELGAN_ORACLE.lr
     adam_betas: tuple[float, float] = (0.9, 0.999)
     clip_norm: float = 5.0  # global gradient norm, both players (RelGAN's)
     max_beta: float = 100.0  # RelGAN's oracle runs: 2, 5, 10, 100 (COCO: 100, 1000)
     beta_schedule: str = "exp"
-    beta_horizon: int = 5000  # RelGAN's N: the step at which the schedule reaches max_beta
+    beta_horizon: int = RELGAN_ORACLE.beta_horizon  # RelGAN's N: where the schedule reaches max_beta
     loss: str = "rsgan"  # "rsgan" or "standard" (non-saturating)
     g_steps: int = 1  # generator steps per iteration
-    d_steps: int = 5  # discriminator steps per iteration
+    d_steps: int = RELGAN_ORACLE.d_steps  # discriminator steps per iteration
     straight_through: bool = False
     eval_every: int = 100  # iterations between evaluations
     monitor_samples: int = 1000  # samples whose distinct-2/3 are recorded at each evaluation (collapse)

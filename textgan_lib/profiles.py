@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
+from .paper import RELGAN_ORACLE as R
 from .paper import SEQGAN_PAPER as P
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
@@ -55,12 +56,19 @@ class Profile:
     seqgan_d_epochs: int  # discriminator epochs per set
     seqgan_d_samples: int  # negatives (and positives) per set
     seqgan_eval_every: int  # adversarial rounds between NLL_oracle evaluations
+    # Gumbel-softmax GANs (chapters 9 and 10); RelGAN: 3000 iterations at lr 1e-4, 300 filters per window
+    gumbel_lr: float  # Adam's learning rate for both players
+    gumbel_filters: int  # filters per window (2 to 5) of the critic, CNNDiscriminator.relgan_sized
+    gumbel_oracle_iterations: int  # adversarial iterations on the oracle (1 G + 5 D steps each)
+    gumbel_max_betas: tuple[float, ...]  # the final inverse temperatures compared on the oracle
+    gumbel_eval_every: int  # iterations between NLL_oracle evaluations
     # GANs on real text (chapter 10, `textgan real-text`): COCO captions and Chinese poems
     realtext_samples: int  # generated samples scored (BLEU, Self-BLEU, distinct-n)
     realtext_references: int | None  # held-out texts used as BLEU references; None = all
     realtext_d_pretrain_rounds: int  # SeqGAN: discriminator pretraining rounds
     realtext_seqgan_rounds: int  # SeqGAN: adversarial rounds
     realtext_d_samples: int  # SeqGAN: negatives (and positives) per discriminator set
+    realtext_rollouts: int  # SeqGAN: Monte-Carlo rollouts per prefix (the paper: 16)
     realtext_gumbel_iterations: int  # Gumbel GAN: adversarial iterations (1 G + 5 D steps each)
 
     def to_dict(self) -> dict:
@@ -76,8 +84,10 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
         seqgan_d_pretrain_rounds=1, seqgan_rounds=2, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=200,
         seqgan_eval_every=1,
+        gumbel_lr=1e-3, gumbel_filters=20, gumbel_oracle_iterations=4, gumbel_max_betas=(2.0, 100.0),
+        gumbel_eval_every=2,
         realtext_samples=50, realtext_references=200, realtext_d_pretrain_rounds=1, realtext_seqgan_rounds=1,
-        realtext_d_samples=64, realtext_gumbel_iterations=2,
+        realtext_d_samples=64, realtext_rollouts=2, realtext_gumbel_iterations=2,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
@@ -87,8 +97,13 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
         seqgan_d_pretrain_rounds=10, seqgan_rounds=40, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=2000,
         seqgan_eval_every=5,
-        realtext_samples=1000, realtext_references=None, realtext_d_pretrain_rounds=5, realtext_seqgan_rounds=20,
-        realtext_d_samples=2000, realtext_gumbel_iterations=300,
+        # 150 iterations at 10x RelGAN's learning rate: Adam moves each weight by about lr per step, so
+        # the generator travels about as far as in RelGAN's 3000 (at 1e-4 it barely moves in 150).
+        gumbel_lr=1e-3, gumbel_filters=100, gumbel_oracle_iterations=150, gumbel_max_betas=(2.0, 100.0),
+        gumbel_eval_every=50,
+        # chapter 10 runs two corpora x two GANs in 15 minutes: about 2 minutes for each GAN
+        realtext_samples=1000, realtext_references=None, realtext_d_pretrain_rounds=3, realtext_seqgan_rounds=10,
+        realtext_d_samples=2000, realtext_rollouts=4, realtext_gumbel_iterations=60,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
@@ -98,8 +113,10 @@ PROFILES: dict[str, Profile] = {
         oracle_samples=P.n_sequences, oracle_epochs=P.mle_epochs, oracle_eval_every=P.mle_eval_every,
         seqgan_d_pretrain_rounds=P.d_pretrain_rounds, seqgan_rounds=P.adversarial_rounds, seqgan_d_steps=P.d_steps,
         seqgan_d_epochs=P.d_epochs, seqgan_d_samples=P.n_sequences, seqgan_eval_every=P.eval_every,
+        gumbel_lr=R.lr, gumbel_filters=R.filters, gumbel_oracle_iterations=R.adversarial_iterations,
+        gumbel_max_betas=R.max_betas, gumbel_eval_every=100,
         realtext_samples=P.n_sequences, realtext_references=None, realtext_d_pretrain_rounds=P.d_pretrain_rounds,
-        realtext_seqgan_rounds=P.adversarial_rounds, realtext_d_samples=P.n_sequences,
+        realtext_seqgan_rounds=P.adversarial_rounds, realtext_d_samples=P.n_sequences, realtext_rollouts=P.n_rollouts,
         realtext_gumbel_iterations=3000,  # RelGAN's oracle runs; its COCO runs: 2,000
     ),
 }

@@ -5,9 +5,10 @@ for ``method``:
 
 - ``mle``: that model itself, sampled at temperature 1;
 - ``seqgan``: :class:`~textgan_lib.seqgan.SeqGANTrainer` from a copy of it, with the paper's CNN
-  discriminator;
-- ``gumbel``: :class:`~textgan_lib.gumbel_gan.GumbelGANTrainer` from a copy of it, with the same
-  discriminator architecture.
+  discriminator and ``profile.realtext_rollouts`` rollouts per prefix;
+- ``gumbel``: :class:`~textgan_lib.gumbel_gan.GumbelGANTrainer` from a copy of it, with a CNN of
+  RelGAN's window sizes (``CNNDiscriminator.relgan_sized``), :math:`\\beta_{\\max}` = 100 and the
+  profile's learning rate, on RelGAN's schedule compressed to the run's length.
 
 Every method starts from the same MLE checkpoint (trained once per corpus, profile and seed) and is
 scored the same way: ``realtext_samples`` samples, decoded to tokens with ``<unk>`` dropped, against
@@ -32,7 +33,7 @@ import torch
 from .bleu import BLEU, self_bleu
 from .discriminators import CNNDiscriminator
 from .experiments import TextSplits, language_model, text_splits
-from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator
+from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
 from .metrics import distinct_n, mean_token_nll
 from .profiles import Profile, get_profile
 from .seqgan import SeqGANConfig, SeqGANTrainer
@@ -105,17 +106,19 @@ def real_text(
 def _adversarial(method: str, generator, data: TextSplits, profile: Profile, seed: int, out: Path,
                  progress: bool):
     torch.manual_seed(seed)
-    discriminator = CNNDiscriminator(len(data.vocab)).to(generator.device)
     if method == "seqgan":
+        discriminator = CNNDiscriminator(len(data.vocab)).to(generator.device)
         config = SeqGANConfig(d_pretrain_rounds=profile.realtext_d_pretrain_rounds, d_steps=1, d_epochs=1,
-                              d_samples=profile.realtext_d_samples, eval_every=profile.realtext_seqgan_rounds,
-                              seed=seed)
+                              d_samples=profile.realtext_d_samples, n_rollouts=profile.realtext_rollouts,
+                              eval_every=profile.realtext_seqgan_rounds, seed=seed)
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config, progress=progress)
         trainer.pretrain_discriminator()
         history = trainer.adversarial(until_round=profile.realtext_seqgan_rounds)
     else:
+        discriminator = CNNDiscriminator.relgan_sized(len(data.vocab), profile.gumbel_filters).to(generator.device)
         iterations = profile.realtext_gumbel_iterations
-        config = GumbelGANConfig(beta_horizon=iterations, eval_every=max(iterations // 10, 1),
+        config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr,
+                                 beta_horizon=relgan_horizon(iterations), eval_every=max(iterations // 10, 1),
                                  monitor_samples=min(1000, profile.realtext_samples), seed=seed)
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
                                    progress=progress)
