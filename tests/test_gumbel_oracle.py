@@ -1,0 +1,84 @@
+"""Chapter 9's experiment: Gumbel GANs on the SeqGAN oracle, RelGAN's schedule and critic, reuse."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from textgan_lib.cli import main
+from textgan_lib.discriminators import CNNDiscriminator
+from textgan_lib.experiments import gumbel_oracle, oracle_evaluator, oracle_training_data
+from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.gumbel_gan import inverse_temperature, relgan_horizon
+from textgan_lib.metrics import mean_token_nll
+from textgan_lib.oracle import OracleLSTM
+from textgan_lib.paper import RELGAN_ORACLE
+from textgan_lib.profiles import get_profile
+
+TINY = {"oracle_samples": 128, "oracle_epochs": 1, "oracle_eval_every": 1, "gumbel_oracle_iterations": 2,
+        "gumbel_eval_every": 1, "gumbel_filters": 4}
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return OracleLSTM.from_seqgan()
+
+
+def test_a_compressed_run_ends_where_relgans_run_ends():
+    assert relgan_horizon(RELGAN_ORACLE.adversarial_iterations) == RELGAN_ORACLE.beta_horizon
+    for iterations in (150, 3000):
+        end = inverse_temperature("exp", iterations, 100.0, relgan_horizon(iterations))
+        assert end == pytest.approx(100.0 ** 0.6, rel=1e-2)  # RelGAN stops at 3000 of 5000
+
+
+def test_relgan_sized_critic_has_relgans_windows_and_reads_one_hot_vectors():
+    torch.manual_seed(0)
+    critic = CNNDiscriminator.relgan_sized(50, filters=6).eval()
+    assert critic.windows == RELGAN_ORACLE.windows
+    assert critic.output.in_features == 6 * len(RELGAN_ORACLE.windows)
+    ids = torch.randint(0, 50, (3, 7))
+    torch.testing.assert_close(critic(ids), critic(F.one_hot(ids, 50).float()))
+
+
+def test_the_evaluator_scores_quality_and_diversity_on_the_same_samples(oracle):
+    _, held_out = oracle_training_data(oracle, 64, seed=0)
+    torch.manual_seed(0)
+    generator = LSTMGenerator(GeneratorConfig(5000, 8, 8, start_id=0, pad_id=None, eos_id=None))
+    scores = oracle_evaluator(oracle, held_out, n_samples=50, seed=3)(generator)
+    samples = generator.sample(50, 20, rng=torch.Generator().manual_seed(4))  # the evaluator's stream: seed + 1
+    assert scores["nll_oracle"] == pytest.approx(oracle.nll(samples))
+    assert scores["nll_div"] == pytest.approx(mean_token_nll(generator, samples))
+    assert scores["nll_test"] == pytest.approx(mean_token_nll(generator, held_out))
+
+
+def test_gumbel_oracle_records_history_and_reuses_its_checkpoint(oracle, tmp_path):
+    profile = get_profile("ci", **TINY)
+    generator, history = gumbel_oracle(oracle, profile, 10.0, progress=False)
+    assert list(history["iteration"]) == [0, 1, 2]
+    assert {"nll_oracle", "nll_div", "nll_test", "distinct_2", "beta"} <= set(history.columns)
+    assert history[["nll_oracle", "nll_div", "nll_test"]].map(math.isfinite).all().all()
+    checkpoint = tmp_path / "cache" / "checkpoints" / "gumbel_oracle_ci_beta10_seed0.pt"
+    stamp = checkpoint.stat().st_mtime_ns
+    again, history_again = gumbel_oracle(oracle, profile, 10.0, progress=False)
+    assert checkpoint.stat().st_mtime_ns == stamp  # loaded, not trained again
+    pd.testing.assert_frame_equal(history, history_again)
+    sequences = torch.zeros(4, 20, dtype=torch.long)
+    torch.testing.assert_close(generator.eval().log_prob(sequences), again.eval().log_prob(sequences))
+    with pytest.warns(UserWarning, match="not reusing"):  # other settings: trained afresh
+        gumbel_oracle(oracle, get_profile("ci", **{**TINY, "gumbel_lr": 5e-4}), 10.0, progress=False)
+
+
+def test_the_command_line_writes_one_history_per_beta(tmp_path, capsys):
+    assert main(["gumbel-oracle", "--profile", "ci", "--max-beta", "2", "100", "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    for beta in ("2", "100"):
+        history = pd.read_csv(tmp_path / "out" / f"gumbel_oracle_beta{beta}.csv")
+        assert history["nll_oracle"].between(5, 12).all()
+    assert "beta_max 100" in capsys.readouterr().out
