@@ -99,8 +99,9 @@ def _real_text(args: argparse.Namespace) -> None:
                        progress=not args.quiet)
     scores = ", ".join(f"BLEU-{n} {v:.3f}" for n, v in result["bleu"].items())
     self_scores = ", ".join(f"Self-BLEU-{n} {v:.3f}" for n, v in result["self_bleu"].items())
+    nll = "not defined" if result["nll_test"] is None else f"{result['nll_test']:.3f}"
     print(f"{args.corpus} / {args.method} at profile {result['profile']} on {device}: {scores}; {self_scores}; "
-          f"NLL_test {result['nll_test']:.3f}; {result['n_samples']} samples against {result['n_references']} "
+          f"NLL_test {nll}; {result['n_samples']} samples against {result['n_references']} "
           f"references; {result['seconds']:.0f} s. Wrote {args.out}/{args.corpus}_{args.method}.json")
 
 
@@ -180,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_run_options(gumbel)
     gumbel.set_defaults(run=_gumbel_oracle)
 
-    real = commands.add_parser("real-text", help="MLE, SeqGAN or the Gumbel GAN on COCO captions or Chinese poems")
+    real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN or the latent GAN on COCO captions "
+                                                 "or Chinese poems")
     real.add_argument("--corpus", choices=["coco", "poems"], required=True)
-    real.add_argument("--method", choices=["mle", "seqgan", "gumbel"], required=True)
+    real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent"], required=True)
     real.add_argument("--profile", default="auto", help="ci, cpu, gpu or auto (default)")
     real.add_argument("--out", type=Path, required=True, help="folder for the samples, references and scores")
     real.add_argument("--seed", type=int, default=0)

@@ -34,12 +34,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .autoencoder import LSTMAutoencoder
 from .batching import TokenBatch, encode_batch
 from .checkpoint import CheckpointMismatchError, generator_entry, load_generator_entry, read_checkpoint, save_checkpoint
 from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
 from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
+from .latent_gan import CodeGenerator, LatentGANConfig, LatentGANTrainer, encode_all
 from .metrics import mean_token_nll, nll_oracle
 from .oracle import OracleLSTM
 from .paper import SEQGAN_PAPER
@@ -132,17 +134,62 @@ def language_model(
     config = MLEConfig(epochs=profile.lm_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
     trainer = MLETrainer(model, data.train.tokens, data.valid.tokens, config, checkpoint_path=checkpoint,
                          progress=progress)
-    if checkpoint is not None and Path(checkpoint).is_file():
-        try:
-            saved = read_checkpoint(checkpoint, kind="mle")["train_config"]
-            if saved != asdict(config):
-                raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(config)}")
-            trainer.load(checkpoint)
-        except CheckpointMismatchError as err:  # another run's checkpoint: train afresh and replace it
-            warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=2)
+    _resume_if_same(trainer, checkpoint, "mle", config)
     if trainer.epoch < config.epochs:
         trainer.fit()
     return model, trainer.history
+
+
+def _resume_if_same(trainer, checkpoint: str | Path | None, kind: str, config: object) -> None:
+    """Load ``checkpoint`` into ``trainer`` when it holds a run of the same ``kind`` and training
+    ``config`` (the model's shape is checked by the trainer's ``load``); otherwise warn and leave
+    the trainer fresh, so that the run trains afresh and replaces the file."""
+    if checkpoint is None or not Path(checkpoint).is_file():
+        return
+    try:
+        saved = read_checkpoint(checkpoint, kind=kind)["train_config"]
+        if saved != asdict(config):
+            raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(config)}")
+        trainer.load(checkpoint)
+    except CheckpointMismatchError as err:
+        warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=3)
+
+
+def latent_model(
+    data: TextSplits,
+    profile: Profile,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame, pd.DataFrame]:
+    """Chapter 11's model of ``data``: an LSTM autoencoder and a WGAN-GP on its codes.
+
+    The autoencoder (the profile's embedding and hidden sizes; the code is the hidden state) is
+    trained by reconstruction for ``profile.ae_epochs`` epochs, then the latent GAN for
+    ``profile.latent_iterations`` iterations on the codes of the training texts. Both are kept in
+    ``cache_dir()/checkpoints`` (``<corpus>_ae_...`` and ``<corpus>_latent_...``) and reused or
+    resumed as :func:`language_model` does. Returns the autoencoder, the code generator and the two
+    training histories.
+    """
+    folder = cache_dir() / "checkpoints"
+    torch.manual_seed(seed)
+    autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
+                                                 code_dim=profile.hidden_dim, dropout=profile.dropout).to(device)
+    ae_config = MLEConfig(epochs=profile.ae_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
+    ae_checkpoint = folder / f"{data.name}_ae_{profile.name}_seed{seed}.pt"
+    ae_trainer = MLETrainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
+                            checkpoint_path=ae_checkpoint, progress=progress)
+    _resume_if_same(ae_trainer, ae_checkpoint, "autoencoder", ae_config)
+    if ae_trainer.epoch < ae_config.epochs:
+        ae_trainer.fit()
+    codes = encode_all(autoencoder, data.train.tokens)
+    gan_config = LatentGANConfig(eval_every=max(profile.latent_iterations // 20, 1), seed=seed)
+    gan_checkpoint = folder / f"{data.name}_latent_{profile.name}_seed{seed}.pt"
+    gan_trainer = LatentGANTrainer(autoencoder, codes, gan_config, checkpoint_path=gan_checkpoint, progress=progress)
+    _resume_if_same(gan_trainer, gan_checkpoint, "latent_gan", gan_config)
+    if gan_trainer.iterations_done < profile.latent_iterations:
+        gan_trainer.train(until_iteration=profile.latent_iterations)
+    return autoencoder.eval(), gan_trainer.generator, ae_trainer.history, gan_trainer.history
 
 
 def coco_language_model(
@@ -284,13 +331,7 @@ def gumbel_oracle(
     trainer = GumbelGANTrainer(generator, discriminator, train, oracle.seq_len, config,
                                evaluate=oracle_evaluator(oracle, held_out, profile.oracle_samples, seed),
                                checkpoint_path=checkpoint, progress=progress)
-    if checkpoint is not None and Path(checkpoint).is_file():
-        saved = read_checkpoint(checkpoint, kind="gumbel_gan")["train_config"]
-        if saved == asdict(config):
-            trainer.load(checkpoint)
-        else:
-            warnings.warn(f"not reusing {checkpoint}: it was trained with {saved}, this run is {asdict(config)}",
-                          stacklevel=2)
+    _resume_if_same(trainer, checkpoint, "gumbel_gan", config)
     if trainer.iterations_done < iterations:
         trainer.train(until_iteration=iterations)
     return generator, trainer.history

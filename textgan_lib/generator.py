@@ -40,6 +40,8 @@ class GeneratorConfig:
 
 
 class LSTMGenerator(nn.Module):
+    checkpoint_kind = "mle"  # what MLETrainer writes for it
+
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()
         if config.vocab_size < 2:
@@ -67,7 +69,11 @@ class LSTMGenerator(nn.Module):
         Its vocabulary, when the checkpoint has one, is ``.vocab``; passing ``vocab`` checks that it
         is the same one.
         """
-        entry = read_checkpoint(path)["generator"]
+        payload = read_checkpoint(path)
+        if payload["kind"] in ("autoencoder", "latent_gan"):
+            raise ValueError(f"{path} holds an autoencoder ({payload['kind']}), not a language model: load it "
+                             "with LSTMAutoencoder.from_checkpoint(path)")
+        entry = payload["generator"]
         check_vocabulary(entry["vocab_tokens"], vocab, path)
         model = cls(GeneratorConfig(**entry["config"]))
         load_model_state(model, entry["state"], path)
@@ -127,6 +133,7 @@ class LSTMGenerator(nn.Module):
         temperature: float | None = None,
         top_k: int | None = None,
         top_p: float | None = None,
+        state: State | None = None,
     ) -> Tensor:
         """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding.
 
@@ -134,10 +141,11 @@ class LSTMGenerator(nn.Module):
         ``temperature`` / ``top_k`` / ``top_p``: under the distribution that :meth:`sample` draws
         from with those arguments (logits / τ, the never-sampled ids removed, top-k / top-p,
         renormalised), so that the NLL of a model's own samples is the entropy rate of what was
-        sampled. Tokens outside a top-k / top-p set get ``inf``.
+        sampled. Tokens outside a top-k / top-p set get ``inf``. ``state`` is the LSTM's initial
+        state (zeros by default; an autoencoder's decoder starts from its sentence code).
         """
         self.check_tokens(tokens)
-        h, _ = self.features(self.shift_right(tokens))  # [B, T, H]
+        h, _ = self.features(self.shift_right(tokens), state)  # [B, T, H]
         mask = self.mask(tokens)
         if temperature is None and top_k is None and top_p is None:
             # Padding rows are dropped before the output layer: no compute is spent on them.
@@ -175,6 +183,7 @@ class LSTMGenerator(nn.Module):
         top_p: float | None = None,
         prefix: Tensor | None = None,
         rng: torch.Generator | None = None,
+        state: State | None = None,
     ) -> Tensor:
         """Draw ``n`` sequences ``[n, max_len]`` (ids; ``<pad>`` after ``<eos>``).
 
@@ -182,17 +191,18 @@ class LSTMGenerator(nn.Module):
         ``top_k`` keeps the k most probable tokens, ``top_p`` the smallest set whose probability
         reaches p (nucleus sampling); ``prefix`` (``[P]`` or ``[n, P]`` ids) is fed first and kept
         at the start of each sequence. ``<pad>`` and ``<bos>`` are never drawn (when the model has a
-        padding id). Reproducible for a given seeded ``rng`` (a ``torch.Generator``).
+        padding id). Reproducible for a given seeded ``rng`` (a ``torch.Generator``). ``state``: the
+        LSTM's initial state, ``[num_layers, n, H]`` each (zeros by default).
         """
         was_training = self.training
         self.eval()
         try:
             prefix = self._prefix(prefix, n)
-            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng)
+            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state)
         finally:
             self.train(was_training)
 
-    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng) -> Tensor:
+    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None) -> Tensor:
         if prefix.shape[1] > max_len:
             raise ValueError(f"prefix of length {prefix.shape[1]} is longer than max_len={max_len}")
         tokens = torch.empty(n, max_len, dtype=torch.long, device=self.device)
@@ -202,7 +212,7 @@ class LSTMGenerator(nn.Module):
             finished = (prefix == self.config.eos_id).any(dim=1)
         start = prefix.new_full((n, 1), self.config.start_id)
         banned = self.never_sampled()
-        h, state = self.features(torch.cat([start, prefix], dim=1))  # last position predicts token P
+        h, state = self.features(torch.cat([start, prefix], dim=1), state)  # last position predicts token P
         for t in range(prefix.shape[1], max_len):
             next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, rng,
                                             banned)  # [n]

@@ -23,6 +23,15 @@ real than fake data, on random real–fake pairs:
 .. math::  L_D^{\text{RS}} = -\mathbb{E}[\log \sigma(d(x_r) - d(x_f))], \qquad
            L_G^{\text{RS}} = -\mathbb{E}[\log \sigma(d(x_f) - d(x_r))].
 
+Wasserstein GAN with gradient penalty (WGAN-GP; Gulrajani et al. 2017): the critic :math:`f`
+outputs a score, not a probability, and estimates the Wasserstein-1 distance
+:math:`\mathbb{E}[f(x_r)] - \mathbb{E}[f(x_f)]` over 1-Lipschitz functions, the constraint kept
+softly by a penalty on the gradient norm at random points :math:`\hat x = \epsilon x_r + (1 -
+\epsilon) x_f` between real and fake samples:
+
+.. math::  L_f = \mathbb{E}[f(x_f)] - \mathbb{E}[f(x_r)] + \lambda\, \mathbb{E}\big[(\|\nabla_{\hat x}
+           f(\hat x)\|_2 - 1)^2\big], \qquad L_G^{\text{W}} = -\mathbb{E}[f(x_f)].
+
 Policy gradient (REINFORCE; Williams 1992), for a generator that *samples* discrete tokens
 :math:`y_t` and receives a reward :math:`Q_t` for each (SeqGAN: the discriminator's verdict on
 completions of the prefix :math:`y_{1:t}`):
@@ -38,6 +47,9 @@ norm at 5, which a mean's gradient, :math:`N` times smaller, rarely reaches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -65,6 +77,29 @@ def rsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor
 def rsgan_generator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """:math:`L_G^{RS} = -E[\\log \\sigma(d(x_f) - d(x_r))]`."""
     return F.softplus(-(fake_logits - real_logits)).mean()
+
+
+def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """:math:`E[f(x_f)] - E[f(x_r)]`: minus the critic's estimate of the Wasserstein distance."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
+    """:math:`L_G^{W} = -E[f(x_f)]`."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
+                     rng: torch.Generator | None = None) -> Tensor:
+    """:math:`E[(\\|\\nabla f(\\hat x)\\|_2 - 1)^2]` at random interpolates of ``real`` and ``fake`` ``[B, D]``
+    (one :math:`\\epsilon \\sim U(0, 1)` per pair), differentiable with respect to the critic's weights."""
+    if real.shape != fake.shape or real.dim() != 2:
+        raise ValueError(f"expected real and fake of the same shape [B, D], got {tuple(real.shape)} and "
+                         f"{tuple(fake.shape)}")
+    epsilon = torch.rand(len(real), 1, generator=rng, device=real.device, dtype=real.dtype)
+    points = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)  # [B, D]
+    return (grad.norm(dim=1) - 1).pow(2).mean()
 
 
 def policy_gradient_loss(token_log_probs: Tensor, rewards: Tensor, mask: Tensor | None = None,

@@ -70,6 +70,9 @@ class Profile:
     realtext_d_samples: int  # SeqGAN: negatives (and positives) per discriminator set
     realtext_rollouts: int  # SeqGAN: Monte-Carlo rollouts per prefix (the paper: 16)
     realtext_gumbel_iterations: int  # Gumbel GAN: adversarial iterations (1 G + 5 D steps each)
+    # the autoencoder and its latent GAN (chapter 11, `textgan real-text --method latent`)
+    ae_epochs: int  # reconstruction epochs of the LSTM autoencoder
+    latent_iterations: int  # WGAN-GP iterations on the codes (5 critic steps + 1 generator step each)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +91,7 @@ PROFILES: dict[str, Profile] = {
         gumbel_eval_every=2,
         realtext_samples=50, realtext_references=200, realtext_d_pretrain_rounds=1, realtext_seqgan_rounds=1,
         realtext_d_samples=64, realtext_rollouts=2, realtext_gumbel_iterations=2,
+        ae_epochs=2, latent_iterations=4,
     ),
     "cpu": Profile(
         name="cpu", n_sentences=None, max_len=32,
@@ -104,6 +108,7 @@ PROFILES: dict[str, Profile] = {
         # chapter 10 runs two corpora x two GANs in 15 minutes: about 2 minutes for each GAN
         realtext_samples=1000, realtext_references=None, realtext_d_pretrain_rounds=3, realtext_seqgan_rounds=10,
         realtext_d_samples=2000, realtext_rollouts=4, realtext_gumbel_iterations=60,
+        ae_epochs=8, latent_iterations=2000,
     ),
     "gpu": Profile(
         name="gpu", n_sentences=None, max_len=32,
@@ -117,6 +122,7 @@ PROFILES: dict[str, Profile] = {
         gumbel_max_betas=R.max_betas, gumbel_eval_every=100,
         realtext_samples=P.n_sequences, realtext_references=None, realtext_d_pretrain_rounds=P.d_pretrain_rounds,
         realtext_seqgan_rounds=P.adversarial_rounds, realtext_d_samples=P.n_sequences, realtext_rollouts=P.n_rollouts,
+        ae_epochs=30, latent_iterations=20_000,
         realtext_gumbel_iterations=3000,  # RelGAN's oracle runs; its COCO runs: 2,000
     ),
 }

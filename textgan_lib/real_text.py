@@ -8,13 +8,17 @@ for ``method``:
   discriminator and ``profile.realtext_rollouts`` rollouts per prefix;
 - ``gumbel``: :class:`~textgan_lib.gumbel_gan.GumbelGANTrainer` from a copy of it, with a CNN of
   RelGAN's window sizes (``CNNDiscriminator.relgan_sized``), :math:`\\beta_{\\max}` = 100 and the
-  profile's learning rate, on RelGAN's schedule compressed to the run's length.
+  profile's learning rate, on RelGAN's schedule compressed to the run's length;
+- ``latent``: an LSTM autoencoder and a WGAN-GP on its sentence codes
+  (:func:`~textgan_lib.experiments.latent_model`), sentences decoded greedily from generated codes.
 
 Every method starts from the same MLE checkpoint (trained once per corpus, profile and seed) and is
 scored the same way: ``realtext_samples`` samples, decoded to tokens with ``<unk>`` dropped, against
 the held-out texts as references (BLEU-2..5, the mean sentence BLEU of NLTK's ``sentence_bleu``
 with method-1 smoothing), leave-one-out Self-BLEU-2..5, distinct-n, the share of samples that copy
-a training text, and the model's NLL of the held-out texts. It writes, in ``out``:
+a training text, the model's NLL of the held-out texts (``nll_test``; ``None`` for ``latent``,
+whose likelihood is intractable) and the MLE model's NLL of the samples (``nll_under_mle``, a
+quality measure every method shares). It writes, in ``out``:
 
 - ``<corpus>_<method>_samples.txt``: one sample a line, tokens separated by single spaces;
 - ``<corpus>_references.txt``: the references, tokenized the same way;
@@ -32,15 +36,16 @@ import torch
 
 from .bleu import BLEU, self_bleu
 from .discriminators import CNNDiscriminator
-from .experiments import TextSplits, language_model, text_splits
+from .experiments import TextSplits, language_model, latent_model, text_splits
 from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
+from .latent_gan import generate
 from .metrics import distinct_n, mean_token_nll
 from .profiles import Profile, get_profile
 from .seqgan import SeqGANConfig, SeqGANTrainer
 from .vocab import UNK
 
 CORPORA = ("coco", "poems")
-METHODS = ("mle", "seqgan", "gumbel")
+METHODS = ("mle", "seqgan", "gumbel", "latent")
 BLEU_NS = (2, 3, 4, 5)
 
 
@@ -84,15 +89,23 @@ def real_text(
     started = time.perf_counter()
     data = text_splits(corpus, profile)
     mle, _ = language_model(data, profile, seed, device, progress=progress)
-    model = mle if method == "mle" else _adversarial(method, copy_generator(mle), data, profile, seed, out, progress)
-
-    rng = torch.Generator(device=model.device).manual_seed(seed + 2)
-    texts = decode_samples(data, model.sample(profile.realtext_samples, data.max_len, rng=rng))
     references = data.test_texts[: profile.realtext_references]
+    rng = torch.Generator(device=mle.device).manual_seed(seed + 2)
+    if method == "latent":  # no tractable likelihood: the model's NLL_test is not defined
+        autoencoder, code_generator, _, history = latent_model(data, profile, seed, device, progress)
+        history.to_csv(out / f"{corpus}_{method}_history.csv", index=False)
+        samples = generate(autoencoder, code_generator, profile.realtext_samples, data.max_len, rng=rng)
+        nll_test = None
+    else:
+        model = mle if method == "mle" else _adversarial(method, copy_generator(mle), data, profile, seed, out,
+                                                         progress)
+        samples = model.sample(profile.realtext_samples, data.max_len, rng=rng)
+        nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
+    texts = decode_samples(data, samples)
     result = {
         "corpus": corpus, "method": method, "profile": profile.name, "seed": seed,
         **score_samples(texts, references, data.train_texts),
-        "nll_test": mean_token_nll(model, data.test.tokens[: len(references)]),
+        "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),
         "seconds": time.perf_counter() - started,
     }

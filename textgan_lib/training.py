@@ -1,4 +1,5 @@
-"""Maximum-likelihood training (teacher forcing) of an ``LSTMGenerator``.
+"""Maximum-likelihood training (teacher forcing) of an ``LSTMGenerator`` (or of an
+``LSTMAutoencoder``, whose likelihood is that of reconstructing its input).
 
 Each step minimises the mean NLL of a minibatch of real sequences, with every input token taken
 from the data rather than from the model's own samples (teacher forcing), using Adam and
@@ -29,7 +30,7 @@ from .checkpoint import (
     save_checkpoint,
     training_target,
 )
-from .generator import GeneratorConfig, LSTMGenerator
+from .generator import LSTMGenerator
 from .metrics import mean_token_nll, perplexity
 from .vocab import Vocabulary
 
@@ -141,7 +142,7 @@ class MLETrainer:
 
     def save(self, path: str | Path) -> Path:
         """Everything needed to resume exactly: weights, optimizer, position, RNG states, history."""
-        return save_checkpoint(path, "mle", {
+        return save_checkpoint(path, self.model.checkpoint_kind, {
             "generator": generator_entry(self.model, self.vocab),
             "train_config": asdict(self.config),
             "optimizer_state": self.optimizer.state_dict(),
@@ -152,14 +153,16 @@ class MLETrainer:
 
     def load(self, path: str | Path) -> None:
         """Restore a checkpoint written by :meth:`save` into this trainer, checking that it fits."""
-        payload = read_checkpoint(path, kind="mle")
+        payload = read_checkpoint(path, kind=self.model.checkpoint_kind)
         entry = payload["generator"]
         check_vocabulary(entry["vocab_tokens"], self.vocab, path)
-        saved_config = GeneratorConfig(**entry["config"])
-        if saved_config != self.model.config:
-            raise CheckpointMismatchError(f"{path} was trained with {saved_config}, but this model is "
-                                          f"{self.model.config}; build the model with "
-                                          "LSTMGenerator.from_checkpoint(path)")
+        if entry["config"] != asdict(self.model.config):
+            def shown(config: dict) -> str:
+                return ", ".join(f"{k}={v}" for k, v in config.items())
+
+            raise CheckpointMismatchError(f"{path} was trained with ({shown(entry['config'])}), but this model is "
+                                          f"({shown(asdict(self.model.config))}); build the model with "
+                                          f"{type(self.model).__name__}.from_checkpoint(path)")
         load_model_state(self.model, entry["state"], path)
         self.optimizer.load_state_dict(payload["optimizer_state"])
         self.epoch, self.step = payload["position"]["epoch"], payload["position"]["step"]

@@ -1,0 +1,155 @@
+r"""An LSTM sequence autoencoder: a sentence as one point on a sphere, and back.
+
+    token ids [B, T] → embedding → encoder LSTM → last hidden state [B, H] → normalise → code c
+    code c → decoder LSTM (initial hidden state c) → output layer → logits [B, T, V]
+
+The encoder reads each sentence up to its ``<eos>`` and keeps its final hidden state; dividing it
+by its Euclidean norm puts every code on the unit sphere, as ARAE (Zhao et al. 2018) does, so that codes
+cannot grow to make reconstruction easy and a GAN on codes has a bounded target. The decoder is an
+:class:`~textgan_lib.generator.LSTMGenerator` whose LSTM starts from the state
+:math:`(h_0, c_0) = (c, 0)` instead of zeros, trained by teacher forcing to reproduce the
+sentence:
+
+.. math::  \mathcal{L}(x) = -\sum_t \log p_\theta\big(x_t \mid x_{<t},\, c = \mathrm{enc}(x)\big).
+
+So :meth:`LSTMAutoencoder.token_nll` is a reconstruction NLL, and
+:class:`~textgan_lib.training.MLETrainer` trains an autoencoder exactly as it trains a language
+model (history, progress bar, checkpoints with exact resume, non-finite losses caught).
+Generation decodes a code greedily or by sampling at a temperature (:meth:`LSTMAutoencoder.decode`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
+from .generator import GeneratorConfig, LSTMGenerator, State
+from .vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Everything needed to rebuild an ``LSTMAutoencoder`` (stored in checkpoints)."""
+
+    vocab_size: int
+    embed_dim: int = 128
+    code_dim: int = 256  # the encoder's and the decoder's hidden size
+    dropout: float = 0.0
+    start_id: int = Vocabulary.bos_id
+    pad_id: int | None = Vocabulary.pad_id
+    eos_id: int | None = Vocabulary.eos_id
+
+
+class LSTMAutoencoder(nn.Module):
+    checkpoint_kind = "autoencoder"  # what MLETrainer writes for it
+
+    def __init__(self, config: AutoencoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.vocab: Vocabulary | None = None
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_dim)
+        self.encoder = nn.LSTM(config.embed_dim, config.code_dim, batch_first=True)
+        self.decoder = LSTMGenerator(GeneratorConfig(config.vocab_size, config.embed_dim, config.code_dim, 1,
+                                                     config.dropout, config.start_id, config.pad_id, config.eos_id))
+
+    @classmethod
+    def for_vocabulary(cls, vocab: Vocabulary, **sizes: object) -> LSTMAutoencoder:
+        """An autoencoder over ``vocab`` with its special ids (kept as ``.vocab``)."""
+        model = cls(AutoencoderConfig(len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id, eos_id=vocab.eos_id,
+                                      **sizes))
+        model.vocab = model.decoder.vocab = vocab
+        return model
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, vocab: Vocabulary | None = None) -> LSTMAutoencoder:
+        """The autoencoder saved by ``MLETrainer`` (or inside a latent GAN's checkpoint), on the CPU, in eval mode."""
+        payload = read_checkpoint(path)
+        if payload["kind"] not in ("autoencoder", "latent_gan"):
+            raise ValueError(f"{path} is a {payload['kind']!r} checkpoint, not an autoencoder: load a language "
+                             "model with LSTMGenerator.from_checkpoint(path)")
+        entry = payload["generator"]
+        check_vocabulary(entry["vocab_tokens"], vocab, path)
+        model = cls(AutoencoderConfig(**entry["config"]))
+        load_model_state(model, entry["state"], path)
+        if entry["vocab_tokens"] is not None:
+            model.vocab = model.decoder.vocab = Vocabulary(entry["vocab_tokens"])
+        return model.eval()
+
+    @property
+    def device(self) -> torch.device:
+        return self.decoder.device
+
+    # -- the two halves -------------------------------------------------------------------------
+
+    def encode(self, tokens: Tensor) -> Tensor:
+        """Codes ``[B, H]`` on the unit sphere for ``tokens`` ``[B, T]`` (read up to their padding)."""
+        self.decoder.check_tokens(tokens)
+        lengths = self.decoder.mask(tokens).sum(dim=1).clamp_min(1)  # [B]
+        x = self.decoder.dropout(self.embedding(tokens))  # [B, T, E]
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, (h, _) = self.encoder(packed)  # h: [1, B, H], the state after each sentence's last token
+        return F.normalize(h[-1], dim=1)
+
+    def initial_state(self, codes: Tensor) -> State:
+        """The decoder's starting state for ``codes`` ``[B, H]``: hidden = code, cell = 0."""
+        h = codes[None].contiguous()  # [1, B, H]
+        return h, torch.zeros_like(h)
+
+    def token_nll(self, tokens: Tensor) -> Tensor:
+        """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding."""
+        return self.decoder.token_nll(tokens, state=self.initial_state(self.encode(tokens)))
+
+    @torch.no_grad()
+    def decode(self, codes: Tensor, max_len: int, temperature: float = 0.0,
+               rng: torch.Generator | None = None) -> Tensor:
+        """Token ids ``[B, max_len]`` for ``codes`` ``[B, H]``: greedy (temperature 0, the default) or
+        sampled at ``temperature``; ``<pad>`` after ``<eos>``."""
+        if codes.dim() != 2 or codes.shape[1] != self.config.code_dim:
+            raise ValueError(f"expected codes [B, {self.config.code_dim}], got shape {tuple(codes.shape)}")
+        codes = codes.to(self.device)
+        return self.decoder.sample(len(codes), max_len, temperature=temperature, rng=rng,
+                                   state=self.initial_state(codes))
+
+    @torch.no_grad()
+    def reconstruct(self, tokens: Tensor, temperature: float = 0.0, rng: torch.Generator | None = None) -> Tensor:
+        """Encode then decode ``tokens`` ``[B, T]`` (greedy by default), in eval mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.decode(self.encode(tokens.to(self.device)), tokens.shape[1], temperature, rng)
+        finally:
+            self.train(was_training)
+
+    # -- what MLETrainer and the metrics use ------------------------------------------------------
+
+    def mask(self, tokens: Tensor) -> Tensor:
+        return self.decoder.mask(tokens)
+
+    def trim(self, tokens: Tensor) -> Tensor:
+        return self.decoder.trim(tokens)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items())
+
+
+@torch.no_grad()
+def reconstruction_accuracy(model: LSTMAutoencoder, tokens: Tensor, batch_size: int = 1024) -> dict[str, float]:
+    """Greedy reconstruction of ``tokens`` ``[N, T]``: ``token`` accuracy over real positions
+    (``<eos>`` included) and ``sentence`` accuracy, the share reproduced exactly."""
+    correct_tokens = real_tokens = exact = 0
+    for batch in tokens.split(batch_size):
+        batch = model.trim(batch.to(model.device))
+        mask = model.mask(batch)
+        hits = (model.reconstruct(batch) == batch) & mask
+        correct_tokens += int(hits.sum())
+        real_tokens += int(mask.sum())
+        exact += int((hits.sum(dim=1) == mask.sum(dim=1)).sum())
+    if real_tokens == 0:
+        raise ValueError("no tokens to reconstruct: the data is empty")
+    return {"token": correct_tokens / real_tokens, "sentence": exact / len(tokens)}
