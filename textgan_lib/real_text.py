@@ -55,13 +55,15 @@ def decode_samples(data: TextSplits, samples: torch.Tensor) -> list[list[str]]:
 
 
 def score_samples(texts: list[list[str]], references: list[list[str]], train_texts: list[list[str]]) -> dict:
-    """BLEU-2..5 against ``references``, Self-BLEU-2..5, distinct-2..4 and the training-copy rate."""
+    """BLEU-2..5 against ``references``, Self-BLEU-2..5, distinct-2..4 (``None`` where no sample is
+    long enough) and the training-copy rate."""
     bleu = BLEU(references, max_n=max(BLEU_NS)).corpus_mean(texts, ns=BLEU_NS)
     seen = {tuple(t) for t in train_texts}
     return {
         "bleu": {str(n): bleu[n] for n in BLEU_NS},
         "self_bleu": {str(n): v for n, v in self_bleu(texts, ns=BLEU_NS).items()},
-        "distinct": {str(n): distinct_n(texts, n) for n in (2, 3, 4)},
+        # None when no sample is n tokens long (a degenerate generator: nothing to count)
+        "distinct": {str(n): distinct_n(texts, n) if any(len(t) >= n for t in texts) else None for n in (2, 3, 4)},
         "train_copy_rate": sum(tuple(t) in seen for t in texts) / len(texts),
     }
 
