@@ -9,12 +9,15 @@ One module per concept:
   ``memory_task`` (the LSTM-vs-RNN toy task);
 - evaluation: ``oracle`` (the SeqGAN oracle), ``paper`` (the SeqGAN paper's setting), ``metrics``,
   ``bleu``, ``experiments``;
-- GANs: ``toy_gan``, ``losses``, ``gradient_estimators``, ``discriminators``, ``rollout``, ``seqgan``;
+- GANs: ``toy_gan``, ``losses``, ``gradient_estimators``, ``discriminators``, ``rollout``, ``seqgan``,
+  ``gumbel_gan`` (Gumbel-softmax GANs), ``autoencoder`` and ``latent_gan`` (a GAN on sentence codes);
+- GANs on real text: ``real_text`` (one protocol for every method, shared with ``textgan real-text``);
 - the book and the command line: ``book`` (glue), ``cli``.
 
 What a chapter needs is importable from the package itself: ``from textgan_lib import LSTMGenerator``.
 """
 
+from .autoencoder import AutoencoderConfig, LSTMAutoencoder
 from .batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
 from .bleu import BLEU, self_bleu
 from .checkpoint import CheckpointMismatchError, NonFiniteLossError
@@ -22,6 +25,8 @@ from .data import ChecksumError, DataError, cache_dir, data_path, load_coco, loa
 from .discriminators import CNNDiscriminator, LSTMDiscriminator
 from .experiments import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
 from .generator import GeneratorConfig, LSTMGenerator
+from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from .latent_gan import LatentGANConfig, LatentGANTrainer
 from .metrics import (
                       OutsideSweepError,
                       distinct_n,
@@ -34,7 +39,7 @@ from .metrics import (
                       temperature_matched,
 )
 from .oracle import OracleLSTM
-from .paper import SEQGAN_PAPER
+from .paper import RELGAN_ORACLE, SEQGAN_PAPER
 from .profiles import Profile, default_device, describe, get_profile
 from .rollout import rollout_rewards
 from .seqgan import SeqGANConfig, SeqGANTrainer
@@ -45,12 +50,13 @@ from .vocab import Vocabulary
 __version__ = "0.1.0"
 
 __all__ = [
-    "BLEU", "CNNDiscriminator", "CharTokenizer", "CheckpointMismatchError", "ChecksumError", "DataError",
-    "GeneratorConfig", "LSTMDiscriminator", "LSTMGenerator", "MLEConfig", "MLETrainer", "NonFiniteLossError",
-    "OracleLSTM", "OutsideSweepError", "Profile", "SEQGAN_PAPER", "SeqGANConfig", "SeqGANTrainer", "TokenBatch",
-    "Vocabulary", "WordTokenizer", "cache_dir", "data_path", "default_device", "describe", "distinct_n", "encode_batch",
-    "get_profile", "get_tokenizer", "iterate_minibatches", "load_coco", "load_oracle_params", "mean_token_nll",
-    "nll_div", "nll_oracle", "oracle_evaluator", "oracle_mle", "oracle_training_data", "pad_sequences",
-    "perplexity", "quality_diversity_sweep", "read_lines", "repeated_ngram_rate", "rollout_rewards", "self_bleu",
-    "seqgan_oracle", "temperature_matched",
+    "AutoencoderConfig", "BLEU", "CNNDiscriminator", "CharTokenizer", "CheckpointMismatchError", "ChecksumError",
+    "DataError", "GeneratorConfig", "GumbelGANConfig", "GumbelGANTrainer", "LSTMAutoencoder", "LSTMDiscriminator",
+    "LSTMGenerator", "LatentGANConfig", "LatentGANTrainer", "MLEConfig", "MLETrainer", "NonFiniteLossError",
+    "OracleLSTM", "OutsideSweepError", "Profile", "RELGAN_ORACLE", "SEQGAN_PAPER", "SeqGANConfig", "SeqGANTrainer",
+    "TokenBatch", "Vocabulary", "WordTokenizer", "cache_dir", "data_path", "default_device", "describe", "distinct_n",
+    "encode_batch", "get_profile", "get_tokenizer", "iterate_minibatches", "load_coco", "load_oracle_params",
+    "mean_token_nll", "nll_div", "nll_oracle", "oracle_evaluator", "oracle_mle", "oracle_training_data",
+    "pad_sequences", "perplexity", "quality_diversity_sweep", "read_lines", "repeated_ngram_rate", "rollout_rewards",
+    "self_bleu", "seqgan_oracle", "temperature_matched",
 ]

@@ -1,14 +1,15 @@
 r"""An LSTM sequence autoencoder: a sentence as one point on a sphere, and back.
 
     token ids [B, T] → embedding → encoder LSTM → last hidden state [B, H] → normalise → code c
-    code c → decoder LSTM (initial hidden state c) → output layer → logits [B, T, V]
+    code c → linear bridge → decoder LSTM's initial state (h0, c0) → output layer → logits [B, T, V]
 
 The encoder reads each sentence up to its ``<eos>`` and keeps its final hidden state; dividing it
 by its Euclidean norm puts every code on the unit sphere, as ARAE (Zhao et al. 2018) does, so that codes
 cannot grow to make reconstruction easy and a GAN on codes has a bounded target. The decoder is an
 :class:`~textgan_lib.generator.LSTMGenerator` whose LSTM starts from the state
-:math:`(h_0, c_0) = (c, 0)` instead of zeros, trained by teacher forcing to reproduce the
-sentence:
+:math:`(h_0, c_0) = (\tanh(W_h c + b_h),\, W_c c + b_c)` instead of zeros (a learned bridge: the
+code's entries, about :math:`1/\sqrt{H}` each, are too small to steer the LSTM by themselves),
+trained by teacher forcing to reproduce the sentence:
 
 .. math::  \mathcal{L}(x) = -\sum_t \log p_\theta\big(x_t \mid x_{<t},\, c = \mathrm{enc}(x)\big).
 
@@ -57,6 +58,10 @@ class LSTMAutoencoder(nn.Module):
         self.encoder = nn.LSTM(config.embed_dim, config.code_dim, batch_first=True)
         self.decoder = LSTMGenerator(GeneratorConfig(config.vocab_size, config.embed_dim, config.code_dim, 1,
                                                      config.dropout, config.start_id, config.pad_id, config.eos_id))
+        # code → the decoder's initial (h, c): a unit-norm code has entries of about 1/sqrt(H), too
+        # small to steer an LSTM; a learned bridge lets training scale it (measured: without it the
+        # decoder ignored the code and wrote one caption for every input)
+        self.bridge = nn.Linear(config.code_dim, 2 * config.code_dim)
 
     @classmethod
     def for_vocabulary(cls, vocab: Vocabulary, **sizes: object) -> LSTMAutoencoder:
@@ -97,9 +102,9 @@ class LSTMAutoencoder(nn.Module):
         return F.normalize(h[-1], dim=1)
 
     def initial_state(self, codes: Tensor) -> State:
-        """The decoder's starting state for ``codes`` ``[B, H]``: hidden = code, cell = 0."""
-        h = codes[None].contiguous()  # [1, B, H]
-        return h, torch.zeros_like(h)
+        """The decoder's starting state for ``codes`` ``[B, H]``: ``(tanh(W_h c + b_h), W_c c + b_c)``."""
+        h, c = self.bridge(codes).chunk(2, dim=1)  # [B, H] each
+        return torch.tanh(h)[None].contiguous(), c[None].contiguous()  # [1, B, H] each
 
     def token_nll(self, tokens: Tensor) -> Tensor:
         """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding."""

@@ -180,13 +180,15 @@ def latent_model(
     ae_trainer = MLETrainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
                             checkpoint_path=ae_checkpoint, progress=progress)
     _resume_if_same(ae_trainer, ae_checkpoint, "autoencoder", ae_config)
-    if ae_trainer.epoch < ae_config.epochs:
+    ae_trained_now = ae_trainer.epoch < ae_config.epochs
+    if ae_trained_now:
         ae_trainer.fit()
     codes = encode_all(autoencoder, data.train.tokens)
     gan_config = LatentGANConfig(eval_every=max(profile.latent_iterations // 20, 1), seed=seed)
     gan_checkpoint = folder / f"{data.name}_latent_{profile.name}_seed{seed}.pt"
     gan_trainer = LatentGANTrainer(autoencoder, codes, gan_config, checkpoint_path=gan_checkpoint, progress=progress)
-    _resume_if_same(gan_trainer, gan_checkpoint, "latent_gan", gan_config)
+    if not ae_trained_now:  # a saved GAN learned the codes of the saved autoencoder, not of a new one
+        _resume_if_same(gan_trainer, gan_checkpoint, "latent_gan", gan_config)
     if gan_trainer.iterations_done < profile.latent_iterations:
         gan_trainer.train(until_iteration=profile.latent_iterations)
     return autoencoder.eval(), gan_trainer.generator, ae_trainer.history, gan_trainer.history
