@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -163,3 +163,25 @@ def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
                 f"but {tuple(tensor.shape)} in the model. Build the model with the checkpoint's config "
                 "(e.g. LSTMGenerator.from_checkpoint).")
     model.load_state_dict(state)
+
+
+def checkpoint_note(checkpoint_path: str | Path | None) -> str:
+    """What a stopped trainer says about its checkpoint."""
+    return f"the checkpoint {checkpoint_path} is untouched" if checkpoint_path else "no checkpoint was being written"
+
+
+def guarded_update(loss: torch.Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, clip_norm: float | None,
+                   what: str, failure: Callable[[str, float], str]) -> None:
+    """Backpropagate ``loss`` and take one ``optimizer`` step, the global gradient norm clipped at
+    ``clip_norm`` (None: not clipped). A non-finite loss or gradient norm raises
+    :class:`NonFiniteLossError` with ``failure(what, value)`` before any weight changes."""
+    def check(value: torch.Tensor, name: str) -> None:
+        if not torch.isfinite(value):
+            raise NonFiniteLossError(failure(name, value.item()))
+
+    check(loss, what)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = nn.utils.clip_grad_norm_(model.parameters(), float("inf") if clip_norm is None else clip_norm)
+    check(norm, f"{what}'s gradient norm")
+    optimizer.step()

@@ -41,8 +41,9 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .checkpoint import (
-    NonFiniteLossError,
+    checkpoint_note,
     generator_entry,
+    guarded_update,
     load_generator_entry,
     load_model_state,
     read_checkpoint,
@@ -249,21 +250,13 @@ class GumbelGANTrainer:
         return loss.item()
 
     def _update(self, loss: Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, what: str) -> None:
-        self._check_finite(loss, what)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), self.config.clip_norm)
-        self._check_finite(norm, f"{what}'s gradient norm")
-        optimizer.step()
+        guarded_update(loss, model, optimizer, self.config.clip_norm, what, self._failure)
 
-    def _check_finite(self, value: Tensor, what: str) -> None:
-        if not torch.isfinite(value):
-            saved = (f"the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path
-                     else "no checkpoint was being written")
-            raise NonFiniteLossError(
-                f"Gumbel GAN stopped: the {what} became {value.item()} at iteration {self.iterations_done + 1} "
-                f"(beta={self.beta:.3g}); no weights were updated with it and {saved}. Try lower learning rates "
-                f"(g_lr={self.config.g_lr}, d_lr={self.config.d_lr}) or a smaller max_beta ({self.config.max_beta}).")
+    def _failure(self, what: str, value: float) -> str:
+        cfg = self.config
+        return (f"Gumbel GAN stopped: the {what} became {value} at iteration {self.iterations_done + 1} "
+                f"(beta={self.beta:.3g}); no weights were updated with it and {checkpoint_note(self.checkpoint_path)}. "
+                f"Try lower learning rates (g_lr={cfg.g_lr}, d_lr={cfg.d_lr}) or a smaller max_beta ({cfg.max_beta}).")
 
     # -- the loop ---------------------------------------------------------------------------------
 

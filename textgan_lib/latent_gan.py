@@ -27,8 +27,9 @@ from tqdm.auto import tqdm
 
 from .autoencoder import LSTMAutoencoder
 from .checkpoint import (
-    NonFiniteLossError,
+    checkpoint_note,
     generator_entry,
+    guarded_update,
     load_model_state,
     read_checkpoint,
     save_checkpoint,
@@ -130,20 +131,12 @@ class LatentGANTrainer:
         return loss.item()
 
     def _update(self, loss: Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, what: str) -> None:
-        self._check_finite(loss, what)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.sqrt(sum(p.grad.pow(2).sum() for p in model.parameters() if p.grad is not None))
-        self._check_finite(norm, f"{what}'s gradient norm")
-        optimizer.step()
+        guarded_update(loss, model, optimizer, None, what, self._failure)  # WGAN-GP: no clipping
 
-    def _check_finite(self, value: Tensor, what: str) -> None:
-        if not torch.isfinite(value):
-            saved = (f"the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path
-                     else "no checkpoint was being written")
-            raise NonFiniteLossError(
-                f"latent GAN stopped: the {what} became {value.item()} at iteration {self.iterations_done + 1}; "
-                f"no weights were updated with it and {saved}. Try a lower learning rate (lr={self.config.lr}).")
+    def _failure(self, what: str, value: float) -> str:
+        return (f"latent GAN stopped: the {what} became {value} at iteration {self.iterations_done + 1}; no weights "
+                f"were updated with it and {checkpoint_note(self.checkpoint_path)}. Try a lower learning rate "
+                f"(lr={self.config.lr}).")
 
     def train(self, *, until_iteration: int | None = None, more_iterations: int | None = None) -> pd.DataFrame:
         """Iterations until ``until_iteration`` in total, or ``more_iterations`` more."""
