@@ -105,9 +105,14 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
     raise ValueError(f"unknown corpus {corpus!r}: choose 'coco' or 'poems'")
 
 
+def _run_checkpoint(run: str, profile: Profile, seed: int, variant: str = "") -> Path:
+    """``cache_dir()/checkpoints/<run>_<profile><variant>_seed<seed>.pt``: where the experiments keep their runs."""
+    return cache_dir() / "checkpoints" / f"{run}_{profile.name}{variant}_seed{seed}.pt"
+
+
 def language_model_checkpoint(corpus: str, profile: Profile, seed: int = 0) -> Path:
     """Where :func:`language_model` keeps the MLE model of a corpus, profile and seed by default."""
-    return cache_dir() / "checkpoints" / f"{corpus}_lm_{profile.name}_seed{seed}.pt"
+    return _run_checkpoint(f"{corpus}_lm", profile, seed)
 
 
 def language_model(
@@ -171,12 +176,11 @@ def latent_model(
     resumed as :func:`language_model` does. Returns the autoencoder, the code generator and the two
     training histories.
     """
-    folder = cache_dir() / "checkpoints"
     torch.manual_seed(seed)
     autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
                                                  code_dim=profile.hidden_dim, dropout=profile.dropout).to(device)
     ae_config = MLEConfig(epochs=profile.ae_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
-    ae_checkpoint = folder / f"{data.name}_ae_{profile.name}_seed{seed}.pt"
+    ae_checkpoint = _run_checkpoint(f"{data.name}_ae", profile, seed)
     ae_trainer = MLETrainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
                             checkpoint_path=ae_checkpoint, progress=progress)
     _resume_if_same(ae_trainer, ae_checkpoint, "autoencoder", ae_config)
@@ -185,7 +189,7 @@ def latent_model(
         ae_trainer.fit()
     codes = encode_all(autoencoder, data.train.tokens)
     gan_config = LatentGANConfig(eval_every=max(profile.latent_iterations // 20, 1), seed=seed)
-    gan_checkpoint = folder / f"{data.name}_latent_{profile.name}_seed{seed}.pt"
+    gan_checkpoint = _run_checkpoint(f"{data.name}_latent", profile, seed)
     gan_trainer = LatentGANTrainer(autoencoder, codes, gan_config, checkpoint_path=gan_checkpoint, progress=progress)
     if not ae_trained_now:  # a saved GAN learned the codes of the saved autoencoder, not of a new one
         _resume_if_same(gan_trainer, gan_checkpoint, "latent_gan", gan_config)
@@ -293,7 +297,7 @@ def oracle_mle(
 
 def oracle_mle_checkpoint(profile: Profile, seed: int = 0) -> Path:
     """Where chapters 5, 8 and 9 and :func:`gumbel_oracle` keep the oracle MLE model of a profile and seed."""
-    return cache_dir() / "checkpoints" / f"oracle_mle_{profile.name}_seed{seed}.pt"
+    return _run_checkpoint("oracle_mle", profile, seed)
 
 
 def gumbel_oracle(
@@ -323,7 +327,7 @@ def gumbel_oracle(
                         n_train=profile.oracle_samples, n_eval=profile.oracle_samples, seed=seed,
                         progress=progress, data=(train, held_out), checkpoint=oracle_mle_checkpoint(profile, seed))
     if checkpoint == "auto":
-        checkpoint = cache_dir() / "checkpoints" / f"gumbel_oracle_{profile.name}_beta{max_beta:g}_seed{seed}.pt"
+        checkpoint = _run_checkpoint("gumbel_oracle", profile, seed, f"_beta{max_beta:g}")
     iterations = profile.gumbel_oracle_iterations
     config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr, max_beta=max_beta,
                              beta_horizon=relgan_horizon(iterations), eval_every=profile.gumbel_eval_every, seed=seed)
