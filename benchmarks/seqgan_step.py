@@ -6,15 +6,18 @@ for every prefix, policy-gradient update. The loop implementation differs only i
 is SeqGAN's rollout as usually written, a loop over rollouts and prefix lengths that re-reads each
 prefix, samples the rest token by token (softmax, ``torch.multinomial``) and scores every batch of
 completions in float32. The library scores rewards in float32 too unless ``--reward-dtype bfloat16``
-(the JSON says which was timed). Also timed: sampling 10,000 sequences with the library, and one
-discriminator epoch (batch 64, Adam, float32) over 20,000 sequences by the SeqGAN trainer's own
-``discriminator_epoch`` (on CUDA: replayed as a CUDA graph; then the eager epoch is timed too).
+(the JSON says which was timed). The library step is timed twice: with the discriminator's
+prefix reuse (``rollout_rewards``'s default: windows inside a prefix are not recomputed) and
+without it (``reuse_prefixes=False``), both in the same precision. Also timed: sampling 10,000
+sequences with the library, and one discriminator epoch (batch 64, Adam, float32) over 20,000
+sequences by the SeqGAN trainer's own ``discriminator_epoch`` (on CUDA: replayed as a CUDA
+graph; then the eager epoch is timed too).
 
     python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda] [--reward-dtype bfloat16]
 
-The last line printed is JSON: {"reward_dtype", "lib_step_s", "loop_step_s", "step_speedup", "sample_10k_s",
-"d_epoch_20k_s"}
-(on CUDA also "d_epoch_20k_eager_s").
+The last line printed is JSON: {"cpu", "amx", "reward_dtype", "lib_step_s", "lib_step_no_reuse_s",
+"loop_step_s", "step_speedup", "step_speedup_no_reuse", "sample_10k_s", "d_epoch_20k_s"}
+(on CUDA also "gpu" and "d_epoch_20k_eager_s"). ``step_speedup`` is loop / library with reuse.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import platform
 import time
+from pathlib import Path
 
 import torch
 
@@ -57,6 +62,17 @@ def plain_loop_rewards(policy, discriminator, sequences, n_rollouts, rng):
     rewards[:, T - 1] = torch.sigmoid(discriminator(sequences))
     discriminator.train()
     return rewards
+
+
+def cpu_description() -> tuple[str, bool]:
+    """The CPU's model name and whether it has AMX tiles (Linux: /proc/cpuinfo)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return platform.processor() or "unknown", False
+    lines = cpuinfo.read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    return model, "amx_tile" in flags
 
 
 def synchronize(device: torch.device) -> None:
@@ -106,11 +122,16 @@ def main() -> None:
     discriminator = CNNDiscriminator(VOCAB).to(device)
     optimizer = torch.optim.Adam(generator.parameters(), lr=0.01)
 
-    library_rewards = functools.partial(rollout_rewards, low_precision=args.reward_dtype == "bfloat16")
+    low_precision = args.reward_dtype == "bfloat16"
+    library_rewards = functools.partial(rollout_rewards, low_precision=low_precision)
+    no_reuse_rewards = functools.partial(rollout_rewards, low_precision=low_precision, reuse_prefixes=False)
     generator_step(generator, rollout, discriminator, optimizer, library_rewards, rng)  # warm-up
     lib = min(generator_step(generator, rollout, discriminator, optimizer, library_rewards, rng)
               for _ in range(args.repeats))
     print(f"library step: {lib:.2f} s")
+    no_reuse = min(generator_step(generator, rollout, discriminator, optimizer, no_reuse_rewards, rng)
+                   for _ in range(args.repeats))
+    print(f"library step without prefix reuse: {no_reuse:.2f} s")
     loop = min(generator_step(generator, rollout, discriminator, optimizer, plain_loop_rewards, rng)
                for _ in range(args.loop_repeats))
     print(f"loop step: {loop:.2f} s")
@@ -123,13 +144,16 @@ def main() -> None:
 
     data = generator.sample(20_000, LENGTH, rng=rng)
     labels = (torch.arange(20_000, device=device) < 10_000).float()
-    results = {"reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3), "loop_step_s": round(loop, 3),
-               "step_speedup": round(loop / lib, 1),
+    model, amx = cpu_description()
+    results = {"cpu": model, "amx": amx, "reward_dtype": args.reward_dtype, "lib_step_s": round(lib, 3),
+               "lib_step_no_reuse_s": round(no_reuse, 3), "loop_step_s": round(loop, 3),
+               "step_speedup": round(loop / lib, 1), "step_speedup_no_reuse": round(loop / no_reuse, 1),
                "sample_10k_s": round(sample_10k, 3),
                "d_epoch_20k_s": round(discriminator_epoch(generator, discriminator, data, labels, graphed=True), 3)}
     if device.type == "cuda":
         eager = discriminator_epoch(generator, discriminator, data, labels, graphed=False)
         results["d_epoch_20k_eager_s"] = round(eager, 3)
+        results["gpu"] = torch.cuda.get_device_name(device)
         print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}")
     else:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

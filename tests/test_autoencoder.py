@@ -38,6 +38,36 @@ def test_codes_lie_on_the_sphere_and_ignore_padding():
     assert nll.shape == tokens.shape and (nll[tokens == vocab.pad_id] == 0).all()
 
 
+def test_the_code_reaches_every_decoder_step_and_word_dropout_only_trains():
+    model, vocab = _autoencoder()
+    model.eval()
+    tokens = encode_batch(SENTENCES, vocab, 10).tokens
+    codes = model.encode(tokens)
+    # the decoder, stepped by hand: the bridge gives the first state, the code sits beside each input
+    state = model.initial_state(codes)
+    inputs = model.decoder.shift_right(tokens)
+    nll = torch.zeros(tokens.shape)
+    for t in range(tokens.shape[1]):
+        x = torch.cat([model.decoder.embedding(inputs[:, t]), codes], dim=1)[:, None]  # [B, 1, E + H]
+        h, state = model.decoder.lstm(x, state)
+        logp = model.decoder.output(h[:, 0]).log_softmax(dim=1)
+        nll[:, t] = -logp.gather(1, tokens[:, t:t + 1]).squeeze(1)
+    nll[tokens == vocab.pad_id] = 0
+    torch.testing.assert_close(model.token_nll(tokens), nll)
+    torch.manual_seed(0)
+    model.train()  # dropped words make the training loss random; eval mode is deterministic
+    assert not torch.equal(model.token_nll(tokens), model.token_nll(tokens))
+    with pytest.raises(ValueError, match="context"):
+        model.decoder.token_nll(tokens)  # a code-reading decoder refuses to run without its code
+
+
+def test_generator_context_is_checked():
+    plain = LSTMGenerator.for_vocabulary(Vocabulary.build(SENTENCES, min_freq=1))
+    tokens = torch.ones(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match="context_dim=0"):
+        plain.token_nll(tokens, context=torch.zeros(2, 4))
+
+
 def test_decoding_ends_at_eos_and_pads_after_it():
     model, vocab = _autoencoder()
     out = model.decode(F.normalize(torch.randn(6, 32), dim=1), 12, temperature=1.0,

@@ -171,6 +171,30 @@ def test_vectorised_rollout_equals_the_loop_for_a_deterministic_policy():
     torch.testing.assert_close(fast, slow)
 
 
+def test_prefix_reuse_scores_completions_like_the_plain_network():
+    torch.manual_seed(0)
+    disc = CNNDiscriminator(12, windows=(1, 2, 4, 7), filters=(5, 6, 3, 4)).eval()  # 7 = the length
+    B, T, M = 5, 7, 3
+    sequences = torch.randint(0, 12, (B, T))
+    completions = sequences.expand(T - 1, M, B, T).clone()
+    for t in range(1, T):  # completion of prefix length t: the sequence before t, fresh tokens after
+        completions[t - 1, :, :, t:] = torch.randint(0, 12, (M, B, T - t))
+    plain = disc(completions.reshape(-1, T)).view(T - 1, M, B)
+    torch.testing.assert_close(disc.completion_logits(sequences, completions), plain)
+    with pytest.raises(ValueError, match="completions"):
+        disc.completion_logits(sequences[:, :-1], completions)
+
+
+def test_rollout_rewards_with_and_without_prefix_reuse_agree():
+    policy = _generator(vocab=12)
+    disc = CNNDiscriminator(12, windows=(1, 2, 3, 5), filters=(5, 5, 5, 5))
+    sequences = policy.sample(6, 8, rng=torch.Generator().manual_seed(1))
+    reused = rollout_rewards(policy, disc, sequences, 4, rng=torch.Generator().manual_seed(2))
+    plain = rollout_rewards(policy, disc, sequences, 4, rng=torch.Generator().manual_seed(2), reuse_prefixes=False)
+    torch.testing.assert_close(reused, plain)
+    assert disc.training  # scoring left the discriminator as it found it
+
+
 def _exact_rewards(policy, disc, sequences, vocab):
     """Q(y_1:t) by enumerating every completion with its probability under the policy."""
     B, T = sequences.shape

@@ -123,6 +123,19 @@ def test_resume_reaches_exactly_the_uninterrupted_weights(vocab, tokens, tmp_pat
     assert history["train_nll"].tolist() == straight.history["train_nll"].tolist()
 
 
+def test_a_checkpoint_from_before_a_new_config_field_still_resumes(vocab, tokens, tmp_path):
+    trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
+    trainer.fit()
+    path = trainer.save(tmp_path / "ckpt.pt")
+    payload = torch.load(path, weights_only=False)
+    del payload["generator"]["config"]["context_dim"]  # as written before the field existed
+    torch.save(payload, path)
+    resumed = MLETrainer(_model(vocab, seed=5), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
+    resumed.load(path)
+    assert resumed.epoch == 1
+    assert torch.equal(resumed.model.output.weight, trainer.model.output.weight)
+
+
 def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_path):
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
     path = trainer.save(tmp_path / "ckpt.pt")

@@ -1,17 +1,34 @@
 r"""An LSTM sequence autoencoder: a sentence as one point on a sphere, and back.
 
-    token ids [B, T] → embedding → encoder LSTM → last hidden state [B, H] → normalise → code c
-    code c → linear bridge → decoder LSTM's initial state (h0, c0) → output layer → logits [B, T, V]
+    token ids [B, T] → embedding → bidirectional encoder LSTM → both last states [B, H] → normalise → code c
+    code c → linear bridge → decoder LSTM's initial state (h0, c0)
+    code c → concatenated to every decoder input embedding → decoder LSTM → output layer → logits [B, T, V]
 
-The encoder reads each sentence up to its ``<eos>`` and keeps its final hidden state; dividing it
-by its Euclidean norm puts every code on the unit sphere, as ARAE (Zhao et al. 2018) does, so that codes
-cannot grow to make reconstruction easy and a GAN on codes has a bounded target. The decoder is an
-:class:`~textgan_lib.generator.LSTMGenerator` whose LSTM starts from the state
-:math:`(h_0, c_0) = (\tanh(W_h c + b_h),\, W_c c + b_c)` instead of zeros (a learned bridge: the
-code's entries, about :math:`1/\sqrt{H}` each, are too small to steer the LSTM by themselves),
-trained by teacher forcing to reproduce the sentence:
+The encoder reads each sentence up to its ``<eos>`` forwards and backwards; the two final hidden
+states, concatenated and divided by their Euclidean norm, are the code: a point on the unit sphere,
+as in ARAE (Zhao et al. 2018), so that codes cannot grow to make reconstruction easy and a GAN on
+codes has a bounded target. Reading both ways gives the code the sentence's beginning as fresh as
+its end (the decoder needs the first words first; Sutskever et al. 2014 reversed the input for the
+same reason). The decoder is an :class:`~textgan_lib.generator.LSTMGenerator` that
 
-.. math::  \mathcal{L}(x) = -\sum_t \log p_\theta\big(x_t \mid x_{<t},\, c = \mathrm{enc}(x)\big).
+* starts from :math:`(h_0, c_0) = (\tanh(W_h c + b_h),\, W_c c + b_c)` instead of zeros (a learned
+  bridge: a unit-norm code's entries, about :math:`1/\sqrt{H}` each, are too small to steer the LSTM
+  by themselves), and
+* reads the code again beside every input word (ARAE's decoder does the same), so that it cannot
+  forget it half-way through the sentence.
+
+It is trained by teacher forcing to reproduce the sentence,
+
+.. math::  \mathcal{L}(x) = -\sum_t \log p_\theta\big(x_t \mid \tilde x_{<t},\, c = \mathrm{enc}(x)\big),
+
+where :math:`\tilde x` is the input with a share ``word_dropout`` of its words replaced by
+``<unk>`` during training (Bowman et al. 2016): a decoder that cannot always see the previous word
+has to take it from the code. Measured on Image COCO at the ``cpu`` sizes (embedding 128, code
+256, 8 epochs of batch 64, Adam 3e-3; greedy reconstruction of 1,000 held-out captions, token
+accuracy in place): 16.4 % for this module's first version (one-way encoder, the code only
+through the bridge, dropout 0.3; chapter 11's test captions), and, with a standalone variant on
+the validation captions, 42.8 % with the code fed to every step and a two-way encoder, 48.7 %
+with 30 % word dropout on top (no other dropout).
 
 So :meth:`LSTMAutoencoder.token_nll` is a reconstruction NLL, and
 :class:`~textgan_lib.training.MLETrainer` trains an autoencoder exactly as it trains a language
@@ -31,6 +48,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
+from .output_nll import linear_cross_entropy
 from .vocab import Vocabulary
 
 
@@ -40,11 +58,19 @@ class AutoencoderConfig:
 
     vocab_size: int
     embed_dim: int = 128
-    code_dim: int = 256  # the encoder's and the decoder's hidden size
+    code_dim: int = 256  # the code's size and the decoder's hidden size (even: half per direction)
     dropout: float = 0.0
+    word_dropout: float = 0.3  # share of decoder input words replaced by <unk> in training
     start_id: int = Vocabulary.bos_id
     pad_id: int | None = Vocabulary.pad_id
     eos_id: int | None = Vocabulary.eos_id
+    unk_id: int = Vocabulary.unk_id
+
+    def __post_init__(self) -> None:
+        if self.code_dim % 2:
+            raise ValueError(f"code_dim must be even (half of it per encoder direction), got {self.code_dim}")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must lie in [0, 1), got {self.word_dropout}")
 
 
 class LSTMAutoencoder(nn.Module):
@@ -55,9 +81,10 @@ class LSTMAutoencoder(nn.Module):
         self.config = config
         self.vocab: Vocabulary | None = None
         self.embedding = nn.Embedding(config.vocab_size, config.embed_dim)
-        self.encoder = nn.LSTM(config.embed_dim, config.code_dim, batch_first=True)
+        self.encoder = nn.LSTM(config.embed_dim, config.code_dim // 2, batch_first=True, bidirectional=True)
         self.decoder = LSTMGenerator(GeneratorConfig(config.vocab_size, config.embed_dim, config.code_dim, 1,
-                                                     config.dropout, config.start_id, config.pad_id, config.eos_id))
+                                                     config.dropout, config.start_id, config.pad_id, config.eos_id,
+                                                     context_dim=config.code_dim))
         # code → the decoder's initial (h, c): a unit-norm code has entries of about 1/sqrt(H), too
         # small to steer an LSTM; a learned bridge lets training scale it (measured: without it the
         # decoder ignored the code and wrote one caption for every input)
@@ -67,7 +94,7 @@ class LSTMAutoencoder(nn.Module):
     def for_vocabulary(cls, vocab: Vocabulary, **sizes: object) -> LSTMAutoencoder:
         """An autoencoder over ``vocab`` with its special ids (kept as ``.vocab``)."""
         model = cls(AutoencoderConfig(len(vocab), start_id=vocab.bos_id, pad_id=vocab.pad_id, eos_id=vocab.eos_id,
-                                      **sizes))
+                                      unk_id=vocab.unk_id, **sizes))
         model.vocab = model.decoder.vocab = vocab
         return model
 
@@ -98,8 +125,8 @@ class LSTMAutoencoder(nn.Module):
         lengths = self.decoder.mask(tokens).sum(dim=1).clamp_min(1)  # [B]
         x = self.decoder.dropout(self.embedding(tokens))  # [B, T, E]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.encoder(packed)  # h: [1, B, H], the state after each sentence's last token
-        return F.normalize(h[-1], dim=1)
+        _, (h, _) = self.encoder(packed)  # h: [2, B, H/2], forwards after the last token, backwards after the first
+        return F.normalize(torch.cat([h[0], h[1]], dim=1), dim=1)  # [B, H]
 
     def initial_state(self, codes: Tensor) -> State:
         """The decoder's starting state for ``codes`` ``[B, H]``: ``(tanh(W_h c + b_h), W_c c + b_c)``."""
@@ -107,8 +134,21 @@ class LSTMAutoencoder(nn.Module):
         return torch.tanh(h)[None].contiguous(), c[None].contiguous()  # [1, B, H] each
 
     def token_nll(self, tokens: Tensor) -> Tensor:
-        """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding."""
-        return self.decoder.token_nll(tokens, state=self.initial_state(self.encode(tokens)))
+        """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding.
+
+        In training mode a share ``word_dropout`` of the decoder's input words is ``<unk>``.
+        """
+        codes = self.encode(tokens)
+        inputs = self.decoder.shift_right(tokens)  # [B, T]
+        if self.training and self.config.word_dropout:
+            dropped = torch.rand(inputs.shape, device=inputs.device) < self.config.word_dropout
+            dropped[:, 0] = False  # the start token stays: it is not a word
+            inputs = inputs.masked_fill(dropped, self.config.unk_id)
+        h, _ = self.decoder.features(inputs, self.initial_state(codes), codes)  # [B, T, H]
+        mask = self.mask(tokens)
+        nll = h.new_zeros(tokens.shape)
+        nll[mask] = linear_cross_entropy(h[mask], self.decoder.output.weight, self.decoder.output.bias, tokens[mask])
+        return nll
 
     @torch.no_grad()
     def decode(self, codes: Tensor, max_len: int, temperature: float = 0.0,
@@ -119,7 +159,7 @@ class LSTMAutoencoder(nn.Module):
             raise ValueError(f"expected codes [B, {self.config.code_dim}], got shape {tuple(codes.shape)}")
         codes = codes.to(self.device)
         return self.decoder.sample(len(codes), max_len, temperature=temperature, rng=rng,
-                                   state=self.initial_state(codes))
+                                   state=self.initial_state(codes), context=codes)
 
     @torch.no_grad()
     def reconstruct(self, tokens: Tensor, temperature: float = 0.0, rng: torch.Generator | None = None) -> Tensor:

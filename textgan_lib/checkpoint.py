@@ -21,7 +21,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +69,19 @@ def generator_entry(model: nn.Module, vocab: Vocabulary | None) -> dict[str, Any
             "vocab_tokens": None if vocab is None else vocab.itos[len(SPECIAL_TOKENS):]}
 
 
+def saved_config(saved: Mapping[str, Any], current: Any) -> dict[str, Any]:
+    """A checkpoint's model config as a dict, with the fields added to ``current``'s class since it
+    was written at their defaults (``GeneratorConfig.context_dim`` is newer than most caches), so
+    that a model saved before a new field existed still matches the same model built today.
+    Unknown fields are kept as saved: the config then differs from ``current``, as it should."""
+    defaults = {f.name: f.default for f in fields(current) if f.default is not MISSING}
+    return {**defaults, **saved}
+
+
 def load_generator_entry(model: nn.Module, payload: Mapping[str, Any], path: str | Path) -> None:
     """Load a checkpoint's ``generator`` entry into ``model``, which must have the same config."""
     entry = payload["generator"]
-    if entry["config"] != asdict(model.config):
+    if saved_config(entry["config"], model.config) != asdict(model.config):
         raise CheckpointMismatchError(f"{path} holds a generator {entry['config']}, not {asdict(model.config)}; "
                                       "build it with LSTMGenerator.from_checkpoint(path)")
     load_model_state(model, entry["state"], path)

@@ -177,8 +177,9 @@ def latent_model(
     training histories.
     """
     torch.manual_seed(seed)
+    # the autoencoder's own defaults (word dropout, no other dropout): the setting measured in its docstring
     autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
-                                                 code_dim=profile.hidden_dim, dropout=profile.dropout).to(device)
+                                                 code_dim=profile.hidden_dim).to(device)
     ae_config = MLEConfig(epochs=profile.ae_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
     ae_checkpoint = _run_checkpoint(f"{data.name}_ae", profile, seed)
     ae_trainer = MLETrainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,

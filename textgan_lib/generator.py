@@ -37,6 +37,7 @@ class GeneratorConfig:
     start_id: int = Vocabulary.bos_id
     pad_id: int | None = Vocabulary.pad_id
     eos_id: int | None = Vocabulary.eos_id
+    context_dim: int = 0  # size of a vector fed beside every input embedding (an autoencoder's code)
 
 
 class LSTMGenerator(nn.Module):
@@ -49,8 +50,8 @@ class LSTMGenerator(nn.Module):
         self.config = config
         self.vocab: Vocabulary | None = None  # the vocabulary its ids belong to, when it has one
         self.embedding = nn.Embedding(config.vocab_size, config.embed_dim)
-        self.lstm = nn.LSTM(config.embed_dim, config.hidden_dim, config.num_layers, batch_first=True,
-                            dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.lstm = nn.LSTM(config.embed_dim + config.context_dim, config.hidden_dim, config.num_layers,
+                            batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(config.hidden_dim, config.vocab_size)
 
@@ -98,9 +99,22 @@ class LSTMGenerator(nn.Module):
 
     # -- teacher forcing ------------------------------------------------------------------------
 
-    def features(self, inputs: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """LSTM outputs ``[B, T, H]`` for input ids ``[B, T]``, and the final state."""
+    def features(self, inputs: Tensor, state: State | None = None,
+                 context: Tensor | None = None) -> tuple[Tensor, State]:
+        """LSTM outputs ``[B, T, H]`` for input ids ``[B, T]``, and the final state.
+
+        ``context`` ``[B, C]`` (required when the config has ``context_dim`` C > 0) is concatenated
+        to the embedding at every step.
+        """
         x = self.dropout(self.embedding(inputs))  # [B, T, E]
+        if self.config.context_dim:
+            if context is None or context.shape != (inputs.shape[0], self.config.context_dim):
+                got = None if context is None else tuple(context.shape)
+                raise ValueError(f"this generator reads a context [B={inputs.shape[0]}, "
+                                 f"{self.config.context_dim}] beside its inputs, got {got}")
+            x = torch.cat([x, context[:, None].expand(-1, x.shape[1], -1)], dim=2)  # [B, T, E + C]
+        elif context is not None:
+            raise ValueError("this generator has context_dim=0: it takes no context")
         h, state = self.lstm(x, state)  # [B, T, H]
         return self.dropout(h), state
 
@@ -134,6 +148,7 @@ class LSTMGenerator(nn.Module):
         top_k: int | None = None,
         top_p: float | None = None,
         state: State | None = None,
+        context: Tensor | None = None,
     ) -> Tensor:
         """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding.
 
@@ -142,10 +157,11 @@ class LSTMGenerator(nn.Module):
         from with those arguments (logits / τ, the never-sampled ids removed, top-k / top-p,
         renormalised), so that the NLL of a model's own samples is the entropy rate of what was
         sampled. Tokens outside a top-k / top-p set get ``inf``. ``state`` is the LSTM's initial
-        state (zeros by default; an autoencoder's decoder starts from its sentence code).
+        state (zeros by default; an autoencoder's decoder starts from its sentence code);
+        ``context`` ``[B, C]`` is fed beside every input (see :meth:`features`).
         """
         self.check_tokens(tokens)
-        h, _ = self.features(self.shift_right(tokens), state)  # [B, T, H]
+        h, _ = self.features(self.shift_right(tokens), state, context)  # [B, T, H]
         mask = self.mask(tokens)
         if temperature is None and top_k is None and top_p is None:
             # Padding rows are dropped before the output layer: no compute is spent on them.
@@ -184,6 +200,7 @@ class LSTMGenerator(nn.Module):
         prefix: Tensor | None = None,
         rng: torch.Generator | None = None,
         state: State | None = None,
+        context: Tensor | None = None,
     ) -> Tensor:
         """Draw ``n`` sequences ``[n, max_len]`` (ids; ``<pad>`` after ``<eos>``).
 
@@ -192,17 +209,18 @@ class LSTMGenerator(nn.Module):
         reaches p (nucleus sampling); ``prefix`` (``[P]`` or ``[n, P]`` ids) is fed first and kept
         at the start of each sequence. ``<pad>`` and ``<bos>`` are never drawn (when the model has a
         padding id). Reproducible for a given seeded ``rng`` (a ``torch.Generator``). ``state``: the
-        LSTM's initial state, ``[num_layers, n, H]`` each (zeros by default).
+        LSTM's initial state, ``[num_layers, n, H]`` each (zeros by default); ``context`` ``[n, C]``
+        is fed beside every input (see :meth:`features`).
         """
         was_training = self.training
         self.eval()
         try:
             prefix = self._prefix(prefix, n)
-            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state)
+            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state, context)
         finally:
             self.train(was_training)
 
-    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None) -> Tensor:
+    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None, context=None) -> Tensor:
         if prefix.shape[1] > max_len:
             raise ValueError(f"prefix of length {prefix.shape[1]} is longer than max_len={max_len}")
         tokens = torch.empty(n, max_len, dtype=torch.long, device=self.device)
@@ -212,7 +230,7 @@ class LSTMGenerator(nn.Module):
             finished = (prefix == self.config.eos_id).any(dim=1)
         start = prefix.new_full((n, 1), self.config.start_id)
         banned = self.never_sampled()
-        h, state = self.features(torch.cat([start, prefix], dim=1), state)  # last position predicts token P
+        h, state = self.features(torch.cat([start, prefix], dim=1), state, context)  # last position predicts token P
         for t in range(prefix.shape[1], max_len):
             next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, rng,
                                             banned)  # [n]
@@ -221,7 +239,7 @@ class LSTMGenerator(nn.Module):
                 finished |= next_token == self.config.eos_id
             tokens[:, t] = next_token
             if t + 1 < max_len:
-                h, state = self.features(next_token[:, None], state)
+                h, state = self.features(next_token[:, None], state, context)
         return tokens
 
     def never_sampled(self) -> Tensor | None:

@@ -20,6 +20,11 @@ Python loop runs over rollouts or prefix lengths. The result is ``[B, T]``, row 
 ``t - 1`` holding :math:`Q(y^{(b)}_{1:t})`, kept in that order throughout (a widely copied
 implementation reshapes its reward tensor in the wrong order and mixes rewards between samples).
 
+Scoring the completions is most of the work on a CPU. A discriminator that offers
+``completion_logits(sequences, completions)`` (the CNN does: :meth:`~textgan_lib.discriminators.
+CNNDiscriminator.completion_logits`) scores them without recomputing what each prefix already
+determines; ``reuse_prefixes=False`` scores every completion from scratch.
+
 ``rollout_rewards_reference`` is the same estimate written as the plain double loop; it is slow and
 serves to check the fast one.
 """
@@ -54,6 +59,28 @@ def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_p
 
 
 @torch.no_grad()
+def completion_probability(discriminator: nn.Module, sequences: Tensor, completions: Tensor,
+                           low_precision: bool = False, reuse_prefixes: bool = True) -> Tensor:
+    """``sigmoid(D(x))`` ``[N, M, B]`` for ``completions`` ``[N, M, B, T]`` of ``sequences``
+    ``[B, T]`` (``completions[t - 1, m, b]`` agrees with ``sequences[b]`` before position ``t``).
+
+    With ``reuse_prefixes`` and a discriminator that has ``completion_logits``, the shared
+    prefixes are not recomputed; otherwise every completion is scored from scratch by
+    :func:`discriminator_probability`. Both give the same numbers up to float rounding.
+    """
+    if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
+        return discriminator_probability(discriminator, completions.reshape(-1, completions.shape[-1]),
+                                         low_precision).view(completions.shape[:3])
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        with torch.autocast(sequences.device.type, dtype=torch.bfloat16, enabled=low_precision):
+            return torch.sigmoid(discriminator.completion_logits(sequences, completions).float())
+    finally:
+        discriminator.train(was_training)
+
+
+@torch.no_grad()
 def rollout_rewards(
     policy: LSTMGenerator,
     discriminator: nn.Module,
@@ -62,10 +89,13 @@ def rollout_rewards(
     rng: torch.Generator | None = None,
     temperature: float = 1.0,
     low_precision: bool = False,
+    reuse_prefixes: bool = True,
 ) -> Tensor:
     """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
 
-    ``low_precision`` scores the completions in bfloat16 (see :func:`discriminator_probability`).
+    ``low_precision`` scores the completions in bfloat16 (see :func:`discriminator_probability`);
+    ``reuse_prefixes`` lets the discriminator skip the windows that the prefixes determine (see
+    :func:`completion_probability`).
     """
     if n_rollouts < 1:
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
@@ -73,12 +103,14 @@ def rollout_rewards(
     was_training = policy.training
     policy.eval()
     try:
-        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision)
+        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,
+                                reuse_prefixes)
     finally:
         policy.train(was_training)
 
 
-def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision) -> Tensor:
+def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,
+                     reuse_prefixes) -> Tensor:
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
@@ -114,8 +146,8 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperat
         if s + 1 < T:
             _, (h, c) = policy.features(tokens[:, None], (h, c))
 
-    probs = discriminator_probability(discriminator, completions.view(-1, T), low_precision)  # [(T-1)*M*B]
-    rewards[:, : T - 1] = probs.view(T - 1, M, B).mean(dim=1).t()  # [B, T-1]
+    probs = completion_probability(discriminator, sequences, completions, low_precision, reuse_prefixes)  # [T-1, M, B]
+    rewards[:, : T - 1] = probs.mean(dim=1).t()  # [B, T-1]
     return rewards
 
 

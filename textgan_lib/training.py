@@ -28,6 +28,7 @@ from .checkpoint import (
     load_model_state,
     read_checkpoint,
     save_checkpoint,
+    saved_config,
     training_target,
 )
 from .generator import LSTMGenerator
@@ -156,7 +157,7 @@ class MLETrainer:
         payload = read_checkpoint(path, kind=self.model.checkpoint_kind)
         entry = payload["generator"]
         check_vocabulary(entry["vocab_tokens"], self.vocab, path)
-        if entry["config"] != asdict(self.model.config):
+        if saved_config(entry["config"], self.model.config) != asdict(self.model.config):
             def shown(config: dict) -> str:
                 return ", ".join(f"{k}={v}" for k, v in config.items())
 
