@@ -4,9 +4,11 @@ Both train the SeqGAN oracle configuration (vocabulary 5,000, embedding 32, hidd
 batch 64, Adam lr 0.01, gradient clipping at 5) on the same 10,000 sequences, alternating epochs so
 that machine noise hits both alike; each side's best epoch counts.
 
-    python benchmarks/mle_throughput.py [--epochs 3] [--threads N]
+    python benchmarks/mle_throughput.py [--epochs 3] [--threads N] [--device cuda]
 
-The last line printed is JSON: {"lib_tokens_per_s", "reference_tokens_per_s", "ratio"}.
+The last line printed is JSON: {"device", "lib_tokens_per_s", "reference_tokens_per_s", "ratio",
+"lib_epoch_s", "reference_epoch_s"} (the epoch times of the best epochs; issue 14's GPU target is
+``lib_epoch_s`` <= 0.1 on one H100).
 """
 
 from __future__ import annotations
@@ -41,17 +43,24 @@ class ReferenceLM(nn.Module):
         return torch.log_softmax(self.output(h), dim=-1)
 
 
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def reference_epoch(model: ReferenceLM, optimizer, data: torch.Tensor, rng: torch.Generator) -> float:
     criterion = nn.NLLLoss()
+    synchronize(data.device)
     started = time.perf_counter()
     for index in torch.randperm(len(data), generator=rng).split(BATCH):
-        batch = data[index]
-        inputs = torch.cat([torch.zeros(len(batch), 1, dtype=torch.long), batch[:, :-1]], dim=1)
+        batch = data[index.to(data.device)]
+        inputs = torch.cat([batch.new_zeros(len(batch), 1), batch[:, :-1]], dim=1)
         optimizer.zero_grad()
         loss = criterion(model(inputs).reshape(-1, VOCAB), batch.reshape(-1))
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         optimizer.step()
+    synchronize(data.device)
     return data.numel() / (time.perf_counter() - started)
 
 
@@ -59,27 +68,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per side (best one counts)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    data = torch.randint(0, VOCAB, (N_SEQ, LENGTH))
+    data = torch.randint(0, VOCAB, (N_SEQ, LENGTH)).to(device)
 
-    lib_model = LSTMGenerator(GeneratorConfig(VOCAB, EMBED, HIDDEN, start_id=0, pad_id=None, eos_id=None))
+    lib_model = LSTMGenerator(GeneratorConfig(VOCAB, EMBED, HIDDEN, start_id=0, pad_id=None, eos_id=None)).to(device)
     trainer = MLETrainer(lib_model, data, config=MLEConfig(batch_size=BATCH, lr=LR, clip_norm=CLIP), progress=False)
-    ref_model = ReferenceLM()
+    ref_model = ReferenceLM().to(device)
     ref_optimizer = torch.optim.Adam(ref_model.parameters(), lr=LR)
     ref_rng = torch.Generator().manual_seed(0)
 
     lib_rates, ref_rates = [], []
     for epoch in range(args.epochs):
+        synchronize(device)
         started = time.perf_counter()
         _, n_tokens = trainer.train_epoch()
+        synchronize(device)
         lib_rates.append(n_tokens / (time.perf_counter() - started))
         ref_rates.append(reference_epoch(ref_model, ref_optimizer, data, ref_rng))
         print(f"epoch {epoch + 1}: library {lib_rates[-1]:,.0f} tokens/s, reference {ref_rates[-1]:,.0f} tokens/s")
-    result = {"lib_tokens_per_s": round(max(lib_rates)), "reference_tokens_per_s": round(max(ref_rates)),
-              "ratio": round(max(lib_rates) / max(ref_rates), 3)}
+    result = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+              "lib_tokens_per_s": round(max(lib_rates)), "reference_tokens_per_s": round(max(ref_rates)),
+              "ratio": round(max(lib_rates) / max(ref_rates), 3),
+              "lib_epoch_s": round(data.numel() / max(lib_rates), 3),
+              "reference_epoch_s": round(data.numel() / max(ref_rates), 3)}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(json.dumps(result))
 
