@@ -94,3 +94,20 @@ def test_oracle_and_mle_on_cuda():
     model, history = oracle_mle(oracle, epochs=2, eval_every=1, n_train=256, n_eval=256, embed_dim=8, hidden_dim=8,
                                 progress=False)
     assert model.device.type == "cuda" and history["nll_oracle"].notna().all()
+
+
+def test_mle_on_cuda_runs_sync_free_and_matches_the_plain_loop():
+    from textgan_lib.training import MLEConfig, MLETrainer
+
+    data = torch.randint(0, 50, (96, 12), device=CUDA)
+    trained = []
+    for sync_free in (None, False):  # None: the CUDA default, the sync-free epoch
+        model = _generator()
+        trainer = MLETrainer(model, data, config=MLEConfig(epochs=2, batch_size=16), progress=False,
+                             sync_free=sync_free)
+        trainer.fit()
+        trained.append((trainer, model))
+    (fast, fast_model), (plain, plain_model) = trained
+    assert fast.sync_free and not plain.sync_free
+    for a, b in zip(fast_model.parameters(), plain_model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

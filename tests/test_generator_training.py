@@ -214,3 +214,55 @@ def test_trainer_rejects_empty_data_and_vocab_size_mismatch(vocab, tokens):
         MLETrainer(_model(vocab), tokens[:0])
     with pytest.raises(ValueError, match="vocabulary has"):
         MLETrainer(_model(vocab), tokens, vocab=Vocabulary(["x"]))
+
+
+def test_the_sync_free_epoch_trains_like_the_plain_loop(vocab, tokens):
+    config = MLEConfig(epochs=2, batch_size=8, lr=1e-2)
+    plain = MLETrainer(_model(vocab), tokens, tokens, config, progress=False)
+    plain.fit()
+    fast = MLETrainer(_model(vocab), tokens, tokens, config, progress=False, sync_free=True)
+    fast.fit()
+    assert fast.step == plain.step and fast.epoch == plain.epoch
+    for a, b in zip(plain.model.parameters(), fast.model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)  # fused Adam rounds differently
+    torch.testing.assert_close(torch.tensor(fast.history["train_nll"].to_numpy()),
+                               torch.tensor(plain.history["train_nll"].to_numpy()), rtol=1e-4, atol=0)
+    assert not hasattr(fast.optimizer, "found_inf")  # the skip flag does not outlive the epoch
+
+
+def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens, monkeypatch):
+    def trainer_failing_at_third_batch(sync_free):
+        trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1, batch_size=8), progress=False,
+                             sync_free=sync_free)
+        token_nll, calls = trainer.model.token_nll, []
+
+        def failing(batch):
+            calls.append(1)
+            nll = token_nll(batch)
+            return nll * float("nan") if len(calls) == 3 else nll
+
+        monkeypatch.setattr(trainer.model, "token_nll", failing)
+        return trainer, calls
+
+    plain, _ = trainer_failing_at_third_batch(sync_free=False)
+    fast, calls = trainer_failing_at_third_batch(sync_free=True)
+    for trainer in (plain, fast):
+        with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 2 \(epoch 1, batch 2\)"):
+            trainer.train_epoch()
+    assert len(calls) == 5  # the epoch ran to its end; every step from the failure on was skipped
+    for a, b in zip(plain.model.parameters(), fast.model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_padding_rows_through_the_output_layer_or_dropped_give_the_same_nll():
+    from textgan_lib.output_nll import masked_token_nll
+
+    torch.manual_seed(0)
+    hidden, weight, bias = torch.randn(3, 5, 4), torch.randn(7, 4), torch.randn(7)
+    tokens = torch.randint(1, 7, (3, 5))
+    tokens[0, 3:] = 0
+    mask = tokens != 0
+    dropped = masked_token_nll(hidden, weight, bias, tokens, mask, drop_padding=True)
+    kept = masked_token_nll(hidden, weight, bias, tokens, mask, drop_padding=False)
+    torch.testing.assert_close(dropped, kept)
+    assert (kept[~mask] == 0).all()

@@ -48,7 +48,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
-from .output_nll import linear_cross_entropy
+from .output_nll import masked_token_nll
 from .vocab import Vocabulary
 
 
@@ -145,10 +145,7 @@ class LSTMAutoencoder(nn.Module):
             dropped[:, 0] = False  # the start token stays: it is not a word
             inputs = inputs.masked_fill(dropped, self.config.unk_id)
         h, _ = self.decoder.features(inputs, self.initial_state(codes), codes)  # [B, T, H]
-        mask = self.mask(tokens)
-        nll = h.new_zeros(tokens.shape)
-        nll[mask] = linear_cross_entropy(h[mask], self.decoder.output.weight, self.decoder.output.bias, tokens[mask])
-        return nll
+        return masked_token_nll(h, self.decoder.output.weight, self.decoder.output.bias, tokens, self.mask(tokens))
 
     @torch.no_grad()
     def decode(self, codes: Tensor, max_len: int, temperature: float = 0.0,

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
-from .output_nll import linear_cross_entropy
+from .output_nll import masked_token_nll
 from .sampling import sample_from_hidden, sampling_logits
 from .vocab import Vocabulary
 
@@ -164,11 +164,9 @@ class LSTMGenerator(nn.Module):
         h, _ = self.features(self.shift_right(tokens), state, context)  # [B, T, H]
         mask = self.mask(tokens)
         if temperature is None and top_k is None and top_p is None:
-            # Padding rows are dropped before the output layer: no compute is spent on them.
-            nll_real = linear_cross_entropy(h[mask], self.output.weight, self.output.bias, tokens[mask])  # [N]
-        else:
-            nll_real = self._sampling_nll(h[mask], tokens[mask], 1.0 if temperature is None else temperature,
-                                          top_k, top_p)
+            return masked_token_nll(h, self.output.weight, self.output.bias, tokens, mask)
+        nll_real = self._sampling_nll(h[mask], tokens[mask], 1.0 if temperature is None else temperature,
+                                      top_k, top_p)
         nll = h.new_zeros(tokens.shape)
         nll[mask] = nll_real
         return nll

@@ -64,3 +64,23 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor, targets: 
         return _LinearCrossEntropy.apply(hidden, weight, bias, targets)
     logits = torch.addmm(bias, hidden, weight.t())
     return torch.logsumexp(logits, dim=1) - logits.gather(1, targets[:, None]).squeeze(1)
+
+
+def masked_token_nll(hidden: Tensor, weight: Tensor, bias: Tensor, tokens: Tensor, mask: Tensor,
+                     drop_padding: bool | None = None) -> Tensor:
+    """Per-token NLL ``[B, T]`` of ``tokens`` ``[B, T]`` from hidden states ``[B, T, H]``; 0 where
+    ``mask`` ``[B, T]`` is False (padding).
+
+    ``drop_padding`` (default: on the CPU) removes the padding rows before the output layer, which
+    saves their work but needs the number of real rows on the host; otherwise (the default on
+    CUDA) every row goes through it and padding is zeroed after, so that a training step never
+    waits for the GPU. The real rows' values are the same either way.
+    """
+    if drop_padding is None:
+        drop_padding = not hidden.is_cuda
+    if drop_padding:
+        nll = hidden.new_zeros(tokens.shape)
+        nll[mask] = linear_cross_entropy(hidden[mask], weight, bias, tokens[mask])
+        return nll
+    flat = linear_cross_entropy(hidden.reshape(-1, hidden.shape[-1]), weight, bias, tokens.reshape(-1))
+    return torch.where(mask, flat.view(tokens.shape), 0.0)
