@@ -1,4 +1,4 @@
-"""Helpers for the book's chapters: quoting computed numbers in the prose.
+"""Helpers for the book's chapters: quoting computed numbers in the prose, and the Colab install cell.
 
 ``glue`` hands a value to myst-nb, which substitutes it into the page at build time
 (``{glue:text}`name```). Outside a Jupyter Book build (Colab, plain Jupyter) myst-nb may be
@@ -7,6 +7,9 @@ missing; then the value is only shown, so a chapter runs the same everywhere.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 
@@ -28,3 +31,64 @@ def glue(name: str, value: Any, display: bool = False) -> None:
             show(value)
         return
     myst_glue(name, value, display=display)
+
+
+INSTALL_CELL_MARK = 'if "google.colab" in sys.modules:'
+
+
+def colab_install_cell(repository: str, version: str) -> str:
+    """The source of every chapter's install cell: in Colab (and only there), install this book's
+    library from ``repository`` at the tag ``v<version>``, with pip's exit status checked.
+
+    Nothing Colab already has is reinstalled (the library asks for ``torch>=2.4`` and no widgets),
+    and a failed install stops the notebook here with the fix, not one cell later with a
+    ``ModuleNotFoundError``. The repository comes from ``_config.yml`` and the version from the
+    package: ``python -m textgan_lib.book`` rewrites the cells when either changes.
+    """
+    source = f"textgan_lib @ git+{repository}@v{version}"
+    return f"""import subprocess
+import sys
+
+# Colab: install the book's library at the book's version; Colab's torch is kept.
+{INSTALL_CELL_MARK}
+    SOURCE = "{source}"
+    command = [sys.executable, "-m", "pip", "install", "-q", SOURCE]
+    pip = subprocess.run(command)  # noqa: S603 -- pip itself, with the line above
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"pip could not install {{SOURCE}} (its message is above): check that the "
+            "runtime is connected to the internet, then rerun this cell"
+        )"""
+
+
+def book_repository(root: Path) -> str:
+    """The repository URL of the book's ``_config.yml`` (``repository: url:``)."""
+    config = (root / "_config.yml").read_text(encoding="utf-8")
+    match = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", config, re.MULTILINE)
+    if match is None:
+        raise ValueError(f"{root / '_config.yml'} has no repository url")
+    return match.group(1)
+
+
+def sync_install_cells(root: Path, version: str) -> list[Path]:
+    """Rewrite the install cell of every chapter in ``root/notebooks``; returns the changed files."""
+    expected = colab_install_cell(book_repository(root), version)
+    changed = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cells = [c for c in notebook["cells"] if INSTALL_CELL_MARK in "".join(c["source"])]
+        if len(cells) != 1:
+            raise ValueError(f"{path} has {len(cells)} install cells, expected one")
+        if "".join(cells[0]["source"]) != expected:
+            lines = expected.split("\n")
+            cells[0]["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
+            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+if __name__ == "__main__":
+    from . import __version__
+
+    for changed_path in sync_install_cells(Path.cwd(), __version__):
+        print(f"rewrote the install cell of {changed_path}")
