@@ -9,6 +9,8 @@ import pytest
 import yaml
 from conftest import REPO
 
+from textgan_lib.book import book_repository
+
 pytestmark = pytest.mark.slow  # executes every chapter and builds the book (minutes)
 
 
@@ -66,7 +68,8 @@ def test_every_chapter_has_a_figure_and_a_colab_link(built_book, executed_notebo
         stem = name.removesuffix(".ipynb")
         html = (built_book / "notebooks" / f"{stem}.html").read_text(encoding="utf-8")
         assert re.search(r'<img[^>]+src="[^"]+\.png"', html), f"{stem}: no figure"
-        colab = f"https://colab.research.google.com/github/textgan/textgan/blob/main/notebooks/{name}"
+        github_path = book_repository(REPO).removeprefix("https://github.com/")  # the configured repository
+        colab = f"https://colab.research.google.com/github/{github_path}/blob/main/notebooks/{name}"
         assert colab in html, f"{stem}: no Colab launch link to {colab}"
 
 
