@@ -10,6 +10,7 @@ exactly the weights an uninterrupted run would reach (on the CPU, with the same 
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -188,9 +189,9 @@ class MLETrainer:
         if failed_at >= 0:
             loss_value, norm_value = failure_values.tolist()
             self.step += failed_at
-            what, value = ("loss", loss_value) if not torch.isfinite(torch.tensor(loss_value)) else (
-                "gradient norm", norm_value)
-            self._raise_non_finite(what, value, failed_at)
+            if math.isfinite(loss_value):
+                self._raise_non_finite("gradient norm", norm_value, failed_at)
+            self._raise_non_finite("loss", loss_value, failed_at)
         self.step += len(batches)
         self.epoch += 1
         return float(total_nll / total_tokens), int(total_tokens)
