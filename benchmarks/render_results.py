@@ -42,6 +42,8 @@ def script_summary(command: str) -> str:
 
 
 def format_value(value: object) -> str:
+    if isinstance(value, dict):  # e.g. seconds per chapter
+        return ", ".join(f"{key}: {format_value(item)}" for key, item in value.items())
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

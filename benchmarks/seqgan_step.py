@@ -16,8 +16,10 @@ graph; then the eager epoch is timed too).
     python benchmarks/seqgan_step.py [--repeats 3] [--loop-repeats 1] [--device cuda] [--reward-dtype bfloat16]
 
 The last line printed is JSON: {"cpu", "amx", "reward_dtype", "lib_step_s", "lib_step_no_reuse_s",
-"loop_step_s", "step_speedup", "step_speedup_no_reuse", "sample_10k_s", "d_epoch_20k_s"}
-(on CUDA also "gpu" and "d_epoch_20k_eager_s"). ``step_speedup`` is loop / library with reuse.
+"loop_step_s", "step_speedup", "step_speedup_no_reuse", "sample_10k_s", "sample_10k_other_mode_s",
+"d_epoch_20k_s"} (on CUDA also "gpu", "d_epoch_20k_eager_s" and "d_epoch_20k_per_width_s", the
+graphed epoch with one convolution per window width instead of the fused product that CUDA uses by
+default). ``step_speedup`` is loop / library with reuse.
 """
 
 from __future__ import annotations
@@ -136,11 +138,17 @@ def main() -> None:
                for _ in range(args.loop_repeats))
     print(f"loop step: {loop:.2f} s")
 
-    synchronize(device)
-    started = time.perf_counter()
-    generator.sample(10_000, LENGTH, rng=rng)
-    synchronize(device)
-    sample_10k = time.perf_counter() - started
+    def sample_10k_seconds(sync_free: bool) -> float:
+        synchronize(device)
+        started = time.perf_counter()
+        generator.sample(10_000, LENGTH, rng=rng, sync_free=sync_free)
+        synchronize(device)
+        return time.perf_counter() - started
+
+    # The default on CUDA draws all rows per step with no host sync; on a CPU, cache-sized chunks.
+    default_sync_free = device.type == "cuda"
+    sample_10k = min(sample_10k_seconds(default_sync_free) for _ in range(3))
+    sample_10k_other = min(sample_10k_seconds(not default_sync_free) for _ in range(3))
 
     data = generator.sample(20_000, LENGTH, rng=rng)
     labels = (torch.arange(20_000, device=device) < 10_000).float()
@@ -149,10 +157,15 @@ def main() -> None:
                "lib_step_no_reuse_s": round(no_reuse, 3), "loop_step_s": round(loop, 3),
                "step_speedup": round(loop / lib, 1), "step_speedup_no_reuse": round(loop / no_reuse, 1),
                "sample_10k_s": round(sample_10k, 3),
+               "sample_10k_other_mode_s": round(sample_10k_other, 3),  # chunked on CUDA, sync-free on a CPU
                "d_epoch_20k_s": round(discriminator_epoch(generator, discriminator, data, labels, graphed=True), 3)}
     if device.type == "cuda":
         eager = discriminator_epoch(generator, discriminator, data, labels, graphed=False)
         results["d_epoch_20k_eager_s"] = round(eager, 3)
+        discriminator.fused_windows = False  # one convolution per width, as on a CPU
+        per_width = discriminator_epoch(generator, discriminator, data, labels, graphed=True)
+        results["d_epoch_20k_per_width_s"] = round(per_width, 3)
+        discriminator.fused_windows = None
         results["gpu"] = torch.cuda.get_device_name(device)
         print(f"torch {torch.__version__}, {torch.cuda.get_device_name(device)}")
     else:

@@ -3,9 +3,13 @@ which defaults here to ``../shared/data`` beside the repository when that folder
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,3 +56,26 @@ def executed_notebooks(tmp_path_factory) -> dict[str, Path]:
 
 def read_notebook(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, executed_notebooks):
+    """Build a copy of the book whose chapters are the ci-executed notebooks (no re-execution)."""
+    root = tmp_path_factory.mktemp("book")
+    for name in ["_toc.yml", "book"]:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    (root / "notebooks").mkdir()
+    for name, path in executed_notebooks.items():
+        shutil.copy(path, root / "notebooks" / name)
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"
+    (root / "_config.yml").write_text(yaml.safe_dump(config))
+    build = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(root),
+             "--warningiserror", "--keep-going"]
+    result = subprocess.run(  # noqa: S603 -- our own interpreter and a temporary folder we made
+        build,
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return root / "_build" / "html"

@@ -1,9 +1,6 @@
 """The book builds from the executed chapters with warnings as errors, and the HTML is whole."""
 
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -19,29 +16,6 @@ def _toc_files(toc: dict) -> list[str]:
     for part in toc.get("parts", []):
         files += [chapter["file"] for chapter in part["chapters"]]
     return files
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory, executed_notebooks):
-    """Build a copy of the book whose chapters are the ci-executed notebooks (no re-execution)."""
-    root = tmp_path_factory.mktemp("book")
-    for name in ["_toc.yml", "book"]:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-    (root / "notebooks").mkdir()
-    for name, path in executed_notebooks.items():
-        shutil.copy(path, root / "notebooks" / name)
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    config["execute"]["execute_notebooks"] = "off"
-    (root / "_config.yml").write_text(yaml.safe_dump(config))
-    build = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(root),
-             "--warningiserror", "--keep-going"]
-    result = subprocess.run(  # noqa: S603 -- our own interpreter and a temporary folder we made
-        build,
-        capture_output=True, text=True, timeout=900,
-    )
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return root / "_build" / "html"
 
 
 def test_every_toc_page_exists(built_book):

@@ -109,6 +109,30 @@ def test_seqgan_cnn_is_the_textbook_convolution_max_over_time_network():
         torch.testing.assert_close(p.grad, g)
 
 
+
+@pytest.mark.parametrize("make", [lambda: CNNDiscriminator(300, windows=(1, 2, 5, 12), filters=(7, 4, 6, 3)),
+                                  lambda: CNNDiscriminator.relgan_sized(300, filters=8)])
+def test_fused_windows_give_the_per_width_convolutions_values_and_gradients(make):
+    """All window widths as one product over padded windows (the CUDA default) is the same network."""
+    torch.manual_seed(1)
+    disc = make().eval()
+    ids = torch.randint(0, 300, (6, 12))
+    relaxed = F.softmax(3 * torch.randn(6, 12, 300), dim=-1)  # a Gumbel GAN's input
+    for inputs in (ids, relaxed):
+        results = []
+        for fused in (False, True):
+            disc.fused_windows = fused
+            disc.zero_grad()
+            logits = disc(inputs)
+            (logits * torch.arange(1.0, 7.0)).sum().backward()
+            results.append((logits.detach(), [p.grad.clone() for p in disc.parameters()]))
+        (plain, plain_grads), (fused_logits, fused_grads) = results
+        torch.testing.assert_close(fused_logits, plain, rtol=1e-5, atol=1e-5)
+        for a, b in zip(fused_grads, plain_grads):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert "feature_widths" not in disc.state_dict()  # checkpoints keep their keys
+
+
 # -- losses -------------------------------------------------------------------------------------
 
 def test_gan_losses_match_their_formulas():

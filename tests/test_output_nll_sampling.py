@@ -97,3 +97,23 @@ def test_sample_from_hidden_equals_sampling_the_logits():
     with torch.no_grad():
         b = sample_from_logits(output(hidden), temperature=0.7, top_k=10, rng=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("n", [100, 1300])  # one row chunk, and several
+def test_sync_free_sampling_draws_the_same_tokens(n):
+    """The GPU's way (all rows at once, the NaN check deferred to the end) changes nothing else."""
+    from textgan_lib.generator import LSTMGenerator
+    from textgan_lib.vocab import Vocabulary
+
+    torch.manual_seed(0)
+    vocab = Vocabulary.build([[f"w{i}" for i in range(300)]], min_freq=1)
+    model = LSTMGenerator.for_vocabulary(vocab, embed_dim=8, hidden_dim=16)
+    for kwargs in [{}, {"temperature": 0.7, "top_p": 0.9}, {"top_k": 5}, {"temperature": 0}]:
+        plain = model.sample(n, 12, rng=torch.Generator().manual_seed(3), sync_free=False, **kwargs)
+        fused = model.sample(n, 12, rng=torch.Generator().manual_seed(3), sync_free=True, **kwargs)
+        assert torch.equal(plain, fused), kwargs
+    with torch.no_grad():
+        model.output.bias[7] = float("nan")
+    for sync_free in (False, True):
+        with pytest.raises(FloatingPointError, match="NaN or infinite"):
+            model.sample(4, 6, sync_free=sync_free)

@@ -181,6 +181,25 @@ class LSTMAutoencoder(nn.Module):
 
 
 @torch.no_grad()
+def great_circle(a: Tensor, b: Tensor, steps: int) -> Tensor:
+    """``steps`` points ``[steps, H]`` on the great circle from unit vector ``a`` to ``b`` ``[H]``.
+
+    Spherical interpolation, :math:`\\frac{\\sin((1-w)\\Omega)\\,a + \\sin(w\\Omega)\\,b}{\\sin\\Omega}` with
+    :math:`\\cos\\Omega = a \\cdot b`, keeps every point on the sphere where the codes live (a straight line
+    would cut inside it). Both ends are included.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be >= 2 (both ends are included), got {steps}")
+    if a.shape != b.shape or a.dim() != 1:
+        raise ValueError(f"expected two codes [H] of one size, got {tuple(a.shape)} and {tuple(b.shape)}")
+    angle = torch.arccos((a @ b).clamp(-1, 1))
+    w = torch.linspace(0, 1, steps, device=a.device)[:, None]  # [steps, 1]
+    if angle < 1e-6:  # the same code twice: sin(angle) would divide by zero
+        return a.expand(steps, -1).clone()
+    path = (torch.sin((1 - w) * angle) * a + torch.sin(w * angle) * b) / torch.sin(angle)
+    return F.normalize(path, dim=1)  # on the sphere already; this only removes rounding error
+
+
 def reconstruction_accuracy(model: LSTMAutoencoder, tokens: Tensor, batch_size: int = 1024) -> dict[str, float]:
     """Greedy reconstruction of ``tokens`` ``[N, T]``: ``token`` accuracy over real positions
     (``<eos>`` included) and ``sentence`` accuracy, the share reproduced exactly."""

@@ -87,8 +87,66 @@ def sync_install_cells(root: Path, version: str) -> list[Path]:
     return changed
 
 
+RUNNING_NOTE_TITLE = ":::{admonition} Running this chapter"
+
+
+def running_note(chapter: str, plan: dict, times: dict) -> str:
+    """The "Running this chapter" note of ``chapter`` (a notebook's stem): its measured minutes at
+    each profile from ``times`` (``benchmarks/results/chapter_times_*.json``, keyed by profile), and
+    what its profiles change from ``plan`` (its entry in ``book/running.yml``)."""
+    lines = [RUNNING_NOTE_TITLE, ":class: tip", ""]
+    for profile, what in [("cpu", "the book's build"), ("gpu", "paper-scale runs"), ("colab", "a free Colab GPU")]:
+        record = times.get(profile, {})
+        seconds = record.get("chapters", {}).get(chapter)
+        where = f"`{profile}` ({what}"
+        if profile == "colab":
+            where += ", picked by `auto` in Colab"
+        if seconds is not None:
+            lines.append(f"- {where}): {seconds / 60:.1f} min, measured on {record['machine']} "
+                         f"({record['date']}).")
+        elif profile == "colab":
+            lines.append(f"- {where}): the `cpu` sizes; not measured yet. Estimate: about the `cpu` time "
+                         "or less (Colab has two CPU cores too, and its GPU runs the models that go to it "
+                         "faster).")
+        else:
+            lines.append(f"- {where}): not measured yet (no GPU has run this chapter). {plan['gpu']}")
+    lines.append("- `ci`: seconds, a smoke test whose numbers mean little.")
+    lines += ["", plan["profiles"].strip(), ":::"]
+    return "\n".join(lines)
+
+
+def sync_running_notes(root: Path) -> list[Path]:
+    """Rewrite the "Running this chapter" cell (id ``NN-run``) of every chapter in ``root/notebooks``
+    from ``book/running.yml`` and the measured times; returns the changed files."""
+    import yaml
+
+    plan = yaml.safe_load((root / "book" / "running.yml").read_text(encoding="utf-8"))
+    times = {}
+    for path in sorted((root / "benchmarks" / "results").glob("chapter_times_*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        times[record["profile"]] = record
+    changed = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        if path.stem not in plan:
+            raise ValueError(f"book/running.yml has no entry for {path.stem}: add what its profiles change")
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cell_id = path.stem[:2] + "-run"
+        cells = [c for c in notebook["cells"] if c.get("id") == cell_id]
+        if len(cells) != 1:
+            raise ValueError(f"{path} has no markdown cell with id {cell_id} for its running note")
+        expected = running_note(path.stem, plan[path.stem], times)
+        if "".join(cells[0]["source"]) != expected:
+            lines = expected.split("\n")
+            cells[0]["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
+            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
 if __name__ == "__main__":
     from . import __version__
 
     for changed_path in sync_install_cells(Path.cwd(), __version__):
         print(f"rewrote the install cell of {changed_path}")
+    for changed_path in sync_running_notes(Path.cwd()):
+        print(f"rewrote the running note of {changed_path}")

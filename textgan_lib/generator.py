@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .output_nll import masked_token_nll
-from .sampling import sample_from_hidden, sampling_logits
+from .sampling import NONFINITE_MESSAGE, sample_from_hidden, sampling_logits
 from .vocab import Vocabulary
 
 SCORE_ROWS = 4096  # token rows per [rows, V] logits block when scoring under a sampling distribution
@@ -199,6 +199,7 @@ class LSTMGenerator(nn.Module):
         rng: torch.Generator | None = None,
         state: State | None = None,
         context: Tensor | None = None,
+        sync_free: bool | None = None,
     ) -> Tensor:
         """Draw ``n`` sequences ``[n, max_len]`` (ids; ``<pad>`` after ``<eos>``).
 
@@ -209,16 +210,26 @@ class LSTMGenerator(nn.Module):
         padding id). Reproducible for a given seeded ``rng`` (a ``torch.Generator``). ``state``: the
         LSTM's initial state, ``[num_layers, n, H]`` each (zeros by default); ``context`` ``[n, C]``
         is fed beside every input (see :meth:`features`).
+
+        ``sync_free`` (default: on CUDA) draws all rows per step with no host synchronisation and
+        checks the logits for NaN once per call (see :func:`~textgan_lib.sampling.sample_from_hidden`).
         """
         was_training = self.training
         self.eval()
+        if sync_free is None:
+            sync_free = self.device.type == "cuda"
         try:
             prefix = self._prefix(prefix, n)
-            return self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state, context)
+            nonfinite = torch.zeros((), dtype=torch.bool, device=self.device) if sync_free else None
+            tokens = self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state, context, nonfinite)
+            if sync_free and nonfinite.item():  # the call's one host sync
+                raise FloatingPointError(NONFINITE_MESSAGE)
+            return tokens
         finally:
             self.train(was_training)
 
-    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None, context=None) -> Tensor:
+    def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None, context=None,
+                nonfinite=None) -> Tensor:
         if prefix.shape[1] > max_len:
             raise ValueError(f"prefix of length {prefix.shape[1]} is longer than max_len={max_len}")
         tokens = torch.empty(n, max_len, dtype=torch.long, device=self.device)
@@ -231,7 +242,7 @@ class LSTMGenerator(nn.Module):
         h, state = self.features(torch.cat([start, prefix], dim=1), state, context)  # last position predicts token P
         for t in range(prefix.shape[1], max_len):
             next_token = sample_from_hidden(h[:, -1], self.output, temperature, top_k, top_p, rng,
-                                            banned)  # [n]
+                                            banned, nonfinite)  # [n]
             if self.config.eos_id is not None:
                 next_token = next_token.masked_fill(finished, self.config.pad_id)
                 finished |= next_token == self.config.eos_id

@@ -4,7 +4,10 @@
 - ``cpu``: the default book build on a 2-core laptop CPU: minutes per chapter, results that mean
   something.
 - ``gpu``: paper-scale runs for a CUDA GPU (the SeqGAN oracle runs use the paper's schedule).
-- ``auto``: ``$TEXTGAN_PROFILE`` if set, else ``gpu`` when CUDA is available, else ``cpu``.
+- ``colab``: the ``cpu`` sizes on whatever Colab offers, so that every chapter finishes within
+  minutes on a free Colab GPU (the ``gpu`` profile's paper schedules take hours on one).
+- ``auto``: ``$TEXTGAN_PROFILE`` if set, else ``colab`` inside Colab, else ``gpu`` when CUDA is
+  available, else ``cpu``.
 
 Chapters read only the fields they need; fields are grouped by the chapter that introduces them.
 """
@@ -12,6 +15,7 @@ Chapters read only the fields they need; fields are grouped by the chapter that 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -129,11 +133,19 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
+PROFILES["colab"] = replace(PROFILES["cpu"], name="colab")
+
+
+def in_colab() -> bool:
+    """Whether this Python runs in a Google Colab session."""
+    return "google.colab" in sys.modules
+
 
 def resolve_profile_name(name: str = "auto") -> str:
     """The preset ``name`` stands for (``auto`` → env override, else by hardware)."""
     if name == "auto":
-        name = os.environ.get(PROFILE_ENV) or ("gpu" if torch.cuda.is_available() else "cpu")
+        name = os.environ.get(PROFILE_ENV) or (
+            "colab" if in_colab() else "gpu" if torch.cuda.is_available() else "cpu")
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)} or 'auto'")
     return name

@@ -23,6 +23,8 @@ from torch import Tensor, nn
 
 ROW_CHUNK = 512  # rows of [chunk, V] logits that stay in cache for V of a few thousand
 BLOCK = 64  # tokens per block of the two-level inverse-CDF draw
+NONFINITE_MESSAGE = ("cannot sample: the logits contain NaN or infinite values; the model's weights are "
+                     "probably corrupt (reload the last good checkpoint)")
 
 
 def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:
@@ -88,24 +90,30 @@ def sample_from_hidden(
     top_p: float | None = None,
     rng: torch.Generator | None = None,
     banned: Tensor | None = None,
+    nonfinite: Tensor | None = None,
 ) -> Tensor:
     """Like :func:`sample_from_logits` for ``logits = output(hidden)``, ``hidden`` ``[N, H]``.
 
     ``banned`` token ids are never drawn (``<pad>`` and ``<bos>`` for a vocabulary model). The
     logits are made chunk by chunk, already divided by the temperature, and sampled while the
     chunk is still in cache: the ``[N, V]`` matrix never exists at once.
+
+    ``nonfinite`` (a boolean scalar on the device) switches to the GPU's way: all rows at once,
+    and NaN or infinite logits are OR-ed into the flag instead of raising, so that a sampling loop
+    never waits for the device; the caller checks the flag once at the end. Cache-sized chunks
+    and a check per chunk only pay on a CPU, where every operation already waits.
     """
     _check_temperature(temperature)
     scale = 1.0 / temperature if temperature > 0 else 1.0
     tokens = []
-    for rows in hidden.split(ROW_CHUNK):
+    for rows in hidden.split(ROW_CHUNK if nonfinite is None else max(len(hidden), 1)):
         z = torch.addmm(output.bias, rows, output.weight.t(), beta=scale, alpha=scale)  # [chunk, V]
         if banned is not None:
             z.index_fill_(1, banned, float("-inf"))
         if temperature == 0:
             tokens.append(z.argmax(dim=-1))
         else:
-            tokens.append(_draw_(filter_logits(z, top_k, top_p), rng))
+            tokens.append(_draw_(filter_logits(z, top_k, top_p), rng, nonfinite))
     return torch.cat(tokens)
 
 
@@ -114,8 +122,10 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
 
 
-def _draw_(z: Tensor, rng: torch.Generator | None) -> Tensor:
+def _draw_(z: Tensor, rng: torch.Generator | None, nonfinite: Tensor | None = None) -> Tensor:
     """Sample from the softmax rows of ``z`` ``[N, V]`` by inverting the CDF; overwrites ``z``.
+
+    Non-finite logits raise, or with ``nonfinite`` given are OR-ed into it without a host sync.
 
     Two levels, so that no full-width cumulative sum is needed: pick a block of ``BLOCK``
     consecutive tokens with probability equal to its total weight, then a token inside that block.
@@ -128,9 +138,10 @@ def _draw_(z: Tensor, rng: torch.Generator | None) -> Tensor:
         block_sums = torch.cat([block_sums, weights[:, n_full * BLOCK :].sum(dim=-1, keepdim=True)], dim=1)
     block_cdf = block_sums.cumsum_(dim=-1)  # [N, n_blocks]
     total = block_cdf[:, -1:]
-    if not torch.isfinite(total).all():
-        raise FloatingPointError("cannot sample: the logits contain NaN or infinite values; the model's weights "
-                                 "are probably corrupt (reload the last good checkpoint)")
+    if nonfinite is not None:
+        nonfinite |= ~torch.isfinite(total).all()
+    elif not torch.isfinite(total).all():
+        raise FloatingPointError(NONFINITE_MESSAGE)
     u = torch.rand(total.shape, generator=rng, device=z.device, dtype=z.dtype) * total
     u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # strictly below total
     # right=True: the first block whose cdf exceeds u, which never is a zero-weight block.

@@ -1,0 +1,50 @@
+"""Every chapter opens with its "Running this chapter" note, made from the measured times."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+from conftest import REPO
+
+from textgan_lib.book import RUNNING_NOTE_TITLE, running_note, sync_running_notes
+
+CHAPTERS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
+TIMES = {json.loads(p.read_text())["profile"]: json.loads(p.read_text())
+         for p in (REPO / "benchmarks" / "results").glob("chapter_times_*.json")}
+
+
+def test_the_notes_match_the_plan_and_the_measured_times():
+    plan = yaml.safe_load((REPO / "book" / "running.yml").read_text(encoding="utf-8"))
+    assert set(plan) == set(CHAPTERS)
+    assert set(TIMES["cpu"]["chapters"]) == set(CHAPTERS)  # every chapter measured at the book's profile
+    for chapter in CHAPTERS:
+        cells = json.loads((REPO / "notebooks" / f"{chapter}.ipynb").read_text(encoding="utf-8"))["cells"]
+        assert "".join(cells[1]["source"]) == running_note(chapter, plan[chapter], TIMES), (
+            f"{chapter}: run `python -m textgan_lib.book` to rewrite its running note")
+
+
+def test_a_note_states_only_measured_numbers():
+    plan = {"gpu": "Trains longer.", "profiles": "`ci` is small."}
+    times = {"cpu": {"machine": "a test CPU", "date": "2026-01-01", "chapters": {"x": 150.0}}}
+    note = running_note("x", plan, times)
+    assert note.startswith(RUNNING_NOTE_TITLE) and note.endswith(":::")
+    assert "2.5 min, measured on a test CPU (2026-01-01)" in note
+    assert "`gpu` (paper-scale runs): not measured yet" in note and "Trains longer." in note
+    assert "`colab`" in note and "not measured yet" in note.split("`colab`")[1]
+    times["gpu"] = {"machine": "a test GPU", "date": "2026-01-02", "chapters": {"x": 30.0}}
+    assert "0.5 min, measured on a test GPU" in running_note("x", plan, times)
+
+
+def test_sync_rewrites_a_stale_note_and_names_a_missing_plan(tmp_path):
+    for name in ["notebooks", "book", "benchmarks"]:
+        shutil.copytree(REPO / name, tmp_path / name)
+    path = tmp_path / "notebooks" / f"{CHAPTERS[0]}.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    notebook["cells"][1]["source"] = ["stale"]
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    assert sync_running_notes(tmp_path) == [path]
+    assert sync_running_notes(tmp_path) == []  # in step now
+    (tmp_path / "book" / "running.yml").write_text("{}")
+    with pytest.raises(ValueError, match="has no entry for"):
+        sync_running_notes(tmp_path)
