@@ -12,6 +12,9 @@ set -euo pipefail
 OUT=${OUT:-benchmarks/results/gpu_targets}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+# First the CUDA paths' numerics against their CPU-tested twins (sync-free MLE epoch and sampling,
+# fused discriminator windows, graphed steps): a fast path that is wrong is not worth timing.
+python -m pytest -q tests/test_cuda.py 2>&1 | tail -n 15 | tee "$OUT/test_cuda.log"
 python benchmarks/mle_throughput.py --device cuda --epochs 5 | tee "$OUT/mle_throughput.log"
 tail -n 1 "$OUT/mle_throughput.log" > "$OUT/mle_throughput.json"
 python benchmarks/seqgan_step.py --device cuda --repeats 5 | tee "$OUT/seqgan_step.log"

@@ -2,7 +2,7 @@
 
 Checks per page: no error in the browser console, every image loaded, every formula typeset by
 the book's own MathJax (no raw ``\\(`` or ``$$`` left in the text), every figure numbered and
-captioned with alt text, launch links pointing at the configured repository, and the playgrounds'
+captioned with alt text, every table captioned, launch links pointing at the configured repository, and the playgrounds'
 static notes shown. A screenshot of each page goes to ``_build/screenshots/`` for review.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); without them the
@@ -41,6 +41,11 @@ while (walker.nextNode()) {
   if (/\\\(|\\\[|\$\$|\\begin\{/.test(node.textContent)) raw.push(node.textContent.slice(0, 80));
 }
 return raw;
+"""
+
+TABLE_CAPTIONS_JS = """
+return Array.from(document.querySelectorAll("article .cell_output table")).map(
+  t => (t.querySelector("caption")?.innerText || "").trim());
 """
 
 IMAGES_JS = """
@@ -137,6 +142,9 @@ def test_page_renders_for_a_reader(page, served_book, browser):
         for image in images:
             assert re.match(rf"Figure {chapter}\.\d+: \S", image["caption"]), f"{page}: uncaptioned {image}"
             assert image["alt"].strip(), f"{page}: figure without alt text: {image['caption'][:40]}"
+
+        for caption in browser.execute_script(TABLE_CAPTIONS_JS):
+            assert re.match(rf"Table {chapter}\.\d+: \S", caption), f"{page}: a table without a caption"
 
         repository = book_repository(REPO).removeprefix("https://github.com/")
         links = browser.execute_script("return Array.from(document.links).map(a => a.href)")

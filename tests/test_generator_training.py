@@ -136,6 +136,28 @@ def test_a_checkpoint_from_before_a_new_config_field_still_resumes(vocab, tokens
     assert torch.equal(resumed.model.output.weight, trainer.model.output.weight)
 
 
+def test_experiments_reuse_a_run_saved_before_a_new_training_field(tmp_path, monkeypatch):
+    """The experiments compare a saved run's training config with theirs: a field added to the
+    config class since (at its default) must not make them retrain."""
+    import warnings
+
+    from textgan_lib.experiments import _splits, language_model
+    from textgan_lib.profiles import get_profile
+
+    texts = [s.split() for s in ["a cat sits", "a dog runs", "two birds fly", "the man rides"] * 8]
+    data = _splits("toy", None, texts, texts[:4], max_len=6, min_freq=1)
+    profile = get_profile("ci", lm_epochs=1)
+    path = tmp_path / "lm.pt"
+    model, history = language_model(data, profile, checkpoint=path, progress=False)
+    payload = torch.load(path, weights_only=False)
+    del payload["train_config"]["clip_norm"]  # as if written before the field existed
+    torch.save(payload, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "not reusing ..." would be a warning
+        again, again_history = language_model(data, profile, checkpoint=path, progress=False)
+    assert again_history.equals(history) and torch.equal(again.output.weight, model.output.weight)
+
+
 def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_path):
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
     path = trainer.save(tmp_path / "ckpt.pt")

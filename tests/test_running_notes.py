@@ -1,13 +1,15 @@
-"""Every chapter opens with its "Running this chapter" note, made from the measured times."""
+"""The book's helpers: every chapter opens with its "Running this chapter" note, made from the
+measured times, and shows its tables with captions."""
 
 import json
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
 
-from textgan_lib.book import RUNNING_NOTE_TITLE, running_note, sync_running_notes
+from textgan_lib.book import RUNNING_NOTE_TITLE, captioned, running_note, sync_running_notes
 
 CHAPTERS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 TIMES = {json.loads(p.read_text())["profile"]: json.loads(p.read_text())
@@ -48,3 +50,12 @@ def test_sync_rewrites_a_stale_note_and_names_a_missing_plan(tmp_path):
     (tmp_path / "book" / "running.yml").write_text("{}")
     with pytest.raises(ValueError, match="has no entry for"):
         sync_running_notes(tmp_path)
+
+
+def test_a_table_carries_its_caption_and_the_chapter_rounding():
+    frame = pd.DataFrame({"nll": [2.5, 0.000125, float("nan")], "epoch": [1, 2, 3]})
+    html = captioned(frame, "Table 9.9: a test").to_html()
+    assert "<caption>Table 9.9: a test</caption>" in html
+    cells = [c.split(">")[-1] for c in html.split("</td>")[:-1]]
+    assert cells == ["2.5", "1", "0.000125", "2", "nan", "3"]  # no padding to six decimals
+    assert "<caption>s</caption>" in captioned(pd.Series([1.0], name="x"), "s").to_html()  # a Series too

@@ -1,4 +1,5 @@
-"""Helpers for the book's chapters: quoting computed numbers in the prose, and the Colab install cell.
+"""Helpers for the book's chapters: quoting computed numbers in the prose, captioned tables, the
+Colab install cell and the "Running this chapter" notes.
 
 ``glue`` hands a value to myst-nb, which substitutes it into the page at build time
 (``{glue:text}`name```). Outside a Jupyter Book build (Colab, plain Jupyter) myst-nb may be
@@ -31,6 +32,19 @@ def glue(name: str, value: Any, display: bool = False) -> None:
             show(value)
         return
     myst_glue(name, value, display=display)
+
+
+def captioned(frame: Any, caption: str) -> Any:
+    """``frame`` (a DataFrame or Series) with ``caption`` above it, as the book shows a table: a
+    pandas ``Styler``, whose caption travels with the table into Jupyter, Colab and the HTML page.
+
+    Numbers are shown as the chapter rounded them (at most six significant digits), not padded to
+    a fixed number of decimals.
+    """
+    if hasattr(frame, "to_frame") and not hasattr(frame, "columns"):  # a Series
+        frame = frame.to_frame()
+    return frame.style.set_caption(caption).format(
+        lambda v: f"{v:.6g}" if isinstance(v, float) else v)
 
 
 INSTALL_CELL_MARK = 'if "google.colab" in sys.modules:'

@@ -36,7 +36,14 @@ from tqdm.auto import tqdm
 
 from .autoencoder import LSTMAutoencoder
 from .batching import TokenBatch, encode_batch
-from .checkpoint import CheckpointMismatchError, generator_entry, load_generator_entry, read_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointMismatchError,
+    generator_entry,
+    load_generator_entry,
+    read_checkpoint,
+    save_checkpoint,
+    saved_config,
+)
 from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
 from .discriminators import CNNDiscriminator
 from .generator import GeneratorConfig, LSTMGenerator
@@ -152,7 +159,8 @@ def _resume_if_same(trainer, checkpoint: str | Path | None, kind: str, config: o
     if checkpoint is None or not Path(checkpoint).is_file():
         return
     try:
-        saved = read_checkpoint(checkpoint, kind=kind)["train_config"]
+        # fields added to the config class since the file was written count at their defaults
+        saved = saved_config(read_checkpoint(checkpoint, kind=kind)["train_config"], config)
         if saved != asdict(config):
             raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(config)}")
         trainer.load(checkpoint)

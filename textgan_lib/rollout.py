@@ -31,6 +31,9 @@ serves to check the fast one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor, nn
 
@@ -49,13 +52,8 @@ def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_p
     Monte-Carlo noise far larger), but its numbers then depend on the hardware. The default,
     float32, gives the same rewards on every CPU.
     """
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
-        with torch.autocast(sequences.device.type, dtype=torch.bfloat16, enabled=low_precision):
-            return torch.cat([torch.sigmoid(discriminator(chunk).float()) for chunk in sequences.split(SCORE_CHUNK)])
-    finally:
-        discriminator.train(was_training)
+    with _scoring(discriminator, sequences.device.type, low_precision):
+        return torch.cat([torch.sigmoid(discriminator(chunk).float()) for chunk in sequences.split(SCORE_CHUNK)])
 
 
 @torch.no_grad()
@@ -71,11 +69,19 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
     if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
         return discriminator_probability(discriminator, completions.reshape(-1, completions.shape[-1]),
                                          low_precision).view(completions.shape[:3])
+    with _scoring(discriminator, sequences.device.type, low_precision):
+        return torch.sigmoid(discriminator.completion_logits(sequences, completions).float())
+
+
+@contextmanager
+def _scoring(discriminator: nn.Module, device_type: str, low_precision: bool) -> Iterator[None]:
+    """The discriminator in eval mode (no dropout), under bfloat16 autocast if ``low_precision``;
+    its training mode is restored afterwards."""
     was_training = discriminator.training
     discriminator.eval()
     try:
-        with torch.autocast(sequences.device.type, dtype=torch.bfloat16, enabled=low_precision):
-            return torch.sigmoid(discriminator.completion_logits(sequences, completions).float())
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=low_precision):
+            yield
     finally:
         discriminator.train(was_training)
 
