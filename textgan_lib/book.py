@@ -93,12 +93,20 @@ def sync_install_cells(root: Path, version: str) -> list[Path]:
         cells = [c for c in notebook["cells"] if INSTALL_CELL_MARK in "".join(c["source"])]
         if len(cells) != 1:
             raise ValueError(f"{path} has {len(cells)} install cells, expected one")
-        if "".join(cells[0]["source"]) != expected:
-            lines = expected.split("\n")
-            cells[0]["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
-            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if _set_source(path, notebook, cells[0], expected):
             changed.append(path)
     return changed
+
+
+def _set_source(path: Path, notebook: dict, cell: dict, text: str) -> bool:
+    """Give ``cell`` of ``notebook`` (read from ``path``) the source ``text`` and write the file;
+    False, and nothing written, when it already has it."""
+    if "".join(cell["source"]) == text:
+        return False
+    lines = text.split("\n")
+    cell["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
 
 
 RUNNING_NOTE_TITLE = ":::{admonition} Running this chapter"
@@ -149,10 +157,7 @@ def sync_running_notes(root: Path) -> list[Path]:
         if len(cells) != 1:
             raise ValueError(f"{path} has no markdown cell with id {cell_id} for its running note")
         expected = running_note(path.stem, plan[path.stem], times)
-        if "".join(cells[0]["source"]) != expected:
-            lines = expected.split("\n")
-            cells[0]["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
-            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if _set_source(path, notebook, cells[0], expected):
             changed.append(path)
     return changed
 
