@@ -13,19 +13,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 from pathlib import Path
 
 import torch
+from seqgan_step import cpu_description  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def chapter_seconds(cache_path: Path) -> dict[str, float]:
@@ -54,7 +47,7 @@ def main() -> None:
     missing = [c for c in chapters if c not in seconds]
     if missing:
         raise SystemExit(f"the cache has no execution time for {missing}: build the whole book first")
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{cpu_model()}"
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_description()[0]
     record = {
         "profile": args.profile,
         "command": f"jupyter-book build . && python benchmarks/chapter_times.py --profile {args.profile}",

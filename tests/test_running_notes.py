@@ -12,8 +12,8 @@ from conftest import REPO
 from textgan_lib.book import RUNNING_NOTE_TITLE, captioned, running_note, sync_running_notes
 
 CHAPTERS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
-TIMES = {json.loads(p.read_text())["profile"]: json.loads(p.read_text())
-         for p in (REPO / "benchmarks" / "results").glob("chapter_times_*.json")}
+RECORDS = [json.loads(p.read_text()) for p in (REPO / "benchmarks" / "results").glob("chapter_times_*.json")]
+TIMES = {record["profile"]: record for record in RECORDS}
 
 
 def test_the_notes_match_the_plan_and_the_measured_times():

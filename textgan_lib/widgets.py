@@ -24,6 +24,7 @@ from .batching import encode_batch
 from .generator import LSTMGenerator
 from .gradient_estimators import OneHotFunction, exact_gradient, gumbel_gradient, gumbel_softmax
 from .gumbel_gan import relaxed_sample
+from .latent_gan import encode_all
 from .metrics import distinct_n
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
@@ -230,15 +231,8 @@ def interpolate_texts(autoencoder: LSTMAutoencoder, vocab: Vocabulary, tokenizer
             raise ValueError(f"the {name} text is empty: type a sentence")
         if len(tokens) >= max_len:
             raise ValueError(f"the {name} text has {len(tokens)} tokens; at most {max_len - 1} fit")
-    tokens = encode_batch(texts, vocab, max_len).tokens.to(autoencoder.device)  # [2, T]
-    was_training = autoencoder.training
-    autoencoder.eval()
-    try:
-        with torch.no_grad():
-            ends = autoencoder.encode(autoencoder.trim(tokens))  # [2, H]
-            decoded = autoencoder.decode(great_circle(ends[0], ends[1], steps), max_len)  # [steps, T]
-    finally:
-        autoencoder.train(was_training)
+    ends = encode_all(autoencoder, encode_batch(texts, vocab, max_len).tokens)  # [2, H], in eval mode
+    decoded = autoencoder.decode(great_circle(ends[0], ends[1], steps), max_len)  # [steps, T]
     return pd.DataFrame({"decoded": [tokenizer.detokenize(vocab.decode(row)) for row in decoded.tolist()]},
                         index=pd.RangeIndex(steps, name="step"))
 
