@@ -5,7 +5,8 @@
 #
 #   bash benchmarks/gpu_targets.sh
 #
-# Targets (H100): MLE epoch <= 0.1 s (mle_throughput.json: lib_epoch_s); sample 10,000 sequences
+# Targets (H100): MLE epoch <= 0.1 s (mle_throughput.json: lib_epoch_s, and lib_cuda_graph_epoch_s
+# with the steps replayed as CUDA graphs, MLETrainer(cuda_graph=True)); sample 10,000 sequences
 # <= 0.03 s, discriminator epoch <= 0.1 s, adversarial generator step <= 0.15 s (seqgan_step.json);
 # the SeqGAN paper's whole schedule <= 8 minutes (seqgan_paper.csv reaches round 200).
 set -euo pipefail

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from textgan_lib.checkpoint import NonFiniteLossError
 from textgan_lib.cuda_graph import GraphedStep
 from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
 from textgan_lib.experiments import oracle_mle
@@ -111,6 +112,56 @@ def test_mle_on_cuda_runs_sync_free_and_matches_the_plain_loop():
     assert fast.sync_free and not plain.sync_free
     for a, b in zip(fast_model.parameters(), plain_model.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _syncs_in_an_epoch(n_sequences: int, **trainer_options) -> int:
+    """How often one MLE epoch over ``n_sequences`` (batches of 16) waits for the GPU."""
+    import warnings
+
+    from textgan_lib.training import MLEConfig, MLETrainer
+
+    data = torch.randint(0, 50, (n_sequences, 12), device=CUDA)
+    trainer = MLETrainer(_generator(), data, config=MLEConfig(batch_size=16), progress=False, **trainer_options)
+    trainer.train_epoch()  # allocations and lazy initialisation out of the way
+    torch.cuda.synchronize()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            trainer.train_epoch()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("cuda_graph", [False, True])
+def test_a_sync_free_mle_epoch_waits_for_the_gpu_a_fixed_number_of_times(cuda_graph):
+    syncs = [_syncs_in_an_epoch(n, cuda_graph=cuda_graph) for n in (96, 384)]  # 6 and 24 steps
+    assert syncs[0] == syncs[1] <= 4  # the epoch's index copy and final read, never once per step
+
+
+def test_mle_steps_replayed_as_a_cuda_graph_train_like_eager_ones():
+    from textgan_lib.training import MLEConfig, MLETrainer
+
+    data = torch.randint(0, 50, (200, 12), device=CUDA)  # batches of 16 and a last one of 8
+    trained = []
+    for cuda_graph in (False, True):
+        torch.manual_seed(0)
+        model = _generator()
+        trainer = MLETrainer(model, data, config=MLEConfig(epochs=5, batch_size=16), progress=False,
+                             cuda_graph=cuda_graph)
+        trainer.fit()  # the last batch's shape is recorded in epoch 4 and replayed in epoch 5
+        trained.append(trainer)
+    eager, graphed = trained
+    assert graphed._graphed_step._graphs  # it did record
+    torch.testing.assert_close(torch.tensor(graphed.history["train_nll"].to_numpy()),
+                               torch.tensor(eager.history["train_nll"].to_numpy()), rtol=1e-5, atol=0)
+    for a, b in zip(eager.model.parameters(), graphed.model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        graphed.model.output.bias[5] = float("nan")  # every step's loss becomes NaN from now on
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 65 \(epoch 6, batch 0\)"):
+        graphed.train_epoch()
 
 
 def test_sync_free_sampling_on_cuda_is_reproducible_and_exact_when_deterministic():

@@ -236,6 +236,13 @@ def test_trainer_rejects_empty_data_and_vocab_size_mismatch(vocab, tokens):
         MLETrainer(_model(vocab), tokens[:0])
     with pytest.raises(ValueError, match="vocabulary has"):
         MLETrainer(_model(vocab), tokens, vocab=Vocabulary(["x"]))
+    bad = tokens.clone()
+    bad[3, 2] = len(vocab)  # an id the model has no row for
+    for train, valid in ((bad, None), (tokens, bad)):  # caught before training, not at some step
+        with pytest.raises(ValueError, match=r"token ids must lie in \[0, \d+\), found 0\.\.\d+"):
+            MLETrainer(_model(vocab), train, valid)
+    with pytest.raises(ValueError, match="cuda_graph=True replays the sync-free step"):
+        MLETrainer(_model(vocab), tokens, sync_free=False, cuda_graph=True)
 
 
 def test_the_sync_free_epoch_trains_like_the_plain_loop(vocab, tokens):
@@ -244,6 +251,9 @@ def test_the_sync_free_epoch_trains_like_the_plain_loop(vocab, tokens):
     plain.fit()
     fast = MLETrainer(_model(vocab), tokens, tokens, config, progress=False, sync_free=True)
     fast.fit()
+    on_cpu = MLETrainer(_model(vocab), tokens, tokens, config, progress=False, cuda_graph=True, sync_free=True)
+    on_cpu.fit()  # a CUDA graph is for CUDA only: the same eager sync-free steps here
+    assert not on_cpu.cuda_graph and on_cpu.history["train_nll"].equals(fast.history["train_nll"])
     assert fast.step == plain.step and fast.epoch == plain.epoch
     for a, b in zip(plain.model.parameters(), fast.model.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)  # fused Adam rounds differently
@@ -258,9 +268,9 @@ def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens,
                              sync_free=sync_free)
         token_nll, calls = trainer.model.token_nll, []
 
-        def failing(batch):
+        def failing(batch, check_ids=True):
             calls.append(1)
-            nll = token_nll(batch)
+            nll = token_nll(batch, check_ids=check_ids)
             return nll * float("nan") if len(calls) == 3 else nll
 
         monkeypatch.setattr(trainer.model, "token_nll", failing)

@@ -119,9 +119,10 @@ class LSTMAutoencoder(nn.Module):
 
     # -- the two halves -------------------------------------------------------------------------
 
-    def encode(self, tokens: Tensor) -> Tensor:
+    def encode(self, tokens: Tensor, check_ids: bool = True) -> Tensor:
         """Codes ``[B, H]`` on the unit sphere for ``tokens`` ``[B, T]`` (read up to their padding)."""
-        self.decoder.check_tokens(tokens)
+        if check_ids:
+            self.check_tokens(tokens)
         lengths = self.decoder.mask(tokens).sum(dim=1).clamp_min(1)  # [B]
         x = self.decoder.dropout(self.embedding(tokens))  # [B, T, E]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -133,12 +134,13 @@ class LSTMAutoencoder(nn.Module):
         h, c = self.bridge(codes).chunk(2, dim=1)  # [B, H] each
         return torch.tanh(h)[None].contiguous(), c[None].contiguous()  # [1, B, H] each
 
-    def token_nll(self, tokens: Tensor) -> Tensor:
+    def token_nll(self, tokens: Tensor, check_ids: bool = True) -> Tensor:
         """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding.
 
         In training mode a share ``word_dropout`` of the decoder's input words is ``<unk>``.
+        ``check_ids=False``: as in :meth:`LSTMGenerator.token_nll`.
         """
-        codes = self.encode(tokens)
+        codes = self.encode(tokens, check_ids)
         inputs = self.decoder.shift_right(tokens)  # [B, T]
         if self.training and self.config.word_dropout:
             dropped = torch.rand(inputs.shape, device=inputs.device) < self.config.word_dropout
@@ -169,6 +171,9 @@ class LSTMAutoencoder(nn.Module):
             self.train(was_training)
 
     # -- what MLETrainer and the metrics use ------------------------------------------------------
+
+    def check_tokens(self, tokens: Tensor) -> None:
+        self.decoder.check_tokens(tokens)
 
     def mask(self, tokens: Tensor) -> Tensor:
         return self.decoder.mask(tokens)

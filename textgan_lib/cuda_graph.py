@@ -70,5 +70,5 @@ class GraphedStep:
                 f"recording the training step as a CUDA graph failed: {err}. A recorded step must not wait for "
                 "the host (.item(), printing a tensor, shapes that depend on values) and its optimizer must be "
                 "capturable. To run it eagerly instead, turn graph replay off (GraphedStep(enabled=False); "
-                "SeqGANConfig(cuda_graphs=False) for the SeqGAN trainer).") from err
+                "SeqGANConfig(cuda_graphs=False) for the SeqGAN trainer, MLETrainer(cuda_graph=False)).") from err
         return graph, static_inputs, static_outputs

@@ -149,6 +149,7 @@ class LSTMGenerator(nn.Module):
         top_p: float | None = None,
         state: State | None = None,
         context: Tensor | None = None,
+        check_ids: bool = True,
     ) -> Tensor:
         """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding.
 
@@ -158,9 +159,12 @@ class LSTMGenerator(nn.Module):
         renormalised), so that the NLL of a model's own samples is the entropy rate of what was
         sampled. Tokens outside a top-k / top-p set get ``inf``. ``state`` is the LSTM's initial
         state (zeros by default; an autoencoder's decoder starts from its sentence code);
-        ``context`` ``[B, C]`` is fed beside every input (see :meth:`features`).
+        ``context`` ``[B, C]`` is fed beside every input (see :meth:`features`). ``check_ids=False``
+        skips the range check of the ids, which waits for the GPU, for callers that checked them
+        already (:class:`~textgan_lib.training.MLETrainer` checks its whole training set once).
         """
-        self.check_tokens(tokens)
+        if check_ids:
+            self.check_tokens(tokens)
         h, _ = self.features(self.shift_right(tokens), state, context)  # [B, T, H]
         mask = self.mask(tokens)
         if temperature is None and top_k is None and top_p is None:

@@ -254,7 +254,7 @@ class SeqGANTrainer:
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.sample_rng,
                                   low_precision=self.reward_low_precision)  # [B, T]
         self.generator.train()
-        log_probs = -self.generator.token_nll(samples)  # [B, T]
+        log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
         self._check_finite(loss, "policy-gradient loss")
         self.g_optimizer.zero_grad(set_to_none=True)

@@ -32,6 +32,7 @@ from .checkpoint import (
     saved_config,
     training_target,
 )
+from .cuda_graph import GraphedStep
 from .generator import LSTMGenerator
 from .metrics import mean_token_nll, perplexity
 from .vocab import Vocabulary
@@ -52,6 +53,10 @@ class MLETrainer:
     ``vocab`` defaults to the model's own (``model.vocab``) and is saved in checkpoints.
     ``sync_free`` (default: on CUDA) runs each epoch without a host synchronisation per step (see
     :meth:`train_epoch`); on the CPU the plain loop costs nothing extra and is the default.
+    ``cuda_graph`` (sync-free epochs on CUDA; ignored elsewhere; off by default) replays each step
+    as a CUDA graph (:class:`~textgan_lib.cuda_graph.GraphedStep`), which removes the launch cost
+    of its few hundred small kernels. An autoencoder cannot be graphed: its encoder packs the
+    sequences by length, which the host must read.
     """
 
     def __init__(
@@ -64,12 +69,16 @@ class MLETrainer:
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
         sync_free: bool | None = None,
+        cuda_graph: bool = False,
     ) -> None:
         if len(train_tokens) == 0:
             raise ValueError("train_tokens is empty: nothing to train on")
         vocab = model.vocab if vocab is None else vocab
         if vocab is not None and len(vocab) != model.config.vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model {model.config.vocab_size}")
+        for tokens in (train_tokens, valid_tokens):
+            if tokens is not None:
+                model.check_tokens(tokens)  # once here, so that no training step waits for the GPU
         self.model = model
         self.train_tokens = train_tokens.to(model.device)
         self.valid_tokens = None if valid_tokens is None else valid_tokens.to(model.device)
@@ -78,8 +87,15 @@ class MLETrainer:
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.progress = progress
         self.sync_free = model.device.type == "cuda" if sync_free is None else sync_free
-        # the fused Adam reads a device-side "skip this step" flag (see _train_epoch_on_device)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=self.sync_free or None)
+        if cuda_graph and not self.sync_free:
+            raise ValueError("cuda_graph=True replays the sync-free step: leave sync_free at None or True")
+        self.cuda_graph = cuda_graph and model.device.type == "cuda"
+        # the fused Adam reads a device-side "skip this step" flag (see _train_epoch_on_device); a
+        # recorded step needs the optimizer's step counts on the device (capturable)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=self.sync_free or None,
+                                          capturable=self.cuda_graph)
+        self._graphed_step = GraphedStep(self._device_step, enabled=self.cuda_graph)
+        self._totals: _EpochTotals | None = None
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
         self.epoch = 0
@@ -125,7 +141,7 @@ class MLETrainer:
         for batch_in_epoch, index in enumerate(iterate_minibatches(len(self.train_tokens), self.config.batch_size,
                                                                    rng=self.shuffle_rng)):
             batch = self.model.trim(self.train_tokens[index.to(self.train_tokens.device)])
-            nll = self.model.token_nll(batch)
+            nll = self.model.token_nll(batch, check_ids=False)  # checked in __init__
             n_tokens = int(self.model.mask(batch).sum())
             loss = nll.sum() / n_tokens
             if not torch.isfinite(loss):
@@ -146,55 +162,62 @@ class MLETrainer:
     def _train_epoch_on_device(self) -> tuple[float, int]:
         """The epoch of :meth:`train_epoch` with no host synchronisation per step (CUDA's fast path).
 
-        Each step only queues work: the epoch's shuffled indices are copied to the device once,
-        batches are not trimmed (padding is masked in the loss, :func:`~textgan_lib.output_nll.
-        masked_token_nll`), loss and token sums stay on the device, and finiteness is a device
-        flag. Fused Adam reads that flag as ``found_inf`` (the mechanism of torch's GradScaler) and
-        skips the update of the failing step and of every step after it, so the weights stay as
-        they were before a non-finite loss, as in the plain loop; the flag is read once, at the end
-        of the epoch, and the error names the failing step. Same numbers as the plain loop up to
-        float rounding (fused and unfused Adam round differently).
+        Each step only queues work (:meth:`_device_step`): the epoch's shuffled indices are copied
+        to the device once, batches are not trimmed (padding is masked in the loss,
+        :func:`~textgan_lib.output_nll.masked_token_nll`), loss and token sums stay on the device,
+        and finiteness is a device flag. Fused Adam reads that flag as ``found_inf`` (the mechanism
+        of torch's GradScaler) and skips the update of the failing step and of every step after
+        it, so the weights stay as they were before a non-finite loss, as in the plain loop; the
+        flag is read once, at the end of the epoch, and the error names the failing step. Same
+        numbers as the plain loop up to float rounding (fused and unfused Adam round differently).
         """
         device = self.model.device
+        if self._totals is None:
+            self._totals = _EpochTotals(device)
+        totals = self._totals
+        totals.reset()
         batches = list(iterate_minibatches(len(self.train_tokens), self.config.batch_size, rng=self.shuffle_rng))
         order = torch.cat(batches).to(device)  # one copy for the whole epoch
-        total_nll = torch.zeros((), device=device)
-        total_tokens = torch.zeros((), dtype=torch.long, device=device)
-        first_failure = torch.full((), -1, dtype=torch.long, device=device)  # batch index, -1: none
-        failure_values = torch.zeros(2, device=device)  # loss and gradient norm at that batch
-        self.optimizer.found_inf = torch.zeros((), device=device)  # 1.0: skip the update
+        self.optimizer.found_inf = totals.skip_update
         start = 0
         try:
-            for batch_in_epoch, index in enumerate(batches):
-                batch = self.train_tokens[order[start : start + len(index)]]
+            for index in batches:
+                self._graphed_step(self.train_tokens[order[start : start + len(index)]])
                 start += len(index)
-                nll = self.model.token_nll(batch)
-                n_tokens = self.model.mask(batch).sum()
-                loss = nll.sum() / n_tokens
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = (torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
-                        if self.config.clip_norm is not None else torch.zeros((), device=device))
-                failed_now = ~(torch.isfinite(loss) & torch.isfinite(norm)) & (first_failure < 0)
-                first_failure = torch.where(failed_now, batch_in_epoch, first_failure)
-                failure_values = torch.where(failed_now, torch.stack([loss.detach(), norm.detach()]),
-                                             failure_values)
-                self.optimizer.found_inf = (first_failure >= 0).float()
-                self.optimizer.step()
-                total_nll += nll.detach().sum()
-                total_tokens += n_tokens
         finally:
             del self.optimizer.found_inf  # the flag belongs to this epoch only
-        failed_at = int(first_failure)  # the epoch's one synchronisation
+        failed_at = int(totals.first_failure)  # the host waits for the GPU here, once per epoch
         if failed_at >= 0:
-            loss_value, norm_value = failure_values.tolist()
+            loss_value, norm_value = totals.failure_values.tolist()
             self.step += failed_at
             if math.isfinite(loss_value):
                 self._raise_non_finite("gradient norm", norm_value, failed_at)
             self._raise_non_finite("loss", loss_value, failed_at)
         self.step += len(batches)
         self.epoch += 1
-        return float(total_nll / total_tokens), int(total_tokens)
+        return float(totals.nll / totals.tokens), int(totals.tokens)
+
+    def _device_step(self, batch: Tensor) -> tuple[()]:
+        """One sync-free step on ``batch`` ``[B, T]``; every result goes into ``self._totals`` in
+        place, so that a recorded CUDA graph of this step updates the same tensors on replay."""
+        totals = self._totals
+        nll = self.model.token_nll(batch, check_ids=False)  # [B, T]; ids checked in __init__
+        n_tokens = self.model.mask(batch).sum()
+        loss = nll.sum() / n_tokens
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = (torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
+                if self.config.clip_norm is not None else torch.zeros_like(loss))
+        failed_now = ~(torch.isfinite(loss) & torch.isfinite(norm)) & (totals.first_failure < 0)
+        totals.first_failure.copy_(torch.where(failed_now, totals.steps, totals.first_failure))
+        totals.failure_values.copy_(torch.where(failed_now, torch.stack([loss.detach(), norm.detach()]),
+                                                totals.failure_values))
+        totals.skip_update.copy_(totals.first_failure >= 0)  # read by the fused Adam as found_inf
+        self.optimizer.step()
+        totals.nll += nll.detach().sum()
+        totals.tokens += n_tokens
+        totals.steps += 1
+        return ()
 
     def _raise_non_finite(self, what: str, value: float, batch_in_epoch: int) -> None:
         saved = (f"the last checkpoint, {self.checkpoint_path}, is untouched" if self.checkpoint_path
@@ -231,8 +254,27 @@ class MLETrainer:
                                           f"({shown(asdict(self.model.config))}); build the model with "
                                           f"{type(self.model).__name__}.from_checkpoint(path)")
         load_model_state(self.model, entry["state"], path)
-        self.optimizer.load_state_dict(payload["optimizer_state"])
+        self.optimizer.load_state_dict(payload["optimizer_state"])  # new state tensors: record anew
+        self._graphed_step = GraphedStep(self._device_step, enabled=self.cuda_graph)
         self.epoch, self.step = payload["position"]["epoch"], payload["position"]["step"]
         self.shuffle_rng.set_state(payload["rng"]["shuffle"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.records = list(payload["history"])
+
+
+class _EpochTotals:
+    """What a sync-free epoch accumulates on the device. Allocated once per trainer and zeroed in
+    place each epoch, because a recorded CUDA graph of the step writes to these very tensors."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.nll = torch.zeros((), device=device)  # summed token NLL
+        self.tokens = torch.zeros((), dtype=torch.long, device=device)
+        self.steps = torch.zeros((), dtype=torch.long, device=device)  # steps taken this epoch
+        self.first_failure = torch.zeros((), dtype=torch.long, device=device)  # step index, -1: none
+        self.failure_values = torch.zeros(2, device=device)  # loss and gradient norm at that step
+        self.skip_update = torch.zeros((), device=device)  # 1.0 from the first failure on
+
+    def reset(self) -> None:
+        for total in (self.nll, self.tokens, self.steps, self.failure_values, self.skip_update):
+            total.zero_()
+        self.first_failure.fill_(-1)
