@@ -298,3 +298,17 @@ def test_padding_rows_through_the_output_layer_or_dropped_give_the_same_nll():
     kept = masked_token_nll(hidden, weight, bias, tokens, mask, drop_padding=False)
     torch.testing.assert_close(dropped, kept)
     assert (kept[~mask] == 0).all()
+
+
+def test_a_checkpoint_of_the_plain_loop_resumes_in_a_sync_free_trainer_and_back(vocab, tokens, tmp_path):
+    # the two build their Adam differently (fused, reading a skip flag, on CUDA); a checkpoint
+    # written by one must go on training in the other, as when a CPU build continues on a GPU
+    config = MLEConfig(epochs=2, batch_size=8)
+    for saver, loader in ((False, True), (True, False)):
+        first = MLETrainer(_model(vocab), tokens, config=config, progress=False, sync_free=saver)
+        first.fit(until_epoch=1)
+        first.save(tmp_path / "run.pt")
+        resumed = MLETrainer(_model(vocab, seed=1), tokens, config=config, progress=False, sync_free=loader)
+        resumed.load(tmp_path / "run.pt")
+        resumed.fit()
+        assert resumed.epoch == 2 and resumed.optimizer.param_groups[0]["fused"] == (loader or None)

@@ -198,9 +198,9 @@ def great_circle(a: Tensor, b: Tensor, steps: int) -> Tensor:
     if a.shape != b.shape or a.dim() != 1:
         raise ValueError(f"expected two codes [H] of one size, got {tuple(a.shape)} and {tuple(b.shape)}")
     angle = torch.arccos((a @ b).clamp(-1, 1))
-    w = torch.linspace(0, 1, steps, device=a.device)[:, None]  # [steps, 1]
     if angle < 1e-6:  # the same code twice: sin(angle) would divide by zero
         return a.expand(steps, -1).clone()
+    w = torch.linspace(0, 1, steps, device=a.device)[:, None]  # [steps, 1]
     path = (torch.sin((1 - w) * angle) * a + torch.sin(w * angle) * b) / torch.sin(angle)
     return F.normalize(path, dim=1)  # on the sphere already; this only removes rounding error
 

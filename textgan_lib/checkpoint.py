@@ -174,6 +174,25 @@ def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
     model.load_state_dict(state)
 
 
+# How an optimizer runs rather than what it learned; they follow the device it was built for.
+OPTIMIZER_SETTINGS = ("capturable", "fused", "foreach")
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
+    """Load a saved optimizer ``state`` into ``optimizer``, keeping ``optimizer``'s own
+    :data:`OPTIMIZER_SETTINGS`.
+
+    A checkpoint may come from another device, whose trainer built its Adam differently (fused and
+    capturable on CUDA, plain on a CPU), and ``load_state_dict`` would take those settings from the
+    file: a fused step that reads a skip flag, or a recorded CUDA graph, would then meet an
+    optimizer that cannot do either. They are set before loading, because where the step counts
+    live (host or device) follows them.
+    """
+    groups = [{**saved, **{k: live[k] for k in OPTIMIZER_SETTINGS if k in live}}
+              for saved, live in zip(state["param_groups"], optimizer.param_groups)]
+    optimizer.load_state_dict({**state, "param_groups": groups})
+
+
 def checkpoint_note(checkpoint_path: str | Path | None) -> str:
     """What a stopped trainer says about its checkpoint."""
     return f"the checkpoint {checkpoint_path} is untouched" if checkpoint_path else "no checkpoint was being written"

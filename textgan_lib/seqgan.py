@@ -37,6 +37,7 @@ from .checkpoint import (
     generator_entry,
     load_generator_entry,
     load_model_state,
+    load_optimizer_state,
     read_checkpoint,
     save_checkpoint,
     training_target,
@@ -228,10 +229,6 @@ class SeqGANTrainer:
         self.d_optimizer.load_state_dict(optimizer_state)
         self._d_step = self._discriminator_step()  # recorded graphs point at the old optimizer state
 
-    @staticmethod
-    def _on_cuda(module: nn.Module) -> bool:
-        return next(module.parameters()).is_cuda
-
     def pretrain_discriminator(self, *, until_round: int | None = None, more_rounds: int | None = None
                                ) -> pd.DataFrame:
         """Discriminator pretraining until ``until_round`` rounds are done in total, or for
@@ -324,12 +321,8 @@ class SeqGANTrainer:
         if self.rollout is not self.generator:  # a checkpoint without a delayed copy starts it from the generator
             load_model_state(self.rollout, payload["rollout_state"] or payload["generator"]["state"], path)
         load_model_state(self.discriminator, payload["discriminator_state"], path)
-        self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
-        d_optimizer_state = payload["d_optimizer_state"]
-        for group in d_optimizer_state["param_groups"]:  # a checkpoint may come from another device
-            group["capturable"] = self._on_cuda(self.discriminator)
-            group["fused"] = self._on_cuda(self.discriminator) or None
-        self.d_optimizer.load_state_dict(d_optimizer_state)
+        load_optimizer_state(self.g_optimizer, payload["g_optimizer_state"])
+        load_optimizer_state(self.d_optimizer, payload["d_optimizer_state"])  # maybe from another device
         self._d_step = self._discriminator_step()
         self.d_rounds_done = payload["position"]["d_rounds"]
         self.adversarial_rounds_done = payload["position"]["adversarial_rounds"]

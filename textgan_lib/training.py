@@ -27,6 +27,7 @@ from .checkpoint import (
     check_vocabulary,
     generator_entry,
     load_model_state,
+    load_optimizer_state,
     read_checkpoint,
     save_checkpoint,
     saved_config,
@@ -95,7 +96,7 @@ class MLETrainer:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=self.sync_free or None,
                                           capturable=self.cuda_graph)
         self._graphed_step = GraphedStep(self._device_step, enabled=self.cuda_graph)
-        self._totals: _EpochTotals | None = None
+        self._totals = _EpochTotals(model.device)
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
         self.epoch = 0
@@ -171,13 +172,10 @@ class MLETrainer:
         flag is read once, at the end of the epoch, and the error names the failing step. Same
         numbers as the plain loop up to float rounding (fused and unfused Adam round differently).
         """
-        device = self.model.device
-        if self._totals is None:
-            self._totals = _EpochTotals(device)
         totals = self._totals
         totals.reset()
         batches = list(iterate_minibatches(len(self.train_tokens), self.config.batch_size, rng=self.shuffle_rng))
-        order = torch.cat(batches).to(device)  # one copy for the whole epoch
+        order = torch.cat(batches).to(self.model.device)  # one copy for the whole epoch
         self.optimizer.found_inf = totals.skip_update
         start = 0
         try:
@@ -254,7 +252,7 @@ class MLETrainer:
                                           f"({shown(asdict(self.model.config))}); build the model with "
                                           f"{type(self.model).__name__}.from_checkpoint(path)")
         load_model_state(self.model, entry["state"], path)
-        self.optimizer.load_state_dict(payload["optimizer_state"])  # new state tensors: record anew
+        load_optimizer_state(self.optimizer, payload["optimizer_state"])  # new state tensors: record anew
         self._graphed_step = GraphedStep(self._device_step, enabled=self.cuda_graph)
         self.epoch, self.step = payload["position"]["epoch"], payload["position"]["step"]
         self.shuffle_rng.set_state(payload["rng"]["shuffle"])
