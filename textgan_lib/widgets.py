@@ -61,9 +61,11 @@ def lm_samples(model: LSTMGenerator, vocab: Vocabulary, tokenizer: Tokenizer, ma
                            top_p=top_p if top_p < 1 else None, prefix=prefix_ids, rng=rng)  # [n, T]
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        nll = model.token_nll(samples)  # [n, T], 0 at padding
-    model.train(was_training)
+    try:
+        with torch.no_grad():
+            nll = model.token_nll(samples)  # [n, T], 0 at padding
+    finally:
+        model.train(was_training)
     lengths = model.mask(samples).sum(dim=1).clamp_min(1)
     texts = [vocab.decode(row) for row in samples.tolist()]
     table = pd.DataFrame({"sample": [tokenizer.detokenize(t) for t in texts],
