@@ -20,7 +20,7 @@ import time
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from textgan_lib import WordTokenizer, load_coco
-from textgan_lib.bleu import BLEU, self_bleu
+from textgan_lib.eval.bleu import BLEU, self_bleu
 
 NS = (2, 3, 4, 5)
 

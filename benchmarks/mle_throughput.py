@@ -22,9 +22,9 @@ import time
 import torch
 from torch import nn
 
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
-from textgan_lib.training import MLEConfig, MLETrainer
+from textgan_lib.train.mle import MLEConfig, MLETrainer
 
 P = SEQGAN_PAPER
 VOCAB, EMBED, HIDDEN, LENGTH, BATCH, N_SEQ, LR, CLIP = (P.vocab_size, P.embed_dim, P.hidden_dim, P.seq_len,

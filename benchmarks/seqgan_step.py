@@ -33,12 +33,12 @@ from pathlib import Path
 
 import torch
 
-from textgan_lib.discriminators import CNNDiscriminator
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.losses import policy_gradient_loss
+from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
-from textgan_lib.rollout import rollout_rewards
-from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
+from textgan_lib.train.losses import policy_gradient_loss
+from textgan_lib.train.rollout import rollout_rewards
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 VOCAB, DIM, LENGTH, BATCH, ROLLOUTS = (SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.hidden_dim, SEQGAN_PAPER.seq_len,
                                       SEQGAN_PAPER.batch_size, SEQGAN_PAPER.n_rollouts)

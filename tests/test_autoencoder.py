@@ -4,14 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textgan_lib.autoencoder import LSTMAutoencoder, reconstruction_accuracy
-from textgan_lib.batching import encode_batch
-from textgan_lib.checkpoint import NonFiniteLossError
-from textgan_lib.generator import LSTMGenerator
-from textgan_lib.latent_gan import LatentGANConfig, LatentGANTrainer, encode_all, generate
-from textgan_lib.losses import gradient_penalty
-from textgan_lib.training import MLEConfig, MLETrainer
-from textgan_lib.vocab import Vocabulary
+from textgan_lib.data.batching import encode_batch
+from textgan_lib.data.vocab import Vocabulary
+from textgan_lib.models.autoencoder import LSTMAutoencoder, reconstruction_accuracy
+from textgan_lib.models.checkpoint import NonFiniteLossError
+from textgan_lib.models.generator import LSTMGenerator
+from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer, encode_all, generate
+from textgan_lib.train.losses import gradient_penalty
+from textgan_lib.train.mle import MLEConfig, MLETrainer
 
 SENTENCES = [s.split() for s in [
     "a cat sits on the mat", "a dog runs in the park", "two birds fly over the lake", "the man rides a red bike",

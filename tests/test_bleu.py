@@ -7,9 +7,9 @@ import torch
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from textgan_lib import WordTokenizer, load_coco
-from textgan_lib.bleu import BLEU, self_bleu
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.metrics import nll_div, quality_diversity_sweep
+from textgan_lib.eval.bleu import BLEU, self_bleu
+from textgan_lib.eval.metrics import nll_div, quality_diversity_sweep
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 
 SMOOTH = SmoothingFunction().method1
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from textgan_lib.book import book_repository
+from textgan_lib.book.notebooks import book_repository
 
 pytestmark = pytest.mark.slow  # executes every chapter and builds the book (minutes)
 

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from conftest import REPO, read_notebook
 
-from textgan_lib.book import book_repository
-from textgan_lib.widgets import LIVE_ONLY_NOTE
+from textgan_lib.book.notebooks import book_repository
+from textgan_lib.book.widgets import LIVE_ONLY_NOTE
 
 pytestmark = pytest.mark.slow
 

@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from textgan_lib.checkpoint import NonFiniteLossError
-from textgan_lib.cuda_graph import GraphedStep
-from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
-from textgan_lib.experiments import oracle_mle
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.oracle import OracleLSTM
-from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
-from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
+from textgan_lib.models.checkpoint import NonFiniteLossError
+from textgan_lib.models.discriminators import CNNDiscriminator, LSTMDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.models.oracle import OracleLSTM
+from textgan_lib.recipes.experiments import oracle_mle
+from textgan_lib.train.cuda_graph import GraphedStep
+from textgan_lib.train.rollout import rollout_rewards, rollout_rewards_reference
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CUDA = torch.device("cuda")
@@ -98,7 +98,7 @@ def test_oracle_and_mle_on_cuda():
 
 
 def test_mle_on_cuda_runs_sync_free_and_matches_the_plain_loop():
-    from textgan_lib.training import MLEConfig, MLETrainer
+    from textgan_lib.train.mle import MLEConfig, MLETrainer
 
     data = torch.randint(0, 50, (96, 12), device=CUDA)
     trained = []
@@ -118,7 +118,7 @@ def _syncs_in_an_epoch(n_sequences: int, **trainer_options) -> int:
     """How often one MLE epoch over ``n_sequences`` (batches of 16) waits for the GPU."""
     import warnings
 
-    from textgan_lib.training import MLEConfig, MLETrainer
+    from textgan_lib.train.mle import MLEConfig, MLETrainer
 
     data = torch.randint(0, 50, (n_sequences, 12), device=CUDA)
     trainer = MLETrainer(_generator(), data, config=MLEConfig(batch_size=16), progress=False, **trainer_options)
@@ -141,7 +141,7 @@ def test_a_sync_free_mle_epoch_waits_for_the_gpu_a_fixed_number_of_times(cuda_gr
 
 
 def test_mle_steps_replayed_as_a_cuda_graph_train_like_eager_ones():
-    from textgan_lib.training import MLEConfig, MLETrainer
+    from textgan_lib.train.mle import MLEConfig, MLETrainer
 
     data = torch.randint(0, 50, (200, 12), device=CUDA)  # batches of 16 and a last one of 8
     trained = []

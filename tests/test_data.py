@@ -10,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from textgan_lib import data
-from textgan_lib.data import ChecksumError, DataError, DataFile
+from textgan_lib.data import files as data
+from textgan_lib.data.files import ChecksumError, DataError, DataFile
 
 PAYLOAD = b"a cat sits on a mat.\na dog runs.\n"
 

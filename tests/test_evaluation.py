@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.metrics import OutsideSweepError, mean_token_nll, nll_div, quality_diversity_sweep, temperature_matched
+from textgan_lib.eval.metrics import (
+    OutsideSweepError,
+    mean_token_nll,
+    nll_div,
+    quality_diversity_sweep,
+    temperature_matched,
+)
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 
 VOCAB, LENGTH, N_SAMPLES = 5, 3, 40_000
 

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError
-from textgan_lib.discriminators import CNNDiscriminator, LSTMDiscriminator
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.losses import (
+from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError
+from textgan_lib.models.discriminators import CNNDiscriminator, LSTMDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.losses import (
     discriminator_loss,
     minimax_generator_loss,
     nonsaturating_generator_loss,
@@ -18,9 +18,9 @@ from textgan_lib.losses import (
     rsgan_discriminator_loss,
     rsgan_generator_loss,
 )
-from textgan_lib.rollout import rollout_rewards, rollout_rewards_reference
-from textgan_lib.seqgan import SeqGANConfig, SeqGANTrainer
-from textgan_lib.training import MLETrainer
+from textgan_lib.train.mle import MLETrainer
+from textgan_lib.train.rollout import rollout_rewards, rollout_rewards_reference
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 TARGET = 3  # the token the pattern discriminator looks for
 

@@ -3,10 +3,10 @@ import torch
 import torch.nn.functional as F
 
 from textgan_lib import Vocabulary, encode_batch
-from textgan_lib.checkpoint import CheckpointMismatchError, NonFiniteLossError, save_checkpoint
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.metrics import mean_token_nll, perplexity
-from textgan_lib.training import MLEConfig, MLETrainer
+from textgan_lib.eval.metrics import mean_token_nll, perplexity
+from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, save_checkpoint
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.mle import MLEConfig, MLETrainer
 
 SENTENCES = [s.split() for s in ["a cat sits on a mat", "a dog runs on the grass", "the cat sleeps",
                                  "a man rides a bike on the road", "the dog sits"] * 8]
@@ -141,8 +141,8 @@ def test_experiments_reuse_a_run_saved_before_a_new_training_field(tmp_path, mon
     config class since (at its default) must not make them retrain."""
     import warnings
 
-    from textgan_lib.experiments import _splits, language_model
-    from textgan_lib.profiles import get_profile
+    from textgan_lib.recipes.experiments import _splits, language_model
+    from textgan_lib.recipes.profiles import get_profile
 
     texts = [s.split() for s in ["a cat sits", "a dog runs", "two birds fly", "the man rides"] * 8]
     data = _splits("toy", None, texts, texts[:4], max_len=6, min_freq=1)
@@ -287,7 +287,7 @@ def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens,
 
 
 def test_padding_rows_through_the_output_layer_or_dropped_give_the_same_nll():
-    from textgan_lib.output_nll import masked_token_nll
+    from textgan_lib.models.output_nll import masked_token_nll
 
     torch.manual_seed(0)
     hidden, weight, bias = torch.randn(3, 5, 4), torch.randn(7, 4), torch.randn(7)

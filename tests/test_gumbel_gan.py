@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textgan_lib.checkpoint import NonFiniteLossError
-from textgan_lib.discriminators import CNNDiscriminator, embed
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.gumbel_gan import (
+from textgan_lib.models.checkpoint import NonFiniteLossError
+from textgan_lib.models.discriminators import CNNDiscriminator, embed
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.gumbel_gan import (
     BETA_SCHEDULES,
     GumbelGANConfig,
     GumbelGANTrainer,

@@ -8,14 +8,14 @@ import torch
 import torch.nn.functional as F
 
 from textgan_lib.cli import main
-from textgan_lib.discriminators import CNNDiscriminator
-from textgan_lib.experiments import gumbel_oracle, oracle_evaluator, oracle_training_data
-from textgan_lib.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.gumbel_gan import inverse_temperature, relgan_horizon
-from textgan_lib.metrics import mean_token_nll
-from textgan_lib.oracle import OracleLSTM
+from textgan_lib.eval.metrics import mean_token_nll
+from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.models.oracle import OracleLSTM
 from textgan_lib.paper import RELGAN_ORACLE
-from textgan_lib.profiles import get_profile
+from textgan_lib.recipes.experiments import gumbel_oracle, oracle_evaluator, oracle_training_data
+from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.train.gumbel_gan import inverse_temperature, relgan_horizon
 
 TINY = {"oracle_samples": 128, "oracle_epochs": 1, "oracle_eval_every": 1, "gumbel_oracle_iterations": 2,
         "gumbel_eval_every": 1, "gumbel_filters": 4}

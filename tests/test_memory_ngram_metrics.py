@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from textgan_lib.memory_task import RecurrentClassifier, memory_task_batch, train_memory_task
-from textgan_lib.metrics import distinct_n, repeated_ngram_rate
-from textgan_lib.ngram import KneserNeyLM
+from textgan_lib.eval.metrics import distinct_n, repeated_ngram_rate
+from textgan_lib.models.ngram import KneserNeyLM
+from textgan_lib.toys.memory_task import RecurrentClassifier, memory_task_batch, train_memory_task
 
 
 def test_memory_task_layout():

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from textgan_lib.data import load_oracle_params
-from textgan_lib.experiments import oracle_mle, seqgan_oracle
-from textgan_lib.oracle import OracleLSTM
-from textgan_lib.seqgan import SeqGANConfig
+from textgan_lib.data.files import load_oracle_params
+from textgan_lib.models.oracle import OracleLSTM
+from textgan_lib.recipes.experiments import oracle_mle, seqgan_oracle
+from textgan_lib.train.seqgan import SeqGANConfig
 
 
 def _sigmoid(x):
@@ -105,8 +105,8 @@ def test_seqgan_oracle_records_every_phase_and_stops_at_its_time_limit(tmp_path)
 
 
 def test_coco_language_model_is_reused_from_its_checkpoint(tmp_path):
-    from textgan_lib.experiments import coco_language_model
-    from textgan_lib.profiles import get_profile
+    from textgan_lib.recipes.experiments import coco_language_model
+    from textgan_lib.recipes.profiles import get_profile
 
     profile = get_profile("ci", n_sentences=120, lm_epochs=1, embed_dim=8, hidden_dim=8)
     path = tmp_path / "lm.pt"

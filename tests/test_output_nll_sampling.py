@@ -2,8 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textgan_lib.output_nll import linear_cross_entropy
-from textgan_lib.sampling import filter_logits, sample_from_hidden, sample_from_logits
+from textgan_lib.models.output_nll import linear_cross_entropy
+from textgan_lib.models.sampling import filter_logits, sample_from_hidden, sample_from_logits
 
 
 def _leaves(n=37, h=8, v=50, seed=0):
@@ -102,8 +102,8 @@ def test_sample_from_hidden_equals_sampling_the_logits():
 @pytest.mark.parametrize("n", [100, 1300])  # one row chunk, and several
 def test_sync_free_sampling_draws_the_same_tokens(n):
     """The GPU's way (all rows at once, the NaN check deferred to the end) changes nothing else."""
-    from textgan_lib.generator import LSTMGenerator
-    from textgan_lib.vocab import Vocabulary
+    from textgan_lib.data.vocab import Vocabulary
+    from textgan_lib.models.generator import LSTMGenerator
 
     torch.manual_seed(0)
     vocab = Vocabulary.build([[f"w{i}" for i in range(300)]], min_freq=1)

@@ -12,7 +12,7 @@ import tomllib
 import yaml
 
 from textgan_lib import get_profile
-from textgan_lib.profiles import PROFILES, resolve_profile_name
+from textgan_lib.recipes.profiles import PROFILES, resolve_profile_name
 
 # conda names the PyTorch package differently from PyPI.
 CONDA_TO_PYPI = {"pytorch": "torch"}
@@ -79,7 +79,7 @@ def test_the_library_needs_no_plotting_or_notebook_packages(repo):
     third_party = imported - {"__future__", "textgan_lib"} - set(sys.stdlib_module_names)
     assert third_party <= declared, third_party
     book_extra = {"matplotlib", "ipywidgets", "IPython", "myst_nb", "yaml"}
-    script = ("import sys, textgan_lib, textgan_lib.book, textgan_lib.widgets; "
+    script = ("import sys, textgan_lib, textgan_lib.book.notebooks, textgan_lib.book.widgets; "
               f"print(sorted(set(sys.modules) & {book_extra!r}))")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)  # noqa: S603
     assert loaded.stdout.strip() == "[]", f"importing the library loaded {loaded.stdout}"

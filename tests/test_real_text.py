@@ -6,9 +6,9 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from textgan_lib.cli import main
-from textgan_lib.data import load_poems
-from textgan_lib.profiles import get_profile
-from textgan_lib.real_text import real_text
+from textgan_lib.data.files import load_poems
+from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes.real_text import real_text
 
 SMALL = {"n_sentences": 120, "realtext_samples": 20, "realtext_references": 60, "embed_dim": 8, "hidden_dim": 16,
          "lm_epochs": 1}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from textgan_lib.book import RUNNING_NOTE_TITLE, captioned, running_note, sync_running_notes
+from textgan_lib.book.notebooks import RUNNING_NOTE_TITLE, captioned, running_note, sync_running_notes
 
 CHAPTERS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 RECORDS = [json.loads(p.read_text()) for p in (REPO / "benchmarks" / "results").glob("chapter_times_*.json")]

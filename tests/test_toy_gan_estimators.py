@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from textgan_lib.gradient_estimators import exact_gradient, gumbel_gradient, gumbel_softmax, reinforce_gradient
-from textgan_lib.toy_gan import mode_statistics, ring_modes, sample_ring, train_toy_gan
+from textgan_lib.toys.gradient_estimators import exact_gradient, gumbel_gradient, gumbel_softmax, reinforce_gradient
+from textgan_lib.toys.toy_gan import mode_statistics, ring_modes, sample_ring, train_toy_gan
 
 
 def test_ring_data_is_perfect_by_its_own_measure():

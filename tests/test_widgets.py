@@ -6,12 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textgan_lib.autoencoder import LSTMAutoencoder, great_circle
-from textgan_lib.generator import LSTMGenerator
-from textgan_lib.gradient_estimators import exact_gradient
-from textgan_lib.tokenize import WordTokenizer
-from textgan_lib.vocab import Vocabulary
-from textgan_lib.widgets import (
+from textgan_lib.book.widgets import (
     LIVE_ONLY_NOTE,
     beta_playground,
     gumbel_playground,
@@ -25,6 +20,11 @@ from textgan_lib.widgets import (
     sampling_playground,
     show_playground,
 )
+from textgan_lib.data.tokenize import WordTokenizer
+from textgan_lib.data.vocab import Vocabulary
+from textgan_lib.models.autoencoder import LSTMAutoencoder, great_circle
+from textgan_lib.models.generator import LSTMGenerator
+from textgan_lib.toys.gradient_estimators import exact_gradient
 
 matplotlib.use("Agg")
 WORDS = WordTokenizer()
@@ -122,8 +122,8 @@ def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatc
         return record
 
     for name in ["lm_samples", "gumbel_spread_figure", "relaxation_figure", "interpolate_texts"]:
-        monkeypatch.setattr(f"textgan_lib.widgets.{name}", spy(name))
-    monkeypatch.setattr("textgan_lib.widgets._display", lambda obj, **kw: None)
+        monkeypatch.setattr(f"textgan_lib.book.widgets.{name}", spy(name))
+    monkeypatch.setattr("textgan_lib.book.widgets._display", lambda obj, **kw: None)
     monkeypatch.setattr("matplotlib.pyplot.show", lambda: None)
     cases = [  # (playground, the control a reader turns, the value, the function, its keyword)
         (sampling_playground(model, vocab, WORDS, 10, prefix="a"), 0, 1.5, "lm_samples", "temperature"),
@@ -145,7 +145,7 @@ def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatc
 def test_show_playground_puts_the_note_in_place_of_the_widget(lm, monkeypatch):
     model, vocab = lm
     shown = []
-    monkeypatch.setattr("textgan_lib.widgets._display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr("textgan_lib.book.widgets._display", lambda obj, **kw: shown.append(obj))
     show_playground(sampling_playground(model, vocab, WORDS, 10))
     assert shown[-1]["text/plain"] == LIVE_ONLY_NOTE
     assert "application/vnd.jupyter.widget-view+json" in shown[-1]

@@ -17,17 +17,12 @@ One module per concept:
 What a chapter needs is importable from the package itself: ``from textgan_lib import LSTMGenerator``.
 """
 
-from .autoencoder import AutoencoderConfig, LSTMAutoencoder
-from .batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
-from .bleu import BLEU, self_bleu
-from .checkpoint import CheckpointMismatchError, NonFiniteLossError
-from .data import ChecksumError, DataError, cache_dir, data_path, load_coco, load_oracle_params, read_lines
-from .discriminators import CNNDiscriminator, LSTMDiscriminator
-from .experiments import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
-from .generator import GeneratorConfig, LSTMGenerator
-from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer
-from .latent_gan import LatentGANConfig, LatentGANTrainer
-from .metrics import (
+from .data.batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
+from .data.files import ChecksumError, DataError, cache_dir, data_path, load_coco, load_oracle_params, read_lines
+from .data.tokenize import CharTokenizer, WordTokenizer, get_tokenizer
+from .data.vocab import Vocabulary
+from .eval.bleu import BLEU, self_bleu
+from .eval.metrics import (
                       OutsideSweepError,
                       distinct_n,
                       mean_token_nll,
@@ -38,14 +33,19 @@ from .metrics import (
                       repeated_ngram_rate,
                       temperature_matched,
 )
-from .oracle import OracleLSTM
+from .models.autoencoder import AutoencoderConfig, LSTMAutoencoder
+from .models.checkpoint import CheckpointMismatchError, NonFiniteLossError
+from .models.discriminators import CNNDiscriminator, LSTMDiscriminator
+from .models.generator import GeneratorConfig, LSTMGenerator
+from .models.oracle import OracleLSTM
 from .paper import RELGAN_ORACLE, SEQGAN_PAPER
-from .profiles import Profile, default_device, describe, get_profile
-from .rollout import rollout_rewards
-from .seqgan import SeqGANConfig, SeqGANTrainer
-from .tokenize import CharTokenizer, WordTokenizer, get_tokenizer
-from .training import MLEConfig, MLETrainer
-from .vocab import Vocabulary
+from .recipes.experiments import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
+from .recipes.profiles import Profile, default_device, describe, get_profile
+from .train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from .train.latent_gan import LatentGANConfig, LatentGANTrainer
+from .train.mle import MLEConfig, MLETrainer
+from .train.rollout import rollout_rewards
+from .train.seqgan import SeqGANConfig, SeqGANTrainer
 
 __version__ = "0.1.0"
 

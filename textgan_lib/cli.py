@@ -22,14 +22,14 @@ from .paper import SEQGAN_PAPER
 
 
 def _profile(args: argparse.Namespace) -> None:
-    from .profiles import describe, get_profile
+    from .recipes.profiles import describe, get_profile
 
     print(describe(get_profile(args.name)))
 
 
 def _oracle_mle(args: argparse.Namespace) -> None:
-    from .experiments import oracle_mle
-    from .oracle import OracleLSTM
+    from .models.oracle import OracleLSTM
+    from .recipes.experiments import oracle_mle
 
     device = _device(args.device)
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
@@ -46,9 +46,9 @@ def _oracle_mle(args: argparse.Namespace) -> None:
 
 
 def _seqgan_oracle(args: argparse.Namespace) -> None:
-    from .experiments import seqgan_oracle
-    from .oracle import OracleLSTM
-    from .seqgan import SeqGANConfig
+    from .models.oracle import OracleLSTM
+    from .recipes.experiments import seqgan_oracle
+    from .train.seqgan import SeqGANConfig
 
     device = _device(args.device)
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
@@ -73,9 +73,9 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
 
 
 def _gumbel_oracle(args: argparse.Namespace) -> None:
-    from .experiments import gumbel_oracle
-    from .oracle import OracleLSTM
-    from .profiles import get_profile
+    from .models.oracle import OracleLSTM
+    from .recipes.experiments import gumbel_oracle
+    from .recipes.profiles import get_profile
 
     device = _device(args.device)
     profile = get_profile(args.profile)
@@ -92,7 +92,7 @@ def _gumbel_oracle(args: argparse.Namespace) -> None:
 
 
 def _real_text(args: argparse.Namespace) -> None:
-    from .real_text import real_text
+    from .recipes.real_text import real_text
 
     device = _device(args.device)
     result = real_text(args.corpus, args.method, args.profile, args.out, seed=args.seed, device=device,
@@ -110,7 +110,7 @@ def _device(name: str) -> torch.device:
 
 
 def _fetch_data(args: argparse.Namespace) -> None:
-    from .data import DATA_FILES, data_path
+    from .data.files import DATA_FILES, data_path
 
     for name, spec in DATA_FILES.items():
         print(f"{name}: {data_path(name)} (sha256 ok; {spec.description})")
@@ -126,7 +126,7 @@ def _add_run_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .seqgan import SeqGANConfig
+    from .train.seqgan import SeqGANConfig
 
     parser = argparse.ArgumentParser(prog="textgan", description="Experiments and data for the textgan book.")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -34,15 +34,15 @@ from pathlib import Path
 
 import torch
 
-from .bleu import BLEU, self_bleu
-from .discriminators import CNNDiscriminator
+from ..data.vocab import UNK
+from ..eval.bleu import BLEU, self_bleu
+from ..eval.metrics import distinct_n, mean_token_nll
+from ..models.discriminators import CNNDiscriminator
+from ..train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
+from ..train.latent_gan import generate
+from ..train.seqgan import SeqGANConfig, SeqGANTrainer
 from .experiments import TextSplits, language_model, latent_model, text_splits
-from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
-from .latent_gan import generate
-from .metrics import distinct_n, mean_token_nll
 from .profiles import Profile, get_profile
-from .seqgan import SeqGANConfig, SeqGANTrainer
-from .vocab import UNK
 
 CORPORA = ("coco", "poems")
 METHODS = ("mle", "seqgan", "gumbel", "latent")

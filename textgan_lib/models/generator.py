@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..data.vocab import Vocabulary
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .output_nll import masked_token_nll
 from .sampling import NONFINITE_MESSAGE, sample_from_hidden, sampling_logits
-from .vocab import Vocabulary
 
 SCORE_ROWS = 4096  # token rows per [rows, V] logits block when scoring under a sampling distribution
 State = tuple[Tensor, Tensor]  # (h, c), each [num_layers, B, H]

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .paper import RELGAN_ORACLE
+from ..paper import RELGAN_ORACLE
 
 # The SeqGAN paper's discriminator (Yu et al. 2017, appendix): window sizes and filters per size.
 SEQGAN_WINDOWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)

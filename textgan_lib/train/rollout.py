@@ -37,8 +37,8 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from .generator import LSTMGenerator
-from .sampling import sample_from_hidden
+from ..models.generator import LSTMGenerator
+from ..models.sampling import sample_from_hidden
 
 SCORE_CHUNK = 4096  # sequences per discriminator call
 

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .paper import RELGAN_ORACLE as R
-from .paper import SEQGAN_PAPER as P
+from ..paper import RELGAN_ORACLE as R
+from ..paper import SEQGAN_PAPER as P
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
 

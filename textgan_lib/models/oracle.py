@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import load_oracle_params
+from ..data.files import load_oracle_params
+from ..paper import SEQGAN_PAPER
 from .generator import GeneratorConfig, LSTMGenerator
-from .paper import SEQGAN_PAPER
 
 SEQGAN_VOCAB, SEQGAN_DIM, SEQGAN_SEQ_LEN = SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.embed_dim, SEQGAN_PAPER.seq_len
 

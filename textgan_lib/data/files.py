@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paper import SEQGAN_PAPER
+from ..paper import SEQGAN_PAPER
 
 DATA_ENV = "TEXTGAN_DATA"
 CACHE_ENV = "TEXTGAN_CACHE"

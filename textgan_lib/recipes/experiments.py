@@ -34,9 +34,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .autoencoder import LSTMAutoencoder
-from .batching import TokenBatch, encode_batch
-from .checkpoint import (
+from ..data.batching import TokenBatch, encode_batch
+from ..data.files import POEM_LENGTH, cache_dir, load_coco, load_poems
+from ..data.tokenize import WordTokenizer
+from ..data.vocab import Vocabulary
+from ..eval.metrics import mean_token_nll, nll_oracle
+from ..models.autoencoder import LSTMAutoencoder
+from ..models.checkpoint import (
     CheckpointMismatchError,
     generator_entry,
     load_generator_entry,
@@ -44,19 +48,15 @@ from .checkpoint import (
     save_checkpoint,
     saved_config,
 )
-from .data import POEM_LENGTH, cache_dir, load_coco, load_poems
-from .discriminators import CNNDiscriminator
-from .generator import GeneratorConfig, LSTMGenerator
-from .gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
-from .latent_gan import CodeGenerator, LatentGANConfig, LatentGANTrainer, encode_all
-from .metrics import mean_token_nll, nll_oracle
-from .oracle import OracleLSTM
-from .paper import SEQGAN_PAPER
+from ..models.discriminators import CNNDiscriminator
+from ..models.generator import GeneratorConfig, LSTMGenerator
+from ..models.oracle import OracleLSTM
+from ..paper import SEQGAN_PAPER
+from ..train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
+from ..train.latent_gan import CodeGenerator, LatentGANConfig, LatentGANTrainer, encode_all
+from ..train.mle import MLEConfig, MLETrainer
+from ..train.seqgan import SeqGANConfig, SeqGANTrainer
 from .profiles import Profile
-from .seqgan import SeqGANConfig, SeqGANTrainer
-from .tokenize import WordTokenizer
-from .training import MLEConfig, MLETrainer
-from .vocab import Vocabulary
 
 
 @dataclass(frozen=True)

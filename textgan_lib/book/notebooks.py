@@ -161,11 +161,3 @@ def sync_running_notes(root: Path) -> list[Path]:
             changed.append(path)
     return changed
 
-
-if __name__ == "__main__":
-    from . import __version__
-
-    for changed_path in sync_install_cells(Path.cwd(), __version__):
-        print(f"rewrote the install cell of {changed_path}")
-    for changed_path in sync_running_notes(Path.cwd()):
-        print(f"rewrote the running note of {changed_path}")

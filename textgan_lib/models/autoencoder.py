@@ -46,10 +46,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from ..data.vocab import Vocabulary
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
 from .output_nll import masked_token_nll
-from .vocab import Vocabulary
 
 
 @dataclass(frozen=True)

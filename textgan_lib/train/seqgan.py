@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .checkpoint import (
+from ..models.checkpoint import (
     NonFiniteLossError,
     generator_entry,
     load_generator_entry,
@@ -42,10 +42,10 @@ from .checkpoint import (
     save_checkpoint,
     training_target,
 )
+from ..models.generator import LSTMGenerator
+from ..paper import SEQGAN_PAPER
 from .cuda_graph import GraphedStep
-from .generator import LSTMGenerator
 from .losses import policy_gradient_loss
-from .paper import SEQGAN_PAPER
 from .rollout import rollout_rewards
 
 

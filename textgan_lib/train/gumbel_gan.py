@@ -40,7 +40,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .checkpoint import (
+from ..eval.metrics import distinct_n
+from ..models.checkpoint import (
     checkpoint_note,
     generator_entry,
     guarded_update,
@@ -50,10 +51,9 @@ from .checkpoint import (
     save_checkpoint,
     training_target,
 )
-from .generator import LSTMGenerator
+from ..models.generator import LSTMGenerator
+from ..paper import RELGAN_ORACLE
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
-from .metrics import distinct_n
-from .paper import RELGAN_ORACLE
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
 

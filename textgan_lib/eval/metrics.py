@@ -23,8 +23,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .generator import LSTMGenerator
-from .oracle import OracleLSTM
+from ..models.generator import LSTMGenerator
+from ..models.oracle import OracleLSTM
 
 
 @torch.no_grad()

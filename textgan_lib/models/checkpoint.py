@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .vocab import SPECIAL_TOKENS, Vocabulary
+from ..data.vocab import SPECIAL_TOKENS, Vocabulary
 
 FORMAT = "textgan-checkpoint"
 VERSION = 2

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from .losses import (
+from ..train.losses import (
     discriminator_loss,
     minimax_generator_loss,
     nonsaturating_generator_loss,

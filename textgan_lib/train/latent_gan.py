@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .autoencoder import LSTMAutoencoder
-from .checkpoint import (
+from ..models.autoencoder import LSTMAutoencoder
+from ..models.checkpoint import (
     checkpoint_note,
     generator_entry,
     guarded_update,
@@ -35,8 +35,8 @@ from .checkpoint import (
     save_checkpoint,
     training_target,
 )
+from ..toys.toy_gan import mlp
 from .losses import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
-from .toy_gan import mlp
 
 
 @dataclass(frozen=True)

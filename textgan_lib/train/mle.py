@@ -20,8 +20,10 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .batching import iterate_minibatches
-from .checkpoint import (
+from ..data.batching import iterate_minibatches
+from ..data.vocab import Vocabulary
+from ..eval.metrics import mean_token_nll, perplexity
+from ..models.checkpoint import (
     CheckpointMismatchError,
     NonFiniteLossError,
     check_vocabulary,
@@ -33,10 +35,8 @@ from .checkpoint import (
     saved_config,
     training_target,
 )
+from ..models.generator import LSTMGenerator
 from .cuda_graph import GraphedStep
-from .generator import LSTMGenerator
-from .metrics import mean_token_nll, perplexity
-from .vocab import Vocabulary
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,15 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .autoencoder import LSTMAutoencoder, great_circle
-from .batching import encode_batch
-from .generator import LSTMGenerator
-from .gradient_estimators import OneHotFunction, exact_gradient, gumbel_gradient, gumbel_softmax
-from .gumbel_gan import relaxed_sample
-from .latent_gan import encode_all
-from .metrics import distinct_n
-from .tokenize import Tokenizer
-from .vocab import Vocabulary
+from ..data.batching import encode_batch
+from ..data.tokenize import Tokenizer
+from ..data.vocab import Vocabulary
+from ..eval.metrics import distinct_n
+from ..models.autoencoder import LSTMAutoencoder, great_circle
+from ..models.generator import LSTMGenerator
+from ..toys.gradient_estimators import OneHotFunction, exact_gradient, gumbel_gradient, gumbel_softmax
+from ..train.gumbel_gan import relaxed_sample
+from ..train.latent_gan import encode_all
 
 if TYPE_CHECKING:  # matplotlib is in the book extra, like ipywidgets
     from matplotlib.figure import Figure
