@@ -9,7 +9,7 @@ that machine noise hits both alike; each side's best epoch counts.
 The last line printed is JSON: {"device", "lib_tokens_per_s", "reference_tokens_per_s", "ratio",
 "lib_epoch_s", "reference_epoch_s"} (the epoch times of the best epochs; issue 14's GPU target is
 ``lib_epoch_s`` <= 0.1 on one H100). On CUDA a third trainer replays its steps as CUDA graphs
-(``MLETrainer(cuda_graph=True)``) and adds "lib_cuda_graph_epoch_s"; its first epochs include the
+(``SyncFreeMLETrainer(cuda_graph=True)``) and adds "lib_cuda_graph_epoch_s"; its first epochs include the
 warm-up and the recording, so give it at least 3 epochs.
 """
 
@@ -25,6 +25,7 @@ from torch import nn
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
 from textgan_lib.train.mle import MLEConfig, MLETrainer
+from textgan_lib.train.sync_free import SyncFreeMLETrainer
 
 P = SEQGAN_PAPER
 VOCAB, EMBED, HIDDEN, LENGTH, BATCH, N_SEQ, LR, CLIP = (P.vocab_size, P.embed_dim, P.hidden_dim, P.seq_len,
@@ -80,8 +81,10 @@ def main() -> None:
 
     def lib_trainer(cuda_graph: bool) -> MLETrainer:
         model = LSTMGenerator(GeneratorConfig(VOCAB, EMBED, HIDDEN, start_id=0, pad_id=None, eos_id=None)).to(device)
-        return MLETrainer(model, data, config=MLEConfig(batch_size=BATCH, lr=LR, clip_norm=CLIP), progress=False,
-                          cuda_graph=cuda_graph)
+        config = MLEConfig(batch_size=BATCH, lr=LR, clip_norm=CLIP)
+        if device.type != "cuda":
+            return MLETrainer(model, data, config=config, progress=False)
+        return SyncFreeMLETrainer(model, data, config=config, progress=False, cuda_graph=cuda_graph)
 
     trainers = {"lib": lib_trainer(cuda_graph=False)}
     if device.type == "cuda":

@@ -6,10 +6,11 @@ import torch.nn.functional as F
 
 from textgan_lib.data.batching import encode_batch
 from textgan_lib.data.vocab import Vocabulary
-from textgan_lib.models.autoencoder import LSTMAutoencoder, reconstruction_accuracy
+from textgan_lib.models.autoencoder import LSTMAutoencoder, encode_all, reconstruction_accuracy
 from textgan_lib.models.checkpoint import NonFiniteLossError
+from textgan_lib.models.code_gan import generate
 from textgan_lib.models.generator import LSTMGenerator
-from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer, encode_all, generate
+from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer
 from textgan_lib.train.losses import gradient_penalty
 from textgan_lib.train.mle import MLEConfig, MLETrainer
 
@@ -83,7 +84,7 @@ def test_a_memorisable_corpus_is_reconstructed_exactly(tmp_path):
     tokens = encode_batch(SENTENCES, vocab, 10).tokens
     trainer = MLETrainer(model, tokens.repeat(8, 1), config=MLEConfig(epochs=60, batch_size=16, lr=1e-2),
                          checkpoint_path=tmp_path / "ae.pt", progress=False)
-    trainer.fit()
+    trainer.run()
     assert reconstruction_accuracy(model, tokens) == {"token": 1.0, "sentence": 1.0}
     reloaded = LSTMAutoencoder.from_checkpoint(tmp_path / "ae.pt")
     torch.testing.assert_close(reloaded.encode(tokens), model.eval().encode(tokens))
@@ -94,14 +95,14 @@ def test_a_memorisable_corpus_is_reconstructed_exactly(tmp_path):
 def test_autoencoder_training_resumes_exactly(tmp_path):
     tokens = encode_batch(SENTENCES, Vocabulary.build(SENTENCES, min_freq=1), 10).tokens.repeat(4, 1)
     straight, _ = _autoencoder()
-    MLETrainer(straight, tokens, config=MLEConfig(epochs=4, batch_size=8), progress=False).fit()
+    MLETrainer(straight, tokens, config=MLEConfig(epochs=4, batch_size=8), progress=False).run()
     first, _ = _autoencoder()
     MLETrainer(first, tokens, config=MLEConfig(epochs=4, batch_size=8), checkpoint_path=tmp_path / "ae.pt",
-               progress=False).fit(until_epoch=2)
+               progress=False).run(until=2)
     resumed, _ = _autoencoder(seed=1)  # other initial weights: everything must come from the checkpoint
     trainer = MLETrainer(resumed, tokens, config=MLEConfig(epochs=4, batch_size=8), progress=False)
     trainer.load(tmp_path / "ae.pt")
-    trainer.fit()
+    trainer.run()
     for a, b in zip(straight.parameters(), resumed.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
@@ -136,12 +137,12 @@ def test_the_latent_gan_learns_where_the_codes_are():
     trainer = LatentGANTrainer(model, codes, config, progress=False)
     with torch.no_grad():
         before = (trainer.generator.sample(1000) @ centres.T).max(dim=1).values.mean()
-    history = trainer.train(until_iteration=300)
+    history = trainer.run(until=300)
     with torch.no_grad():
         after = (trainer.generator.sample(1000) @ centres.T).max(dim=1).values.mean()
     assert after > 0.9 > before  # generated codes sit near the two clusters of real codes
     assert list(history["iteration"]) == [50, 100, 150, 200, 250, 300]
-    assert {"wasserstein", "gradient_penalty", "critic_loss", "generator_loss"} <= set(history.columns)
+    assert {"wasserstein", "gradient_penalty", "d_loss", "g_loss"} <= set(history.columns)
 
 
 def test_latent_gan_resumes_exactly_and_generates_sentences(tmp_path):
@@ -149,12 +150,12 @@ def test_latent_gan_resumes_exactly_and_generates_sentences(tmp_path):
     codes, _ = _clustered_codes()
     config = LatentGANConfig(noise_dim=8, hidden_dim=32, eval_every=2)
     straight = LatentGANTrainer(model, codes, config, progress=False)
-    straight.train(until_iteration=4)
+    straight.run(until=4)
     first = LatentGANTrainer(model, codes, config, checkpoint_path=tmp_path / "gan.pt", progress=False)
-    first.train(until_iteration=2)
+    first.run(until=2)
     resumed = LatentGANTrainer(model, codes, config, progress=False)
     resumed.load(tmp_path / "gan.pt")
-    resumed.train(until_iteration=4)
+    resumed.run(until=4)
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     sentences = generate(model, resumed.generator, 5, 10, rng=torch.Generator().manual_seed(0))
@@ -169,5 +170,5 @@ def test_a_non_finite_critic_loss_stops_before_any_update():
     trainer = LatentGANTrainer(model, codes[:64], LatentGANConfig(noise_dim=8, hidden_dim=16), progress=False)
     before = [p.detach().clone() for p in trainer.critic.parameters()]
     with pytest.raises(NonFiniteLossError, match="critic loss"):
-        trainer.train(more_iterations=1)
+        trainer.run(more=1)
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters()))

@@ -67,14 +67,14 @@ def test_seqgan_on_cuda_trains_and_resumes_on_the_cpu(tmp_path):
                             evaluate=lambda g: {"nll_real": g.token_nll(real.to(g.device)).mean().item()},
                             checkpoint_path=tmp_path / "seqgan.pt")
     trainer.pretrain_discriminator()
-    history = trainer.adversarial(until_round=3)
+    history = trainer.run(until=3)
     adversarial = history[history["phase"] == "adversarial"]
     assert history["d_accuracy"].dropna().between(0, 1).all() and adversarial["nll_real"].notna().all()
     on_cpu = SeqGANTrainer(_generator().cpu(), _discriminator().cpu(), real, seq_len=12, config=config, progress=False)
     with pytest.warns(UserWarning, match="saved on another device"):
         on_cpu.load(tmp_path / "seqgan.pt")
-    on_cpu.adversarial(until_round=4)
-    assert on_cpu.adversarial_rounds_done == 4
+    on_cpu.run(until=4)
+    assert on_cpu.step == 4
 
 
 @pytest.mark.parametrize("cuda_graphs", [True, False])
@@ -86,7 +86,7 @@ def test_seqgan_with_an_lstm_discriminator_on_cuda(cuda_graphs):
     trainer = SeqGANTrainer(_generator(), LSTMDiscriminator(50, hidden_dim=16).to(CUDA), real, seq_len=12,
                             config=config, progress=False)
     trainer.pretrain_discriminator()
-    trainer.adversarial(until_round=2)
+    trainer.run(until=2)
     assert trainer.history["d_accuracy"].between(0, 1).all()
 
 
@@ -99,17 +99,17 @@ def test_oracle_and_mle_on_cuda():
 
 def test_mle_on_cuda_runs_sync_free_and_matches_the_plain_loop():
     from textgan_lib.train.mle import MLEConfig, MLETrainer
+    from textgan_lib.train.sync_free import SyncFreeMLETrainer, mle_trainer
 
     data = torch.randint(0, 50, (96, 12), device=CUDA)
     trained = []
-    for sync_free in (None, False):  # None: the CUDA default, the sync-free epoch
+    for make in (mle_trainer, MLETrainer):  # mle_trainer: the CUDA default, the sync-free epoch
         model = _generator()
-        trainer = MLETrainer(model, data, config=MLEConfig(epochs=2, batch_size=16), progress=False,
-                             sync_free=sync_free)
-        trainer.fit()
+        trainer = make(model, data, config=MLEConfig(epochs=2, batch_size=16), progress=False)
+        trainer.run()
         trained.append((trainer, model))
     (fast, fast_model), (plain, plain_model) = trained
-    assert fast.sync_free and not plain.sync_free
+    assert isinstance(fast, SyncFreeMLETrainer) and not isinstance(plain, SyncFreeMLETrainer)
     for a, b in zip(fast_model.parameters(), plain_model.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
@@ -118,10 +118,12 @@ def _syncs_in_an_epoch(n_sequences: int, **trainer_options) -> int:
     """How often one MLE epoch over ``n_sequences`` (batches of 16) waits for the GPU."""
     import warnings
 
-    from textgan_lib.train.mle import MLEConfig, MLETrainer
+    from textgan_lib.train.mle import MLEConfig
+    from textgan_lib.train.sync_free import SyncFreeMLETrainer
 
     data = torch.randint(0, 50, (n_sequences, 12), device=CUDA)
-    trainer = MLETrainer(_generator(), data, config=MLEConfig(batch_size=16), progress=False, **trainer_options)
+    trainer = SyncFreeMLETrainer(_generator(), data, config=MLEConfig(batch_size=16), progress=False,
+                                 **trainer_options)
     trainer.train_epoch()  # allocations and lazy initialisation out of the way
     torch.cuda.synchronize()
     with warnings.catch_warnings(record=True) as caught:
@@ -141,16 +143,17 @@ def test_a_sync_free_mle_epoch_waits_for_the_gpu_a_fixed_number_of_times(cuda_gr
 
 
 def test_mle_steps_replayed_as_a_cuda_graph_train_like_eager_ones():
-    from textgan_lib.train.mle import MLEConfig, MLETrainer
+    from textgan_lib.train.mle import MLEConfig
+    from textgan_lib.train.sync_free import SyncFreeMLETrainer
 
     data = torch.randint(0, 50, (200, 12), device=CUDA)  # batches of 16 and a last one of 8
     trained = []
     for cuda_graph in (False, True):
         torch.manual_seed(0)
         model = _generator()
-        trainer = MLETrainer(model, data, config=MLEConfig(epochs=5, batch_size=16), progress=False,
-                             cuda_graph=cuda_graph)
-        trainer.fit()  # the last batch's shape is recorded in epoch 4 and replayed in epoch 5
+        trainer = SyncFreeMLETrainer(model, data, config=MLEConfig(epochs=5, batch_size=16), progress=False,
+                                     cuda_graph=cuda_graph)
+        trainer.run()  # the last batch's shape is recorded in epoch 4 and replayed in epoch 5
         trained.append(trainer)
     eager, graphed = trained
     assert graphed._graphed_step._graphs  # it did record
@@ -160,7 +163,7 @@ def test_mle_steps_replayed_as_a_cuda_graph_train_like_eager_ones():
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     with torch.no_grad():
         graphed.model.output.bias[5] = float("nan")  # every step's loss becomes NaN from now on
-    with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 65 \(epoch 6, batch 0\)"):
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 6, update 66 \(batch 0\)"):
         graphed.train_epoch()
 
 

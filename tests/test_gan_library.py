@@ -289,16 +289,16 @@ def test_policy_gradient_raises_the_probability_of_the_rewarded_token():
 def test_seqgan_history_and_exact_resume(tmp_path):
     straight = _tiny_trainer()
     straight.pretrain_discriminator()
-    history = straight.adversarial(until_round=4)
+    history = straight.run(until=4)
     assert set(history["phase"]) == {"d_pretrain", "adversarial"}
     assert {"nll_real", "mean_reward", "d_accuracy"} <= set(history.columns)
 
     first = _tiny_trainer(tmp_path)
     first.pretrain_discriminator()
-    first.adversarial(until_round=2)
+    first.run(until=2)
     resumed = _tiny_trainer(seed=7)  # different initial weights: the checkpoint must override them
     resumed.load(tmp_path / "seqgan.pt")
-    resumed.adversarial(until_round=4)
+    resumed.run(until=4)
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
         assert torch.equal(a, b)
     for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
@@ -307,10 +307,10 @@ def test_seqgan_history_and_exact_resume(tmp_path):
 
 def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
     trainer = _tiny_trainer(tmp_path)
-    trainer.pretrain_discriminator(until_round=1)
+    trainer.pretrain_discriminator(until=1)
     other = SeqGANTrainer(_generator(vocab=11), CNNDiscriminator(11, windows=(1,), filters=(2,)),
                           torch.randint(0, 11, (4, 6)), seq_len=6, progress=False)
-    with pytest.raises(CheckpointMismatchError, match="holds a generator"):
+    with pytest.raises(CheckpointMismatchError, match="holds a LSTMGenerator of another shape"):
         other.load(tmp_path / "seqgan.pt")
 
     class NaNDiscriminator(nn.Module):
@@ -328,9 +328,9 @@ def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
 
 def test_a_nan_discriminator_loss_restores_the_discriminator():
     trainer = _tiny_trainer()
-    trainer.pretrain_discriminator(until_round=1)
+    trainer.pretrain_discriminator(until=1)
     before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
-    adam_steps = [state["step"].clone() for state in trainer.d_optimizer.state.values()]
+    adam_steps = [state["step"].clone() for state in trainer.optimizers["discriminator"].state.values()]
     calls = 0
     scores = trainer.discriminator.forward
 
@@ -345,7 +345,7 @@ def test_a_nan_discriminator_loss_restores_the_discriminator():
     assert calls > 1
     for name, value in trainer.discriminator.state_dict().items():
         assert torch.equal(value, before[name]), name
-    assert [state["step"] for state in trainer.d_optimizer.state.values()] == adam_steps
+    assert [state["step"] for state in trainer.optimizers["discriminator"].state.values()] == adam_steps
 
 
 def test_each_discriminator_set_uses_distinct_real_sequences():
@@ -362,7 +362,7 @@ def test_the_rollout_policy_is_the_generator_unless_a_delayed_copy_is_asked_for(
     delayed = _tiny_trainer(tmp_path, rollout_update_rate=0.8)
     assert delayed.rollout is not delayed.generator
     delayed.pretrain_discriminator()
-    delayed.adversarial(until_round=1)
+    delayed.run(until=1)
     for r, g, saved in zip(delayed.rollout.parameters(), delayed.generator.parameters(),
                            _tiny_trainer().generator.parameters()):
         torch.testing.assert_close(r, 0.8 * saved + 0.2 * g)  # one soft update from the initial weights
@@ -394,7 +394,7 @@ def test_a_non_finite_generator_gradient_stops_before_the_update():
 def test_a_seqgan_checkpoint_gives_up_its_generator_and_refuses_the_mle_trainer(tmp_path):
     trainer = _tiny_trainer(tmp_path)
     trainer.pretrain_discriminator()
-    trainer.adversarial(until_round=1)
+    trainer.run(until=1)
     path = tmp_path / "seqgan.pt"
     loaded = LSTMGenerator.from_checkpoint(path)
     for a, b in zip(loaded.parameters(), trainer.generator.parameters()):
@@ -402,5 +402,5 @@ def test_a_seqgan_checkpoint_gives_up_its_generator_and_refuses_the_mle_trainer(
     mle = MLETrainer(_generator(vocab=10), torch.zeros(4, 6, dtype=torch.long), progress=False)
     with pytest.raises(CheckpointMismatchError, match="'seqgan' checkpoint, not a 'mle' one"):
         mle.load(path)
-    with pytest.raises(ValueError, match="until_round=TOTAL or more_rounds=COUNT"):
-        trainer.adversarial()
+    with pytest.raises(ValueError, match="until=TOTAL or more=COUNT"):
+        trainer.run()

@@ -7,6 +7,7 @@ from textgan_lib.eval.metrics import mean_token_nll, perplexity
 from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, save_checkpoint
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.train.mle import MLEConfig, MLETrainer
+from textgan_lib.train.sync_free import SyncFreeMLETrainer
 
 SENTENCES = [s.split() for s in ["a cat sits on a mat", "a dog runs on the grass", "the cat sleeps",
                                  "a man rides a bike on the road", "the dog sits"] * 8]
@@ -97,8 +98,8 @@ def test_greedy_decoding_takes_the_argmax_at_every_step(vocab):
 def test_mle_training_reduces_validation_nll(vocab, tokens):
     model = _model(vocab)
     before = mean_token_nll(model, tokens)
-    history = MLETrainer(model, tokens, tokens, MLEConfig(epochs=15, batch_size=8, lr=1e-2), progress=False).fit()
-    assert list(history.columns[:3]) == ["epoch", "step", "train_nll"]
+    history = MLETrainer(model, tokens, tokens, MLEConfig(epochs=15, batch_size=8, lr=1e-2), progress=False).run()
+    assert list(history.columns[:3]) == ["epoch", "updates", "train_nll"]
     assert len(history) == 15 and history["valid_nll"].iloc[-1] < before - 1.0
     assert history["valid_ppl"].iloc[-1] == pytest.approx(perplexity(history["valid_nll"].iloc[-1]))
 
@@ -108,16 +109,16 @@ def test_resume_reaches_exactly_the_uninterrupted_weights(vocab, tokens, tmp_pat
     sizes = {"dropout": 0.3}  # dropout draws from the global RNG, which the checkpoint restores
 
     straight = MLETrainer(_model(vocab, **sizes), tokens, tokens, config, vocab=vocab, progress=False)
-    straight.fit()
+    straight.run()
 
     first = MLETrainer(_model(vocab, **sizes), tokens, tokens, config, vocab=vocab, progress=False,
                        checkpoint_path=tmp_path / "ckpt.pt")
-    first.fit(until_epoch=2)
+    first.run(until=2)
     torch.manual_seed(12345)  # whatever happens in between must not matter
     resumed = MLETrainer(_model(vocab, seed=99, **sizes), tokens, tokens, config, vocab=vocab, progress=False)
     resumed.load(tmp_path / "ckpt.pt")
-    assert resumed.epoch == 2
-    history = resumed.fit()
+    assert resumed.step == 2
+    history = resumed.run()
     for name, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[name]), name
     assert history["train_nll"].tolist() == straight.history["train_nll"].tolist()
@@ -125,14 +126,14 @@ def test_resume_reaches_exactly_the_uninterrupted_weights(vocab, tokens, tmp_pat
 
 def test_a_checkpoint_from_before_a_new_config_field_still_resumes(vocab, tokens, tmp_path):
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
-    trainer.fit()
+    trainer.run()
     path = trainer.save(tmp_path / "ckpt.pt")
     payload = torch.load(path, weights_only=False)
     del payload["generator"]["config"]["context_dim"]  # as written before the field existed
     torch.save(payload, path)
     resumed = MLETrainer(_model(vocab, seed=5), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
     resumed.load(path)
-    assert resumed.epoch == 1
+    assert resumed.step == 1
     assert torch.equal(resumed.model.output.weight, trainer.model.output.weight)
 
 
@@ -166,7 +167,7 @@ def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_pa
     with pytest.raises(CheckpointMismatchError, match="id 4 is"):
         MLETrainer(_model(other_vocab), tokens, vocab=other_vocab, progress=False).load(path)
     bigger = _model(vocab, hidden_dim=32)
-    with pytest.raises(CheckpointMismatchError, match="hidden_dim=16"):
+    with pytest.raises(CheckpointMismatchError, match="hidden_dim: 16 saved, 32 here"):
         MLETrainer(bigger, tokens, vocab=vocab, progress=False).load(path)
     with pytest.raises(CheckpointMismatchError, match="does not match: it has"):
         LSTMGenerator.from_checkpoint(path, Vocabulary(["a"]))
@@ -186,7 +187,7 @@ def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_pa
 
 def test_from_checkpoint_roundtrip_with_vocabulary(vocab, tokens, tmp_path):
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1), progress=False)  # vocab: the model's
-    trainer.fit()
+    trainer.run()
     path = trainer.save(tmp_path / "ckpt.pt")
     model = LSTMGenerator.from_checkpoint(path)
     assert model.vocab == vocab and not model.training
@@ -206,28 +207,28 @@ def test_first_format_checkpoints_still_load(vocab, tokens, tmp_path):
 
 def test_fit_says_what_it_will_do(vocab, tokens):
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=2, batch_size=8), progress=False)
-    trainer.fit()
-    with pytest.warns(UserWarning, match="already 2 epochs done.*more_epochs"):
-        trainer.fit(until_epoch=2)
-    assert trainer.epoch == 2
-    trainer.fit(more_epochs=1)
-    assert trainer.epoch == 3
+    trainer.run()
+    with pytest.warns(UserWarning, match="already 2 epochs done.*more=COUNT"):
+        trainer.run(until=2)
+    assert trainer.step == 2
+    trainer.run(more=1)
+    assert trainer.step == 3
     with pytest.raises(TypeError):
-        trainer.fit(5)  # a bare number could mean a total or an increment: keyword only
+        trainer.run(5)  # a bare number could mean a total or an increment: keyword only
     with pytest.raises(ValueError, match="not both"):
-        trainer.fit(until_epoch=4, more_epochs=1)
+        trainer.run(until=4, more=1)
 
 
 def test_nan_loss_stops_training_and_keeps_the_checkpoint(vocab, tokens, tmp_path):
     path = tmp_path / "ckpt.pt"
     trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=2, batch_size=8), vocab=vocab,
                          checkpoint_path=path, progress=False)
-    trainer.fit(until_epoch=1)
+    trainer.run(until=1)
     saved = path.read_bytes()
     with torch.no_grad():
         trainer.model.output.bias[5] = float("nan")
-    with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 5 \(epoch 2, batch 0\)"):
-        trainer.fit()
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2, update 6 \(batch 0\)"):
+        trainer.run()
     assert path.read_bytes() == saved
 
 
@@ -241,31 +242,45 @@ def test_trainer_rejects_empty_data_and_vocab_size_mismatch(vocab, tokens):
     for train, valid in ((bad, None), (tokens, bad)):  # caught before training, not at some step
         with pytest.raises(ValueError, match=r"token ids must lie in \[0, \d+\), found 0\.\.\d+"):
             MLETrainer(_model(vocab), train, valid)
-    with pytest.raises(ValueError, match="cuda_graph=True replays the sync-free step"):
-        MLETrainer(_model(vocab), tokens, sync_free=False, cuda_graph=True)
+    with pytest.raises(TypeError, match="must be tensors of token ids"):
+        MLETrainer(_model(vocab), tokens.tolist())
 
 
 def test_the_sync_free_epoch_trains_like_the_plain_loop(vocab, tokens):
     config = MLEConfig(epochs=2, batch_size=8, lr=1e-2)
     plain = MLETrainer(_model(vocab), tokens, tokens, config, progress=False)
-    plain.fit()
-    fast = MLETrainer(_model(vocab), tokens, tokens, config, progress=False, sync_free=True)
-    fast.fit()
-    on_cpu = MLETrainer(_model(vocab), tokens, tokens, config, progress=False, cuda_graph=True, sync_free=True)
-    on_cpu.fit()  # a CUDA graph is for CUDA only: the same eager sync-free steps here
+    plain.run()
+    fast = SyncFreeMLETrainer(_model(vocab), tokens, tokens, config, progress=False)
+    fast.run()
+    on_cpu = SyncFreeMLETrainer(_model(vocab), tokens, tokens, config, progress=False, cuda_graph=True)
+    on_cpu.run()  # a CUDA graph is for CUDA only: the same eager sync-free steps here
     assert not on_cpu.cuda_graph and on_cpu.history["train_nll"].equals(fast.history["train_nll"])
-    assert fast.step == plain.step and fast.epoch == plain.epoch
+    assert fast.step == plain.step == 2 and fast.counters == plain.counters
     for a, b in zip(plain.model.parameters(), fast.model.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)  # fused Adam rounds differently
     torch.testing.assert_close(torch.tensor(fast.history["train_nll"].to_numpy()),
                                torch.tensor(plain.history["train_nll"].to_numpy()), rtol=1e-4, atol=0)
-    assert not hasattr(fast.optimizer, "found_inf")  # the skip flag does not outlive the epoch
+    assert not hasattr(fast.optimizers["model"], "found_inf")  # the skip flag does not outlive the epoch
+
+
+@pytest.mark.parametrize("skip", [0.0, 1.0])
+def test_fused_adam_skips_its_step_when_found_inf_is_set(skip):
+    # the sync-free epoch relies on this undocumented mechanism of torch's GradScaler: a fused
+    # Adam with `found_inf` set to a nonzero tensor leaves the weights as they were
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight], lr=0.1, fused=True)
+    weight.grad = torch.ones(3)
+    optimizer.found_inf = torch.tensor(skip)
+    optimizer.step()
+    del optimizer.found_inf
+    assert torch.equal(weight.detach(), torch.ones(3)) == bool(skip)
 
 
 def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens, monkeypatch):
     def trainer_failing_at_third_batch(sync_free):
-        trainer = MLETrainer(_model(vocab), tokens, config=MLEConfig(epochs=1, batch_size=8), progress=False,
-                             sync_free=sync_free)
+        trainer = (SyncFreeMLETrainer if sync_free else MLETrainer)(_model(vocab), tokens,
+                                                                   config=MLEConfig(epochs=1, batch_size=8),
+                                                                   progress=False)
         token_nll, calls = trainer.model.token_nll, []
 
         def failing(batch, check_ids=True):
@@ -279,7 +294,7 @@ def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens,
     plain, _ = trainer_failing_at_third_batch(sync_free=False)
     fast, calls = trainer_failing_at_third_batch(sync_free=True)
     for trainer in (plain, fast):
-        with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 2 \(epoch 1, batch 2\)"):
+        with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 1, update 3 \(batch 2\)"):
             trainer.train_epoch()
     assert len(calls) == 5  # the epoch ran to its end; every step from the failure on was skipped
     for a, b in zip(plain.model.parameters(), fast.model.parameters()):
@@ -305,10 +320,11 @@ def test_a_checkpoint_of_the_plain_loop_resumes_in_a_sync_free_trainer_and_back(
     # written by one must go on training in the other, as when a CPU build continues on a GPU
     config = MLEConfig(epochs=2, batch_size=8)
     for saver, loader in ((False, True), (True, False)):
-        first = MLETrainer(_model(vocab), tokens, config=config, progress=False, sync_free=saver)
-        first.fit(until_epoch=1)
+        first = (SyncFreeMLETrainer if saver else MLETrainer)(_model(vocab), tokens, config=config, progress=False)
+        first.run(until=1)
         first.save(tmp_path / "run.pt")
-        resumed = MLETrainer(_model(vocab, seed=1), tokens, config=config, progress=False, sync_free=loader)
+        resumed = (SyncFreeMLETrainer if loader else MLETrainer)(_model(vocab, seed=1), tokens, config=config,
+                                                                 progress=False)
         resumed.load(tmp_path / "run.pt")
-        resumed.fit()
-        assert resumed.epoch == 2 and resumed.optimizer.param_groups[0]["fused"] == (loader or None)
+        resumed.run()
+        assert resumed.step == 2 and resumed.optimizers["model"].param_groups[0]["fused"] == (True if loader else None)

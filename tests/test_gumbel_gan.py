@@ -105,16 +105,16 @@ def test_the_generator_learns_what_the_discriminator_rewards():
 
 def test_history_collapse_monitor_and_exact_resume(tmp_path):
     straight = _trainer()
-    history = straight.train(until_iteration=6)
+    history = straight.run(until=6)
     assert history["iteration"].tolist() == [0, 2, 4, 6]
     assert {"beta", "g_loss", "d_loss", "distinct_2", "distinct_3", "nll_real"} <= set(history.columns)
     assert history["beta"].is_monotonic_increasing and history["beta"].iloc[-1] == pytest.approx(10 ** 0.6)
 
     first = _trainer(tmp_path)
-    first.train(until_iteration=4)
+    first.run(until=4)
     resumed = _trainer(seed=7)  # different initial weights: the checkpoint overrides them
     resumed.load(tmp_path / "gumbel.pt")
-    resumed.train(more_iterations=2)
+    resumed.run(more=2)
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
         assert torch.equal(a, b)
     for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
@@ -124,13 +124,13 @@ def test_history_collapse_monitor_and_exact_resume(tmp_path):
 
 def test_non_finite_losses_stop_before_any_update(tmp_path):
     trainer = _trainer(tmp_path)
-    trainer.train(until_iteration=2)
+    trainer.run(until=2)
     saved = (tmp_path / "gumbel.pt").read_bytes()
     before = [p.clone() for p in trainer.generator.parameters()]
     with torch.no_grad():
         trainer.discriminator.output.bias.fill_(float("nan"))
     with pytest.raises(NonFiniteLossError, match="generator loss became nan.*no weights were updated"):
-        trainer.train(more_iterations=1)
+        trainer.run(more=1)
     assert all(torch.equal(p, b) for p, b in zip(trainer.generator.parameters(), before))
     assert (tmp_path / "gumbel.pt").read_bytes() == saved
     with pytest.raises(ValueError, match="loss must be"):

@@ -23,11 +23,11 @@ from ..data.batching import encode_batch
 from ..data.tokenize import Tokenizer
 from ..data.vocab import Vocabulary
 from ..eval.metrics import distinct_n
-from ..models.autoencoder import LSTMAutoencoder, great_circle
+from ..models.autoencoder import LSTMAutoencoder, encode_all, great_circle
 from ..models.generator import LSTMGenerator
+from ..models.modes import evaluating
 from ..toys.gradient_estimators import OneHotFunction, exact_gradient, gumbel_gradient, gumbel_softmax
 from ..train.gumbel_gan import relaxed_sample
-from ..train.latent_gan import encode_all
 
 if TYPE_CHECKING:  # matplotlib is in the book extra, like ipywidgets
     from matplotlib.figure import Figure
@@ -59,13 +59,8 @@ def lm_samples(model: LSTMGenerator, vocab: Vocabulary, tokenizer: Tokenizer, ma
     rng = torch.Generator(device=model.device).manual_seed(seed)
     samples = model.sample(n, max_len, temperature=temperature, top_k=top_k or None,
                            top_p=top_p if top_p < 1 else None, prefix=prefix_ids, rng=rng)  # [n, T]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            nll = model.token_nll(samples)  # [n, T], 0 at padding
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.no_grad():
+        nll = model.token_nll(samples)  # [n, T], 0 at padding
     lengths = model.mask(samples).sum(dim=1).clamp_min(1)
     texts = [vocab.decode(row) for row in samples.tolist()]
     table = pd.DataFrame({"sample": [tokenizer.detokenize(t) for t in texts],
@@ -180,7 +175,7 @@ def relaxation_at_beta(generator: LSTMGenerator, length: int, beta: float, *, po
         raise ValueError(f"position must be in [0, {length}), got {position}")
     rng = torch.Generator(device=generator.device).manual_seed(seed)
     with torch.no_grad():
-        tokens, relaxed = relaxed_sample(generator, n, length, beta, rng)  # [n, T], [n, T, V]
+        tokens, relaxed = relaxed_sample(generator, n, length, beta=beta, rng=rng)  # [n, T], [n, T, V]
     on_sampled = relaxed.gather(2, tokens[..., None]).squeeze(2)  # [n, T]
     entropy = -(relaxed * relaxed.clamp_min(1e-30).log()).sum(dim=2)  # [n, T]
     values, ids = relaxed[0, position].topk(min(top, relaxed.shape[2]))
@@ -234,7 +229,7 @@ def interpolate_texts(autoencoder: LSTMAutoencoder, vocab: Vocabulary, tokenizer
         if len(tokens) >= max_len:
             raise ValueError(f"the {name} text has {len(tokens)} tokens; at most {max_len - 1} fit")
     ends = encode_all(autoencoder, encode_batch(texts, vocab, max_len).tokens)  # [2, H], in eval mode
-    decoded = autoencoder.decode(great_circle(ends[0], ends[1], steps), max_len)  # [steps, T]
+    decoded = autoencoder.decode(great_circle(ends[0], ends[1], steps), max_len, temperature=0.0)  # [steps, T]
     return pd.DataFrame({"decoded": [tokenizer.detokenize(vocab.decode(row)) for row in decoded.tolist()]},
                         index=pd.RangeIndex(steps, name="step"))
 

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from ..models.generator import LSTMGenerator
+from ..models.modes import evaluating
 from ..models.oracle import OracleLSTM
 
 
@@ -36,16 +37,12 @@ def mean_token_nll(model: LSTMGenerator, tokens: Tensor, batch_size: int = 1024,
     ``model.sample`` draws from with those arguments: the tempered model (temperature is part of
     the model, Caccia et al. 2020), e.g. the NLL_test of a model that is sampled at τ = 0.8.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        total, count = 0.0, 0
+    total, count = 0.0, 0
+    with evaluating(model):
         for batch in tokens.split(batch_size):
             batch = model.trim(batch.to(model.device))
             total += model.token_nll(batch, **sampling).sum().item()
             count += int(model.mask(batch).sum())
-    finally:
-        model.train(was_training)
     if count == 0:
         raise ValueError("no tokens to evaluate: the data is empty")
     return total / count

@@ -49,6 +49,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from ..data.vocab import Vocabulary
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
+from .modes import evaluating
 from .output_nll import masked_token_nll
 
 
@@ -150,10 +151,10 @@ class LSTMAutoencoder(nn.Module):
         return masked_token_nll(h, self.decoder.output.weight, self.decoder.output.bias, tokens, self.mask(tokens))
 
     @torch.no_grad()
-    def decode(self, codes: Tensor, max_len: int, temperature: float = 0.0,
-               rng: torch.Generator | None = None) -> Tensor:
-        """Token ids ``[B, max_len]`` for ``codes`` ``[B, H]``: greedy (temperature 0, the default) or
-        sampled at ``temperature``; ``<pad>`` after ``<eos>``."""
+    def decode(self, codes: Tensor, max_len: int, *, rng: torch.Generator | None = None,
+               temperature: float = 1.0) -> Tensor:
+        """Token ids ``[B, max_len]`` for ``codes`` ``[B, H]``, sampled at ``temperature`` (0: greedy);
+        ``<pad>`` after ``<eos>``."""
         if codes.dim() != 2 or codes.shape[1] != self.config.code_dim:
             raise ValueError(f"expected codes [B, {self.config.code_dim}], got shape {tuple(codes.shape)}")
         codes = codes.to(self.device)
@@ -161,14 +162,10 @@ class LSTMAutoencoder(nn.Module):
                                    state=self.initial_state(codes), context=codes)
 
     @torch.no_grad()
-    def reconstruct(self, tokens: Tensor, temperature: float = 0.0, rng: torch.Generator | None = None) -> Tensor:
-        """Encode then decode ``tokens`` ``[B, T]`` (greedy by default), in eval mode."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self.decode(self.encode(tokens.to(self.device)), tokens.shape[1], temperature, rng)
-        finally:
-            self.train(was_training)
+    def reconstruct(self, tokens: Tensor, *, rng: torch.Generator | None = None, temperature: float = 0.0) -> Tensor:
+        """Encode then decode ``tokens`` ``[B, T]`` in eval mode (greedy by default: a reconstruction)."""
+        with evaluating(self):
+            return self.decode(self.encode(tokens.to(self.device)), tokens.shape[1], temperature=temperature, rng=rng)
 
     # -- what MLETrainer and the metrics use ------------------------------------------------------
 
@@ -219,3 +216,11 @@ def reconstruction_accuracy(model: LSTMAutoencoder, tokens: Tensor, batch_size: 
     if real_tokens == 0:
         raise ValueError("no tokens to reconstruct: the data is empty")
     return {"token": correct_tokens / real_tokens, "sentence": exact / len(tokens)}
+
+
+@torch.no_grad()
+def encode_all(autoencoder: LSTMAutoencoder, tokens: Tensor, batch_size: int = 1024) -> Tensor:
+    """Codes ``[N, code_dim]`` of ``tokens`` ``[N, T]``, in eval mode."""
+    with evaluating(autoencoder):
+        return torch.cat([autoencoder.encode(autoencoder.trim(batch.to(autoencoder.device)))
+                          for batch in tokens.split(batch_size)])

@@ -1,4 +1,4 @@
-"""Checkpoints: save atomically, load safely, refuse what does not fit; the trainers' shared base.
+"""Checkpoints: save atomically, load safely, refuse what does not fit.
 
 A checkpoint is a plain dict of tensors, numbers, strings and lists, so it loads with
 ``torch.load(weights_only=True)``, which cannot run code. Every trainer writes the same schema:
@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from torch import nn
 from ..data.vocab import SPECIAL_TOKENS, Vocabulary
 
 FORMAT = "textgan-checkpoint"
-VERSION = 2
+VERSION = 3
 _FORMAT_V1 = "textgan-checkpoint-v1"
 
 
@@ -41,26 +40,6 @@ class CheckpointMismatchError(ValueError):
 
 class NonFiniteLossError(FloatingPointError):
     """A training loss or gradient became NaN or infinite (the weights were not updated with it)."""
-
-
-def training_target(done: int, until: int | None, more: int | None, default: int | None, unit: str) -> int:
-    """The total count of ``unit`` (epochs, rounds) a ``fit``-like call should reach.
-
-    Exactly one of ``until`` (a total, e.g. ``until_epoch=10``) and ``more`` (an increment, e.g.
-    ``more_epochs=5``) may be given; with neither, ``default`` (a total). A call that would train
-    nothing warns, so that "resume and train five more" is never silently a no-op.
-    """
-    if until is not None and more is not None:
-        raise ValueError(f"give until_{unit}={until} or more_{unit}s={more}, not both")
-    if more is not None and more < 0:
-        raise ValueError(f"more_{unit}s must be >= 0, got {more}")
-    target = done + more if more is not None else until if until is not None else default
-    if target is None:
-        raise ValueError(f"say how far to train: until_{unit}=TOTAL or more_{unit}s=COUNT")
-    if target <= done:
-        warnings.warn(f"already {done} {unit}s done, so training until {unit} {target} does nothing; to train "
-                      f"further, pass more_{unit}s=COUNT or a larger until_{unit}", stacklevel=3)
-    return target
 
 
 def generator_entry(model: nn.Module, vocab: Vocabulary | None) -> dict[str, Any]:
@@ -191,25 +170,3 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, A
     groups = [{**saved, **{k: live[k] for k in OPTIMIZER_SETTINGS if k in live}}
               for saved, live in zip(state["param_groups"], optimizer.param_groups)]
     optimizer.load_state_dict({**state, "param_groups": groups})
-
-
-def checkpoint_note(checkpoint_path: str | Path | None) -> str:
-    """What a stopped trainer says about its checkpoint."""
-    return f"the checkpoint {checkpoint_path} is untouched" if checkpoint_path else "no checkpoint was being written"
-
-
-def guarded_update(loss: torch.Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, clip_norm: float | None,
-                   what: str, failure: Callable[[str, float], str]) -> None:
-    """Backpropagate ``loss`` and take one ``optimizer`` step, the global gradient norm clipped at
-    ``clip_norm`` (None: not clipped). A non-finite loss or gradient norm raises
-    :class:`NonFiniteLossError` with ``failure(what, value)`` before any weight changes."""
-    def check(value: torch.Tensor, name: str) -> None:
-        if not torch.isfinite(value):
-            raise NonFiniteLossError(failure(name, value.item()))
-
-    check(loss, what)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    norm = nn.utils.clip_grad_norm_(model.parameters(), float("inf") if clip_norm is None else clip_norm)
-    check(norm, f"{what}'s gradient norm")
-    optimizer.step()

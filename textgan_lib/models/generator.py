@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from ..data.vocab import Vocabulary
 from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
+from .modes import evaluating
 from .output_nll import masked_token_nll
 from .sampling import NONFINITE_MESSAGE, sample_from_hidden, sampling_logits
 
@@ -218,19 +219,15 @@ class LSTMGenerator(nn.Module):
         ``sync_free`` (default: on CUDA) draws all rows per step with no host synchronisation and
         checks the logits for NaN once per call (see :func:`~textgan_lib.sampling.sample_from_hidden`).
         """
-        was_training = self.training
-        self.eval()
         if sync_free is None:
             sync_free = self.device.type == "cuda"
-        try:
+        with evaluating(self):
             prefix = self._prefix(prefix, n)
             nonfinite = torch.zeros((), dtype=torch.bool, device=self.device) if sync_free else None
             tokens = self._sample(n, max_len, temperature, top_k, top_p, prefix, rng, state, context, nonfinite)
             if sync_free and nonfinite.item():  # the call's one host sync
                 raise FloatingPointError(NONFINITE_MESSAGE)
             return tokens
-        finally:
-            self.train(was_training)
 
     def _sample(self, n, max_len, temperature, top_k, top_p, prefix, rng, state=None, context=None,
                 nonfinite=None) -> Tensor:

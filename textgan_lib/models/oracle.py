@@ -71,9 +71,10 @@ class OracleLSTM(LSTMGenerator):
                 p.copy_(torch.randn(p.shape, generator=g) * std)
         return oracle
 
-    def sample(self, n: int, max_len: int | None = None, **kwargs) -> torch.Tensor:  # type: ignore[override]
-        """``n`` sequences ``[n, seq_len]`` from the oracle (plain sampling by default)."""
-        return super().sample(n, max_len or self.seq_len, **kwargs)
+    def sample(self, n: int, max_len: int | None = None, *, rng: torch.Generator | None = None,  # type: ignore[override]
+               temperature: float = 1.0, **sampling) -> torch.Tensor:
+        """``n`` sequences ``[n, max_len]`` (default: the oracle's ``seq_len``); as :meth:`LSTMGenerator.sample`."""
+        return super().sample(n, max_len or self.seq_len, rng=rng, temperature=temperature, **sampling)
 
     @torch.no_grad()
     def nll(self, tokens: torch.Tensor, batch_size: int = 2048) -> float:

@@ -39,7 +39,7 @@ from ..data.files import POEM_LENGTH, cache_dir, load_coco, load_poems
 from ..data.tokenize import WordTokenizer
 from ..data.vocab import Vocabulary
 from ..eval.metrics import mean_token_nll, nll_oracle
-from ..models.autoencoder import LSTMAutoencoder
+from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.checkpoint import (
     CheckpointMismatchError,
     generator_entry,
@@ -48,14 +48,17 @@ from ..models.checkpoint import (
     save_checkpoint,
     saved_config,
 )
+from ..models.code_gan import CodeGenerator
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import GeneratorConfig, LSTMGenerator
 from ..models.oracle import OracleLSTM
 from ..paper import SEQGAN_PAPER
+from ..train.base import Trainer
 from ..train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
-from ..train.latent_gan import CodeGenerator, LatentGANConfig, LatentGANTrainer, encode_all
-from ..train.mle import MLEConfig, MLETrainer
+from ..train.latent_gan import LatentGANConfig, LatentGANTrainer
+from ..train.mle import MLEConfig
 from ..train.seqgan import SeqGANConfig, SeqGANTrainer
+from ..train.sync_free import mle_trainer
 from .profiles import Profile
 
 
@@ -140,32 +143,35 @@ def language_model(
     """
     if checkpoint == "auto":
         checkpoint = language_model_checkpoint(data.name, profile, seed)
-    torch.manual_seed(seed)
-    model = LSTMGenerator.for_vocabulary(data.vocab, embed_dim=profile.embed_dim, hidden_dim=profile.hidden_dim,
-                                         num_layers=profile.num_layers, dropout=profile.dropout).to(device)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = LSTMGenerator.for_vocabulary(data.vocab, embed_dim=profile.embed_dim, hidden_dim=profile.hidden_dim,
+                                             num_layers=profile.num_layers, dropout=profile.dropout).to(device)
     config = MLEConfig(epochs=profile.lm_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
-    trainer = MLETrainer(model, data.train.tokens, data.valid.tokens, config, checkpoint_path=checkpoint,
-                         progress=progress)
-    _resume_if_same(trainer, checkpoint, "mle", config)
-    if trainer.epoch < config.epochs:
-        trainer.fit()
+    trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, config, checkpoint_path=checkpoint,
+                          progress=progress)
+    resume_if_same(trainer, checkpoint)
+    if trainer.step < config.epochs:
+        trainer.run()
     return model, trainer.history
 
 
-def _resume_if_same(trainer, checkpoint: str | Path | None, kind: str, config: object) -> None:
-    """Load ``checkpoint`` into ``trainer`` when it holds a run of the same ``kind`` and training
-    ``config`` (the model's shape is checked by the trainer's ``load``); otherwise warn and leave
-    the trainer fresh, so that the run trains afresh and replaces the file."""
+def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
+    """The one resume rule: load ``checkpoint`` into ``trainer`` when it holds a run of the same
+    kind, training config and model; otherwise warn and leave the trainer fresh, so that the run
+    trains afresh and replaces the file. Returns whether it resumed."""
     if checkpoint is None or not Path(checkpoint).is_file():
-        return
+        return False
     try:
         # fields added to the config class since the file was written count at their defaults
-        saved = saved_config(read_checkpoint(checkpoint, kind=kind)["train_config"], config)
-        if saved != asdict(config):
-            raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(config)}")
+        saved = saved_config(read_checkpoint(checkpoint, kind=trainer.kind)["train_config"], trainer.config)
+        if saved != asdict(trainer.config):
+            raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(trainer.config)}")
         trainer.load(checkpoint)
     except CheckpointMismatchError as err:
         warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=3)
+        return False
+    return True
 
 
 def latent_model(
@@ -184,26 +190,27 @@ def latent_model(
     resumed as :func:`language_model` does. Returns the autoencoder, the code generator and the two
     training histories.
     """
-    torch.manual_seed(seed)
-    # the autoencoder's own defaults (word dropout, no other dropout): the setting measured in its docstring
-    autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
-                                                 code_dim=profile.hidden_dim).to(device)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        # the autoencoder's own defaults: word dropout, no other dropout
+        autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
+                                                     code_dim=profile.hidden_dim).to(device)
     ae_config = MLEConfig(epochs=profile.ae_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
     ae_checkpoint = _run_checkpoint(f"{data.name}_ae", profile, seed)
-    ae_trainer = MLETrainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
-                            checkpoint_path=ae_checkpoint, progress=progress)
-    _resume_if_same(ae_trainer, ae_checkpoint, "autoencoder", ae_config)
-    ae_trained_now = ae_trainer.epoch < ae_config.epochs
+    ae_trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
+                             checkpoint_path=ae_checkpoint, progress=progress)
+    resume_if_same(ae_trainer, ae_checkpoint)
+    ae_trained_now = ae_trainer.step < ae_config.epochs
     if ae_trained_now:
-        ae_trainer.fit()
+        ae_trainer.run()
     codes = encode_all(autoencoder, data.train.tokens)
     gan_config = LatentGANConfig(eval_every=max(profile.latent_iterations // 20, 1), seed=seed)
     gan_checkpoint = _run_checkpoint(f"{data.name}_latent", profile, seed)
     gan_trainer = LatentGANTrainer(autoencoder, codes, gan_config, checkpoint_path=gan_checkpoint, progress=progress)
     if not ae_trained_now:  # a saved GAN learned the codes of the saved autoencoder, not of a new one
-        _resume_if_same(gan_trainer, gan_checkpoint, "latent_gan", gan_config)
-    if gan_trainer.iterations_done < profile.latent_iterations:
-        gan_trainer.train(until_iteration=profile.latent_iterations)
+        resume_if_same(gan_trainer, gan_checkpoint)
+    if gan_trainer.step < profile.latent_iterations:
+        gan_trainer.run(until=profile.latent_iterations)
     return autoencoder.eval(), gan_trainer.generator, ae_trainer.history, gan_trainer.history
 
 
@@ -274,18 +281,19 @@ def oracle_mle(
     settings = {"epochs": epochs, "eval_every": eval_every, "n_eval": n_eval, "embed_dim": embed_dim,
                 "hidden_dim": hidden_dim, "lr": lr, "batch_size": batch_size, "init_std": init_std, "seed": seed,
                 "data_sha256": _fingerprint(train, held_out), "oracle_sha256": _fingerprint(*oracle.parameters())}
-    torch.manual_seed(seed)
-    model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, embed_dim, hidden_dim, start_id=0,
-                                          pad_id=None, eos_id=None))
-    if init_std is not None:
-        model.normal_init_(init_std)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, embed_dim, hidden_dim, start_id=0,
+                                              pad_id=None, eos_id=None))
+        if init_std is not None:
+            model.normal_init_(init_std)
     model.to(oracle.device)
     if checkpoint is not None and Path(checkpoint).is_file():
         payload = read_checkpoint(checkpoint)
         if payload.get("kind") == "oracle_mle" and payload["settings"] == settings:
             load_generator_entry(model, payload, checkpoint)
             return model, pd.DataFrame(payload["evaluations"])
-    trainer = MLETrainer(model, train, config=MLEConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
+    trainer = mle_trainer(model, train, config=MLEConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
                          progress=False)
     eval_rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
     started = time.perf_counter()
@@ -293,7 +301,7 @@ def oracle_mle(
     checkpoints = sorted(set(range(0, epochs, eval_every)) | {epochs})  # the last epoch is always evaluated
     for epoch in tqdm(checkpoints, desc="oracle MLE", unit="evaluation", disable=not progress):
         if epoch:
-            trainer.fit(until_epoch=epoch)
+            trainer.run(until=epoch)
         rows.append({"epoch": epoch, "nll_oracle": nll_oracle(model, oracle, n_eval, eval_rng),
                      "nll_test": mean_token_nll(model, held_out),
                      "train_nll": trainer.records[-1]["train_nll"] if trainer.records else float("nan"),
@@ -341,14 +349,16 @@ def gumbel_oracle(
     config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr, max_beta=max_beta,
                              beta_horizon=relgan_horizon(iterations), eval_every=profile.gumbel_eval_every, seed=seed)
     generator = copy_generator(mle)
-    torch.manual_seed(seed)
-    discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, profile.gumbel_filters).to(oracle.device)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, profile.gumbel_filters)
+    discriminator.to(oracle.device)
     trainer = GumbelGANTrainer(generator, discriminator, train, oracle.seq_len, config,
                                evaluate=oracle_evaluator(oracle, held_out, profile.oracle_samples, seed),
                                checkpoint_path=checkpoint, progress=progress)
-    _resume_if_same(trainer, checkpoint, "gumbel_gan", config)
-    if trainer.iterations_done < iterations:
-        trainer.train(until_iteration=iterations)
+    resume_if_same(trainer, checkpoint)
+    if trainer.step < iterations:
+        trainer.run(until=iterations)
     return generator, trainer.history
 
 
@@ -385,15 +395,17 @@ def seqgan_oracle(
                                         seed=config.seed, progress=progress, data=(train, held_out))
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
     evaluate = oracle_evaluator(oracle, held_out, n_samples, config.seed)
-    torch.manual_seed(config.seed)
-    discriminator = CNNDiscriminator(oracle.config.vocab_size).to(oracle.device)
+    with torch.random.fork_rng():
+        torch.manual_seed(config.seed)
+        discriminator = CNNDiscriminator(oracle.config.vocab_size)
+    discriminator.to(oracle.device)
     trainer = SeqGANTrainer(generator, discriminator, train, seq_len=oracle.seq_len, config=config,
                             evaluate=evaluate, progress=progress)
     mle_seconds = time.perf_counter() - started
 
     def table() -> pd.DataFrame:
         later = [{**r, "elapsed_s": r["elapsed_s"] + mle_seconds} for r in trainer.records]
-        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.adversarial_rounds_done,
+        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step,
                                                       schedule=str(asdict(config)))
         if out is not None:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -403,8 +415,8 @@ def seqgan_oracle(
     table()
     trainer.pretrain_discriminator()
     table()
-    while trainer.adversarial_rounds_done < rounds:
-        trainer.adversarial(until_round=min(trainer.adversarial_rounds_done + config.eval_every, rounds))
+    while trainer.step < rounds:
+        trainer.run(until=min(trainer.step + config.eval_every, rounds))
         table()
         if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break

@@ -37,9 +37,9 @@ import torch
 from ..data.vocab import UNK
 from ..eval.bleu import BLEU, self_bleu
 from ..eval.metrics import distinct_n, mean_token_nll
+from ..models.code_gan import generate
 from ..models.discriminators import CNNDiscriminator
 from ..train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer, copy_generator, relgan_horizon
-from ..train.latent_gan import generate
 from ..train.seqgan import SeqGANConfig, SeqGANTrainer
 from .experiments import TextSplits, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
@@ -96,7 +96,8 @@ def real_text(
     if method == "latent":  # no tractable likelihood: the model's NLL_test is not defined
         autoencoder, code_generator, _, history = latent_model(data, profile, seed, device, progress)
         history.to_csv(out / f"{corpus}_{method}_history.csv", index=False)
-        samples = generate(autoencoder, code_generator, profile.realtext_samples, data.max_len, rng=rng)
+        samples = generate(autoencoder, code_generator, profile.realtext_samples, data.max_len, rng=rng,
+                           temperature=0.0)
         nll_test = None
     else:
         model = mle if method == "mle" else _adversarial(method, copy_generator(mle), data, profile, seed, out,
@@ -120,24 +121,26 @@ def real_text(
 
 def _adversarial(method: str, generator, data: TextSplits, profile: Profile, seed: int, out: Path,
                  progress: bool):
-    torch.manual_seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        discriminator = (CNNDiscriminator(len(data.vocab)) if method == "seqgan"
+                         else CNNDiscriminator.relgan_sized(len(data.vocab), profile.gumbel_filters))
+    discriminator.to(generator.device)
     if method == "seqgan":
-        discriminator = CNNDiscriminator(len(data.vocab)).to(generator.device)
         config = SeqGANConfig(d_pretrain_rounds=profile.realtext_d_pretrain_rounds, d_steps=1, d_epochs=1,
                               d_samples=profile.realtext_d_samples, n_rollouts=profile.realtext_rollouts,
                               eval_every=profile.realtext_seqgan_rounds, seed=seed)
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config, progress=progress)
         trainer.pretrain_discriminator()
-        history = trainer.adversarial(until_round=profile.realtext_seqgan_rounds)
+        history = trainer.run(until=profile.realtext_seqgan_rounds)
     else:
-        discriminator = CNNDiscriminator.relgan_sized(len(data.vocab), profile.gumbel_filters).to(generator.device)
         iterations = profile.realtext_gumbel_iterations
         config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr,
                                  beta_horizon=relgan_horizon(iterations), eval_every=max(iterations // 10, 1),
                                  monitor_samples=min(1000, profile.realtext_samples), seed=seed)
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
                                    progress=progress)
-        history = trainer.train(until_iteration=iterations)
+        history = trainer.run(until=iterations)
     history.to_csv(out / f"{data.name}_{method}_history.csv", index=False)
     return generator
 

@@ -14,8 +14,9 @@ from typing import Literal
 
 import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from ..models.layers import mlp
 from ..train.losses import (
     discriminator_loss,
     minimax_generator_loss,
@@ -51,17 +52,6 @@ def mode_statistics(points: Tensor, n_modes: int = 8, radius: float = 2.0, std: 
     shares = {f"mode_{k}": (per_mode[k] / len(points)).item() for k in range(n_modes)}
     return {"high_quality": good.float().mean().item(),
             "modes_covered": int((per_mode >= min_share * len(points)).sum()), **shares}
-
-
-def mlp(n_in: int, n_out: int, hidden: int = 128, layers: int = 3) -> nn.Sequential:
-    """``layers`` linear layers with ReLU between them."""
-    sizes = [n_in] + [hidden] * (layers - 1) + [n_out]
-    modules: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-        modules.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            modules.append(nn.ReLU())
-    return nn.Sequential(*modules)
 
 
 def train_toy_gan(

@@ -29,30 +29,18 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from ..eval.metrics import distinct_n
-from ..models.checkpoint import (
-    checkpoint_note,
-    generator_entry,
-    guarded_update,
-    load_generator_entry,
-    load_model_state,
-    read_checkpoint,
-    save_checkpoint,
-    training_target,
-)
 from ..models.generator import LSTMGenerator
 from ..paper import RELGAN_ORACLE
+from .base import Trainer
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -95,6 +83,7 @@ def relaxed_sample(
     generator: LSTMGenerator,
     n: int,
     max_len: int,
+    *,
     beta: float,
     rng: torch.Generator | None = None,
     straight_through: bool = False,
@@ -162,17 +151,20 @@ class GumbelGANConfig:
             raise ValueError(f"max_beta must be >= 1 (the schedules start at 1), got {self.max_beta}")
 
 
-class GumbelGANTrainer:
+class GumbelGANTrainer(Trainer):
     """Adversarial training of ``generator`` (pretrained by MLE) against ``discriminator`` on
     ``real_tokens`` ``[N, T]``, through Gumbel-softmax relaxed samples (see the module docstring).
 
-    ``train`` runs iterations of ``g_steps`` generator and ``d_steps`` discriminator updates, each
-    on a fresh real minibatch and fresh samples, with :math:`\\beta` set by the schedule before each
-    iteration. Every ``eval_every`` iterations it records the losses, :math:`\\beta`, distinct-2/3
-    of ``monitor_samples`` samples (a collapse monitor) and ``evaluate(generator)``, and writes the
-    checkpoint, from which training resumes exactly. A non-finite loss or gradient stops training
-    before any weight is updated with it (the last checkpoint stays as it was).
+    Each iteration (:meth:`train_step`) takes ``g_steps`` generator and ``d_steps`` discriminator
+    updates, each on a fresh real minibatch and fresh samples, with :math:`\\beta` set by the
+    schedule. Every ``eval_every`` iterations the history gets ``beta``, ``g_loss``, ``d_loss``,
+    distinct-2/3 of ``monitor_samples`` samples (a collapse monitor) and ``evaluate(generator)``,
+    and the checkpoint is written; row 0 is the starting point.
     """
+
+    kind = "gumbel_gan"
+    unit = "iteration"
+    name = "Gumbel GAN"
 
     def __init__(
         self,
@@ -185,134 +177,86 @@ class GumbelGANTrainer:
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
     ) -> None:
+        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
+                         progress=progress)
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
-        self.generator, self.discriminator, self.config = generator, discriminator, config
+        self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
         self.seq_len = seq_len
-        self.evaluate = evaluate
-        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
-        self.progress = progress
-        self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
-        self.d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, betas=config.adam_betas)
-        self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
-        self.batch_rng = torch.Generator().manual_seed(config.seed)
-        self.monitor_rng = torch.Generator(device=generator.device).manual_seed(config.seed + 1)
-        torch.manual_seed(config.seed)
-        self.iterations_done = 0
-        self.records: list[dict] = []
-        self._started = time.perf_counter()
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """One row per evaluation."""
-        return pd.DataFrame(self.records)
+        self.modules.update(generator=generator, discriminator=discriminator)
+        self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
+        self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
+                                                            betas=config.adam_betas)
+        self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
+        self.rngs["batch"] = self.seeded_rng(config.seed)
+        self.rngs["monitor"] = self.seeded_rng(config.seed + 1, generator.device)
 
     @property
     def beta(self) -> float:
         cfg = self.config
-        return inverse_temperature(cfg.beta_schedule, min(self.iterations_done, cfg.beta_horizon), cfg.max_beta,
-                                   cfg.beta_horizon)
+        return inverse_temperature(cfg.beta_schedule, min(self.step, cfg.beta_horizon), cfg.max_beta, cfg.beta_horizon)
+
+    def advice(self) -> str:
+        cfg = self.config
+        return (f"Try lower learning rates (g_lr={cfg.g_lr}, d_lr={cfg.d_lr}) or a smaller max_beta "
+                f"({cfg.max_beta}).")
 
     # -- the two players ------------------------------------------------------------------------
 
     def _real_batch(self) -> Tensor:
-        index = torch.randperm(len(self.real), generator=self.batch_rng)[: self.config.batch_size]
+        index = torch.randperm(len(self.real), generator=self.rngs["batch"])[: self.config.batch_size]
         return self.real[index.to(self.real.device)]
 
-    def generator_step(self) -> float:
-        """One update of the generator through the relaxed samples; returns its loss."""
+    def _relaxed(self) -> Tensor:
         cfg = self.config
+        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, beta=self.beta, rng=self.rngs["sample"],
+                                 straight_through=cfg.straight_through)
+        return fake
+
+    def generator_step(self) -> dict[str, float]:
+        """One update of the generator through the relaxed samples."""
         self.generator.train()
-        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, self.beta, self.sample_rng,
-                                 cfg.straight_through)
+        fake = self._relaxed()
         real_logits = self.discriminator(self._real_batch())
         fake_logits = self.discriminator(fake)
-        if cfg.loss == "rsgan":
+        if self.config.loss == "rsgan":
             loss = rsgan_generator_loss(real_logits.detach(), fake_logits)
         else:
             loss = nonsaturating_generator_loss(fake_logits)
-        self._update(loss, self.generator, self.g_optimizer, "generator loss")
-        return loss.item()
+        self.update(loss, "generator", "generator loss", self.config.clip_norm)
+        return {"g_loss": loss.item()}
 
-    def discriminator_step(self) -> float:
+    def discriminator_step(self) -> dict[str, float]:
         """One update of the discriminator on a real minibatch against fresh relaxed samples."""
-        cfg = self.config
         with torch.no_grad():
-            _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, self.beta, self.sample_rng,
-                                     cfg.straight_through)
+            fake = self._relaxed()
         real_logits, fake_logits = self.discriminator(self._real_batch()), self.discriminator(fake)
-        if cfg.loss == "rsgan":
+        if self.config.loss == "rsgan":
             loss = rsgan_discriminator_loss(real_logits, fake_logits)
         else:
             loss = discriminator_loss(real_logits, fake_logits)
-        self._update(loss, self.discriminator, self.d_optimizer, "discriminator loss")
-        return loss.item()
-
-    def _update(self, loss: Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, what: str) -> None:
-        guarded_update(loss, model, optimizer, self.config.clip_norm, what, self._failure)
-
-    def _failure(self, what: str, value: float) -> str:
-        cfg = self.config
-        return (f"Gumbel GAN stopped: the {what} became {value} at iteration {self.iterations_done + 1} "
-                f"(beta={self.beta:.3g}); no weights were updated with it and {checkpoint_note(self.checkpoint_path)}. "
-                f"Try lower learning rates (g_lr={cfg.g_lr}, d_lr={cfg.d_lr}) or a smaller max_beta ({cfg.max_beta}).")
+        self.update(loss, "discriminator", "discriminator loss", self.config.clip_norm)
+        return {"d_loss": loss.item()}
 
     # -- the loop ---------------------------------------------------------------------------------
 
-    def train(self, *, until_iteration: int | None = None, more_iterations: int | None = None) -> pd.DataFrame:
-        """Adversarial iterations until ``until_iteration`` in total, or ``more_iterations`` more."""
-        target = training_target(self.iterations_done, until_iteration, more_iterations, None, "iteration")
+    def position_columns(self) -> dict:
+        return {"iteration": self.step, "beta": self.beta}
+
+    def before_run(self) -> None:
         if not self.records:
-            self._record({})
-        bar = tqdm(range(self.iterations_done, target), desc="Gumbel GAN", disable=not self.progress)
-        for _ in bar:
-            g_losses = [self.generator_step() for _ in range(self.config.g_steps)]
-            d_losses = [self.discriminator_step() for _ in range(self.config.d_steps)]
-            self.iterations_done += 1
-            if self.iterations_done % self.config.eval_every == 0 or self.iterations_done == target:
-                self._record({"g_loss": g_losses[-1], "d_loss": d_losses[-1]})
-                bar.set_postfix({k: round(v, 3) for k, v in self.records[-1].items() if k in ("g_loss", "d_loss")})
-        return self.history
+            self.record({})
 
-    def _record(self, stats: dict[str, float]) -> None:
-        monitor = self.generator.sample(self.config.monitor_samples, self.seq_len, rng=self.monitor_rng)
+    def train_step(self) -> dict[str, float]:
+        g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
+        d_stats = [self.discriminator_step() for _ in range(self.config.d_steps)]
+        return {**g_stats[-1], **d_stats[-1]}
+
+    def measure(self) -> dict[str, float]:
+        monitor = self.generator.sample(self.config.monitor_samples, self.seq_len, rng=self.rngs["monitor"])
         rows = [[t for t in row if t != self.generator.config.pad_id] for row in monitor.tolist()]
-        scores = self.evaluate(self.generator) if self.evaluate is not None else {}
-        self.records.append({"iteration": self.iterations_done, "beta": self.beta, **stats,
-                             "distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3), **scores,
-                             "elapsed_s": time.perf_counter() - self._started})
-        if self.checkpoint_path is not None:
-            self.save(self.checkpoint_path)
-
-    # -- checkpoints ----------------------------------------------------------------------------
-
-    def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, "gumbel_gan", {
-            "generator": generator_entry(self.generator, self.generator.vocab),
-            "discriminator_state": self.discriminator.state_dict(),
-            "g_optimizer_state": self.g_optimizer.state_dict(),
-            "d_optimizer_state": self.d_optimizer.state_dict(),
-            "train_config": asdict(self.config),
-            "position": {"iterations": self.iterations_done},
-            "rng": {"sample": self.sample_rng.get_state(), "batch": self.batch_rng.get_state(),
-                    "monitor": self.monitor_rng.get_state(), "torch": torch.get_rng_state()},
-            "history": self.records,
-        })
-
-    def load(self, path: str | Path) -> None:
-        payload = read_checkpoint(path, kind="gumbel_gan")
-        load_generator_entry(self.generator, payload, path)
-        load_model_state(self.discriminator, payload["discriminator_state"], path)
-        self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
-        self.d_optimizer.load_state_dict(payload["d_optimizer_state"])
-        self.iterations_done = payload["position"]["iterations"]
-        rng = payload["rng"]
-        self.sample_rng.set_state(rng["sample"])
-        self.batch_rng.set_state(rng["batch"])
-        self.monitor_rng.set_state(rng["monitor"])
-        torch.set_rng_state(rng["torch"])
-        self.records = list(payload["history"])
+        return {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3)}
 
 
 def copy_generator(generator: LSTMGenerator) -> LSTMGenerator:

@@ -15,27 +15,15 @@ critic steps per generator step, penalty weight 10.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
-from tqdm.auto import tqdm
+from torch import Tensor
 
 from ..models.autoencoder import LSTMAutoencoder
-from ..models.checkpoint import (
-    checkpoint_note,
-    generator_entry,
-    guarded_update,
-    load_model_state,
-    read_checkpoint,
-    save_checkpoint,
-    training_target,
-)
-from ..toys.toy_gan import mlp
+from ..models.code_gan import CodeGenerator, code_critic
+from .base import Trainer
 from .losses import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
 
 
@@ -53,147 +41,69 @@ class LatentGANConfig:
     seed: int = 0
 
 
-class CodeGenerator(nn.Module):
-    """Noise ``[B, noise_dim]`` → codes ``[B, code_dim]`` on the unit sphere (where the encoder's codes live)."""
+class LatentGANTrainer(Trainer):
+    """WGAN-GP between a :class:`~textgan_lib.models.code_gan.CodeGenerator` and an MLP critic on
+    ``codes`` ``[N, code_dim]`` (an autoencoder's codes of the training sentences, computed once;
+    the autoencoder is fixed and saved with the GAN, so one checkpoint generates text).
 
-    def __init__(self, noise_dim: int, code_dim: int, hidden_dim: int = 300, layers: int = 3) -> None:
-        super().__init__()
-        self.noise_dim = noise_dim
-        self.net = mlp(noise_dim, code_dim, hidden_dim, layers)
-
-    def forward(self, noise: Tensor) -> Tensor:
-        return F.normalize(self.net(noise), dim=1)
-
-    def sample(self, n: int, rng: torch.Generator | None = None) -> Tensor:
-        device = next(self.parameters()).device
-        return self(torch.randn(n, self.noise_dim, generator=rng, device=device))
-
-
-class LatentGANTrainer:
-    """WGAN-GP between a :class:`CodeGenerator` and an MLP critic on ``codes`` ``[N, code_dim]``
-    (an autoencoder's codes of the training sentences, computed once; the autoencoder is fixed).
-
-    ``train`` runs iterations of ``critic_steps`` critic updates and one generator update, each on a
-    fresh minibatch of real codes and fresh noise. Every ``eval_every`` iterations the history gets
-    the losses, the critic's Wasserstein estimate :math:`E[f(c)] - E[f(\\tilde c)]` on the last
-    batch and the penalty, and the checkpoint is written (with the autoencoder, so one file
-    generates text); training resumes from it exactly. A non-finite loss or gradient stops training
-    before any weight is updated with it.
+    Each iteration takes ``critic_steps`` critic updates and one generator update, each on a fresh
+    minibatch of real codes and fresh noise. Every ``eval_every`` iterations the history gets
+    ``d_loss`` (the critic's loss), ``wasserstein`` (its estimate :math:`E[f(c)] - E[f(\\tilde c)]`
+    on the last batch), ``gradient_penalty`` and ``g_loss``, and the checkpoint is written.
     """
+
+    kind = "latent_gan"
+    unit = "iteration"
+    text_model = "autoencoder"
+    name = "latent GAN"
 
     def __init__(self, autoencoder: LSTMAutoencoder, codes: Tensor, config: LatentGANConfig = LatentGANConfig(),
                  checkpoint_path: str | Path | None = None, progress: bool = True) -> None:
+        super().__init__(config, autoencoder.device, checkpoint_path=checkpoint_path, progress=progress)
         if codes.dim() != 2 or codes.shape[1] != autoencoder.config.code_dim:
             raise ValueError(f"expected codes [N, {autoencoder.config.code_dim}], got shape {tuple(codes.shape)}")
         if len(codes) < config.batch_size:
             raise ValueError(f"{len(codes)} codes are fewer than one batch of {config.batch_size}")
-        self.autoencoder, self.config = autoencoder, config
+        self.autoencoder = autoencoder
         self.codes = codes.detach().to(autoencoder.device)
-        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
-        self.progress = progress
-        torch.manual_seed(config.seed)
         code_dim, device = autoencoder.config.code_dim, self.codes.device
-        self.generator = CodeGenerator(config.noise_dim, code_dim, config.hidden_dim, config.layers).to(device)
-        self.critic = mlp(code_dim, 1, config.hidden_dim, config.layers).to(device)
-        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=config.adam_betas)
-        self.c_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.lr, betas=config.adam_betas)
-        self.rng = torch.Generator(device=self.codes.device).manual_seed(config.seed)
-        self.batch_rng = torch.Generator().manual_seed(config.seed)
-        self.iterations_done = 0
-        self.records: list[dict] = []
-        self._started = time.perf_counter()
-
-    @property
-    def history(self) -> pd.DataFrame:
-        return pd.DataFrame(self.records)
+        with self.rng_scope():  # the networks' initialisation draws from the trainer's own stream
+            self.generator = CodeGenerator(config.noise_dim, code_dim, config.hidden_dim, config.layers).to(device)
+            self.critic = code_critic(code_dim, config.hidden_dim, config.layers).to(device)
+        self.modules.update(autoencoder=autoencoder, generator=self.generator, critic=self.critic)
+        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), lr=config.lr,
+                                                        betas=config.adam_betas)
+        self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=config.lr, betas=config.adam_betas)
+        self.rngs["noise"] = self.seeded_rng(config.seed, device)
+        self.rngs["batch"] = self.seeded_rng(config.seed)
 
     def score(self, codes: Tensor) -> Tensor:
         """The critic's score ``[B]`` of codes ``[B, code_dim]``."""
         return self.critic(codes).squeeze(1)
 
     def _real_batch(self) -> Tensor:
-        index = torch.randperm(len(self.codes), generator=self.batch_rng)[: self.config.batch_size]
+        index = torch.randperm(len(self.codes), generator=self.rngs["batch"])[: self.config.batch_size]
         return self.codes[index.to(self.codes.device)]
 
     def critic_step(self) -> dict[str, float]:
         real = self._real_batch()
         with torch.no_grad():
-            fake = self.generator.sample(len(real), self.rng)
+            fake = self.generator.sample(len(real), rng=self.rngs["noise"])
         distance = -wasserstein_critic_loss(self.score(real), self.score(fake))
-        penalty = gradient_penalty(self.score, real, fake, self.rng)
+        penalty = gradient_penalty(self.score, real, fake, self.rngs["noise"])
         loss = -distance + self.config.gp_weight * penalty
-        self._update(loss, self.critic, self.c_optimizer, "critic loss")
-        return {"critic_loss": loss.item(), "wasserstein": distance.item(), "gradient_penalty": penalty.item()}
+        self.update(loss, "critic", "critic loss")  # WGAN-GP: no clipping
+        return {"d_loss": loss.item(), "wasserstein": distance.item(), "gradient_penalty": penalty.item()}
 
-    def generator_step(self) -> float:
-        loss = wasserstein_generator_loss(self.score(self.generator.sample(self.config.batch_size, self.rng)))
-        self._update(loss, self.generator, self.g_optimizer, "generator loss")
-        return loss.item()
+    def generator_step(self) -> dict[str, float]:
+        loss = wasserstein_generator_loss(self.score(self.generator.sample(self.config.batch_size,
+                                                                           rng=self.rngs["noise"])))
+        self.update(loss, "generator", "generator loss")
+        return {"g_loss": loss.item()}
 
-    def _update(self, loss: Tensor, model: nn.Module, optimizer: torch.optim.Optimizer, what: str) -> None:
-        guarded_update(loss, model, optimizer, None, what, self._failure)  # WGAN-GP: no clipping
+    def train_step(self) -> dict[str, float]:
+        critic = [self.critic_step() for _ in range(self.config.critic_steps)][-1]
+        return {**critic, **self.generator_step()}
 
-    def _failure(self, what: str, value: float) -> str:
-        return (f"latent GAN stopped: the {what} became {value} at iteration {self.iterations_done + 1}; no weights "
-                f"were updated with it and {checkpoint_note(self.checkpoint_path)}. Try a lower learning rate "
-                f"(lr={self.config.lr}).")
-
-    def train(self, *, until_iteration: int | None = None, more_iterations: int | None = None) -> pd.DataFrame:
-        """Iterations until ``until_iteration`` in total, or ``more_iterations`` more."""
-        target = training_target(self.iterations_done, until_iteration, more_iterations, None, "iteration")
-        bar = tqdm(range(self.iterations_done, target), desc="latent GAN", disable=not self.progress)
-        for _ in bar:
-            critic = [self.critic_step() for _ in range(self.config.critic_steps)][-1]
-            g_loss = self.generator_step()
-            self.iterations_done += 1
-            if self.iterations_done % self.config.eval_every == 0 or self.iterations_done == target:
-                self.records.append({"iteration": self.iterations_done, **critic, "generator_loss": g_loss,
-                                     "elapsed_s": time.perf_counter() - self._started})
-                bar.set_postfix(wasserstein=round(critic["wasserstein"], 4))
-                if self.checkpoint_path is not None:
-                    self.save(self.checkpoint_path)
-        return self.history
-
-    def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, "latent_gan", {
-            "generator": generator_entry(self.autoencoder, self.autoencoder.vocab),  # the text side
-            "code_generator_state": self.generator.state_dict(),
-            "critic_state": self.critic.state_dict(),
-            "g_optimizer_state": self.g_optimizer.state_dict(),
-            "c_optimizer_state": self.c_optimizer.state_dict(),
-            "train_config": asdict(self.config),
-            "position": {"iterations": self.iterations_done},
-            "rng": {"noise": self.rng.get_state(), "batch": self.batch_rng.get_state()},
-            "history": self.records,
-        })
-
-    def load(self, path: str | Path) -> None:
-        payload = read_checkpoint(path, kind="latent_gan")
-        load_model_state(self.generator, payload["code_generator_state"], path)
-        load_model_state(self.critic, payload["critic_state"], path)
-        self.g_optimizer.load_state_dict(payload["g_optimizer_state"])
-        self.c_optimizer.load_state_dict(payload["c_optimizer_state"])
-        self.iterations_done = payload["position"]["iterations"]
-        self.rng.set_state(payload["rng"]["noise"])
-        self.batch_rng.set_state(payload["rng"]["batch"])
-        self.records = list(payload["history"])
-
-
-@torch.no_grad()
-def encode_all(autoencoder: LSTMAutoencoder, tokens: Tensor, batch_size: int = 1024) -> Tensor:
-    """Codes ``[N, code_dim]`` of ``tokens`` ``[N, T]``, in eval mode."""
-    was_training = autoencoder.training
-    autoencoder.eval()
-    try:
-        return torch.cat([autoencoder.encode(autoencoder.trim(batch.to(autoencoder.device)))
-                          for batch in tokens.split(batch_size)])
-    finally:
-        autoencoder.train(was_training)
-
-
-@torch.no_grad()
-def generate(autoencoder: LSTMAutoencoder, generator: CodeGenerator, n: int, max_len: int,
-             temperature: float = 0.0, rng: torch.Generator | None = None) -> Tensor:
-    """``n`` sentences ``[n, max_len]``: noise → code generator → code → decoder (greedy by default)."""
-    autoencoder.eval()
-    return autoencoder.decode(generator.sample(n, rng), max_len, temperature, rng)
+    def advice(self) -> str:
+        return f"Try a lower learning rate (lr={self.config.lr})."

@@ -38,6 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models.generator import LSTMGenerator
+from ..models.modes import evaluating
 from ..models.sampling import sample_from_hidden
 
 SCORE_CHUNK = 4096  # sequences per discriminator call
@@ -77,13 +78,8 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
 def _scoring(discriminator: nn.Module, device_type: str, low_precision: bool) -> Iterator[None]:
     """The discriminator in eval mode (no dropout), under bfloat16 autocast if ``low_precision``;
     its training mode is restored afterwards."""
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=low_precision):
-            yield
-    finally:
-        discriminator.train(was_training)
+    with evaluating(discriminator), torch.autocast(device_type, dtype=torch.bfloat16, enabled=low_precision):
+        yield
 
 
 @torch.no_grad()
@@ -106,13 +102,9 @@ def rollout_rewards(
     if n_rollouts < 1:
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
     policy.check_tokens(sequences)
-    was_training = policy.training
-    policy.eval()
-    try:
+    with evaluating(policy):
         return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,
                                 reuse_prefixes)
-    finally:
-        policy.train(was_training)
 
 
 def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,

@@ -21,29 +21,17 @@ resumes exactly as with MLE.
 from __future__ import annotations
 
 import copy
-import time
-import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from ..models.checkpoint import (
-    NonFiniteLossError,
-    generator_entry,
-    load_generator_entry,
-    load_model_state,
-    load_optimizer_state,
-    read_checkpoint,
-    save_checkpoint,
-    training_target,
-)
 from ..models.generator import LSTMGenerator
 from ..paper import SEQGAN_PAPER
+from .base import Trainer, training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
@@ -104,7 +92,21 @@ def soft_update(target: nn.Module, source: nn.Module, rate: float) -> None:
         t.mul_(rate).add_(s, alpha=1 - rate)
 
 
-class SeqGANTrainer:
+class SeqGANTrainer(Trainer):
+    """SeqGAN's two phases on ``generator`` (pretrained by MLE) and ``discriminator``, with real
+    sequences ``real_tokens`` ``[N, T]`` and samples of ``seq_len`` tokens.
+
+    :meth:`pretrain_discriminator` runs the discriminator pretraining rounds (``counters["d_rounds"]``);
+    :meth:`run` the adversarial rounds (``step``), recording ``evaluate(generator)`` and saving every
+    ``eval_every`` rounds. History rows carry ``phase`` (``d_pretrain`` or ``adversarial``) and
+    ``round``; adversarial rows ``g_loss`` (the policy-gradient loss), ``mean_reward``,
+    ``g_grad_norm``, ``d_loss`` and ``d_accuracy``.
+    """
+
+    kind = "seqgan"
+    unit = "round"
+    name = "SeqGAN"
+
     def __init__(
         self,
         generator: LSTMGenerator,
@@ -116,27 +118,25 @@ class SeqGANTrainer:
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
     ) -> None:
+        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
+                         progress=progress)
         if len(real_tokens) == 0:
             raise ValueError("real_tokens is empty: the discriminator needs real examples")
-        self.generator, self.discriminator, self.config = generator, discriminator, config
+        self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
         self.seq_len = seq_len
-        self.evaluate = evaluate
-        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
-        self.progress = progress
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
-        self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
-        self.d_optimizer = discriminator_optimizer(discriminator, config.d_lr)
+        self.modules.update(generator=generator, discriminator=discriminator)
+        if self.rollout is not generator:
+            self.modules["rollout"] = self.rollout
+        self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
+        self.optimizers["discriminator"] = discriminator_optimizer(discriminator, config.d_lr)
+        self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
+        self.rngs["shuffle"] = self.seeded_rng(config.seed)
+        self.counters["d_rounds"] = 0
         self._d_step = self._discriminator_step()
         dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
         self.reward_low_precision = dtype == "bfloat16"
-        self.sample_rng = torch.Generator(device=generator.device).manual_seed(config.seed)
-        self.shuffle_rng = torch.Generator().manual_seed(config.seed)
-        torch.manual_seed(config.seed)
-        self.d_rounds_done = 0
-        self.adversarial_rounds_done = 0
-        self.records: list[dict] = []
-        self._started = time.perf_counter()
 
     @staticmethod
     def _delayed_copy(generator: LSTMGenerator) -> LSTMGenerator:
@@ -144,10 +144,14 @@ class SeqGANTrainer:
         rollout.lstm.flatten_parameters()  # a copy's weights are no longer one cuDNN block
         return rollout
 
-    @property
-    def history(self) -> pd.DataFrame:
-        """One row per evaluation or discriminator-pretraining round."""
-        return pd.DataFrame(self.records)
+    def position_columns(self) -> dict:
+        return {"phase": "adversarial", "round": self.step}
+
+    def advice(self) -> str:
+        return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."
+
+    def after_load(self) -> None:
+        self._d_step = self._discriminator_step()  # recorded graphs point at the old optimizer state
 
     # -- the discriminator ----------------------------------------------------------------------
 
@@ -155,9 +159,8 @@ class SeqGANTrainer:
         """``n_sets`` times: fresh negatives, then ``d_epochs`` epochs on them plus real data.
 
         Losses are summed on the device and checked once per set, so that no step waits for the
-        host (on CUDA each step is a replayed graph, see :mod:`~textgan_lib.cuda_graph`). A
-        non-finite loss puts the discriminator and its optimizer back as they were before the set
-        and raises :class:`~textgan_lib.checkpoint.NonFiniteLossError`.
+        host (on CUDA each step is a replayed graph). A non-finite loss puts the discriminator and
+        its optimizer back as they were before the set and raises ``NonFiniteLossError``.
         """
         cfg = self.config
         device = self.real.device
@@ -166,7 +169,7 @@ class SeqGANTrainer:
         steps = seen = 0
         self.discriminator.train()
         for _ in range(n_sets):
-            fake = self.generator.sample(cfg.d_samples, self.seq_len, rng=self.sample_rng)
+            fake = self.generator.sample(cfg.d_samples, self.seq_len, rng=self.rngs["sample"])
             real = self.real[self._real_indices(cfg.d_samples).to(device)]
             inputs = torch.cat([real, fake])  # [2 * d_samples, T]
             labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
@@ -179,14 +182,15 @@ class SeqGANTrainer:
                 seen += len(inputs)
             if not torch.isfinite(loss_sum):
                 self._restore_discriminator(before)
-                self._check_finite(loss_sum, "discriminator loss", restored=True)
+                self.fail("discriminator loss", loss_sum.item(), f"discriminator round {self.counters['d_rounds']}",
+                          updated="the discriminator and its optimizer are back as they were before these negatives")
         return {"d_loss": loss_sum.item() / steps, "d_accuracy": correct.item() / seen}
 
     def _real_indices(self, n: int) -> Tensor:
         """``n`` indices of real sequences, without replacement (cycling through fresh orders if n > len)."""
         parts = []
         while n > 0:
-            parts.append(torch.randperm(len(self.real), generator=self.shuffle_rng)[:n])
+            parts.append(torch.randperm(len(self.real), generator=self.rngs["shuffle"])[:n])
             n -= len(parts[-1])
         return torch.cat(parts)
 
@@ -195,7 +199,7 @@ class SeqGANTrainer:
         ``d_batch_size``; returns the summed loss and correct count (on the device) and the steps."""
         loss_sum = torch.zeros((), device=inputs.device)
         correct = torch.zeros((), dtype=torch.long, device=inputs.device)
-        order = torch.randperm(len(inputs), generator=self.shuffle_rng).to(inputs.device)
+        order = torch.randperm(len(inputs), generator=self.rngs["shuffle"]).to(inputs.device)
         batches = order.split(self.config.d_batch_size)
         for index in batches:
             loss, n_correct = self._d_step(inputs[index], labels[index])
@@ -204,16 +208,15 @@ class SeqGANTrainer:
         return loss_sum, correct, len(batches)
 
     def discriminator_update(self, inputs: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count).
-
-        :meth:`discriminator_epoch` runs it through a :class:`~textgan_lib.cuda_graph.GraphedStep`.
-        """
+        """One Adam step of the discriminator on a mixed minibatch; returns (loss, correct count),
+        both on the device (no host synchronisation, so that it can be recorded as a CUDA graph)."""
         logits = self.discriminator(inputs)  # [B]
         # Binary cross-entropy, real → 1 and fake → 0, plus the paper's L2 penalty.
         loss = nn.functional.binary_cross_entropy_with_logits(logits, labels) + self.discriminator.l2_penalty()
-        self.d_optimizer.zero_grad(set_to_none=True)
+        optimizer = self.optimizers["discriminator"]
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.d_optimizer.step()
+        optimizer.step()
         return loss.detach(), ((logits > 0) == (labels > 0.5)).sum()
 
     def _discriminator_step(self) -> GraphedStep:
@@ -221,25 +224,25 @@ class SeqGANTrainer:
 
     def _discriminator_snapshot(self) -> tuple[dict, dict]:
         weights = {k: v.clone() for k, v in self.discriminator.state_dict().items()}
-        return weights, copy.deepcopy(self.d_optimizer.state_dict())
+        return weights, copy.deepcopy(self.optimizers["discriminator"].state_dict())
 
     def _restore_discriminator(self, snapshot: tuple[dict, dict]) -> None:
         weights, optimizer_state = snapshot
         self.discriminator.load_state_dict(weights)
-        self.d_optimizer.load_state_dict(optimizer_state)
-        self._d_step = self._discriminator_step()  # recorded graphs point at the old optimizer state
+        self.optimizers["discriminator"].load_state_dict(optimizer_state)
+        self._d_step = self._discriminator_step()
 
-    def pretrain_discriminator(self, *, until_round: int | None = None, more_rounds: int | None = None
-                               ) -> pd.DataFrame:
-        """Discriminator pretraining until ``until_round`` rounds are done in total, or for
-        ``more_rounds`` more; with neither, until the config's ``d_pretrain_rounds``."""
-        target = training_target(self.d_rounds_done, until_round, more_rounds, self.config.d_pretrain_rounds, "round")
-        for _ in tqdm(range(self.d_rounds_done, target), desc="D pretraining", disable=not self.progress):
-            stats = self.train_discriminator(1)
-            self.d_rounds_done += 1
-            self.records.append({"phase": "d_pretrain", "round": self.d_rounds_done, **stats,
-                                 "elapsed_s": time.perf_counter() - self._started})
-        self._save()
+    def pretrain_discriminator(self, *, until: int | None = None, more: int | None = None) -> pd.DataFrame:
+        """Discriminator pretraining until ``until`` rounds are done in total, or for ``more``
+        more; with neither, until the config's ``d_pretrain_rounds``. Saves at the end."""
+        done = self.counters["d_rounds"]
+        target = training_target(done, until, more, self.config.d_pretrain_rounds, "round")
+        for _ in self.progress_bar(range(done, target), "D pretraining"):
+            with self.rng_scope():
+                stats = self.train_discriminator(1)
+            self.counters["d_rounds"] += 1
+            self.record(stats, phase="d_pretrain", round=self.counters["d_rounds"])
+        self.save_if_set()
         return self.history
 
     # -- the generator --------------------------------------------------------------------------
@@ -247,91 +250,22 @@ class SeqGANTrainer:
     def generator_step(self) -> dict[str, float]:
         """One policy-gradient step on ``batch_size`` fresh samples with rollout rewards."""
         cfg = self.config
-        samples = self.generator.sample(cfg.batch_size, self.seq_len, rng=self.sample_rng)  # [B, T]
-        rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.sample_rng,
+        samples = self.generator.sample(cfg.batch_size, self.seq_len, rng=self.rngs["sample"])  # [B, T]
+        rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
                                   low_precision=self.reward_low_precision)  # [B, T]
         self.generator.train()
         log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
-        self._check_finite(loss, "policy-gradient loss")
-        self.g_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = nn.utils.clip_grad_norm_(self.generator.parameters(), cfg.clip_norm)
-        self._check_finite(grad_norm, "generator's gradient norm")
-        self.g_optimizer.step()
-        return {"pg_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
+        grad_norm = self.update(loss, "generator", "policy-gradient loss", cfg.clip_norm)
+        return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
 
-    def adversarial(self, *, until_round: int | None = None, more_rounds: int | None = None) -> pd.DataFrame:
-        """Adversarial training until ``until_round`` rounds are done in total, or for
-        ``more_rounds`` more rounds."""
-        cfg = self.config
-        rounds = training_target(self.adversarial_rounds_done, until_round, more_rounds, None, "round")
+    def before_run(self) -> None:
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):
-            self._record_evaluation({})
-        for _ in tqdm(range(self.adversarial_rounds_done, rounds), desc="adversarial", disable=not self.progress):
-            g_stats = [self.generator_step() for _ in range(cfg.g_steps)]
-            if self.rollout is not self.generator:
-                soft_update(self.rollout, self.generator, cfg.rollout_update_rate)
-            d_stats = self.train_discriminator(cfg.d_steps)
-            self.adversarial_rounds_done += 1
-            if self.adversarial_rounds_done % cfg.eval_every == 0 or self.adversarial_rounds_done == rounds:
-                self._record_evaluation({**g_stats[-1], **d_stats})
-                self._save()
-        return self.history
+            self.record({})
 
-    def _record_evaluation(self, stats: dict[str, float]) -> None:
-        scores = self.evaluate(self.generator) if self.evaluate is not None else {}
-        self.records.append({"phase": "adversarial", "round": self.adversarial_rounds_done, **stats, **scores,
-                             "elapsed_s": time.perf_counter() - self._started})
-
-    def _check_finite(self, loss: Tensor, what: str, restored: bool = False) -> None:
-        if not torch.isfinite(loss):
-            updated = ("the discriminator and its optimizer are back as they were before these negatives" if restored
-                       else "no weights were updated with it")
-            raise NonFiniteLossError(
-                f"SeqGAN stopped: the {what} became {loss.item()} "
-                f"(adversarial round {self.adversarial_rounds_done + 1}, "
-                f"discriminator rounds {self.d_rounds_done}); {updated}"
-                + (f" and the checkpoint {self.checkpoint_path} is untouched" if self.checkpoint_path else "")
-                + f". Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr}).")
-
-    # -- checkpoints ----------------------------------------------------------------------------
-
-    def _save(self) -> None:
-        if self.checkpoint_path is not None:
-            self.save(self.checkpoint_path)
-
-    def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, "seqgan", {
-            "generator": generator_entry(self.generator, self.generator.vocab),
-            "rollout_state": None if self.rollout is self.generator else self.rollout.state_dict(),
-            "discriminator_state": self.discriminator.state_dict(),
-            "g_optimizer_state": self.g_optimizer.state_dict(),
-            "d_optimizer_state": self.d_optimizer.state_dict(),
-            "train_config": asdict(self.config),
-            "position": {"d_rounds": self.d_rounds_done, "adversarial_rounds": self.adversarial_rounds_done},
-            "rng": {"sample": self.sample_rng.get_state(), "shuffle": self.shuffle_rng.get_state(),
-                    "torch": torch.get_rng_state()},
-            "history": self.records,
-        })
-
-    def load(self, path: str | Path) -> None:
-        payload = read_checkpoint(path, kind="seqgan")
-        load_generator_entry(self.generator, payload, path)
-        if self.rollout is not self.generator:  # a checkpoint without a delayed copy starts it from the generator
-            load_model_state(self.rollout, payload["rollout_state"] or payload["generator"]["state"], path)
-        load_model_state(self.discriminator, payload["discriminator_state"], path)
-        load_optimizer_state(self.g_optimizer, payload["g_optimizer_state"])
-        load_optimizer_state(self.d_optimizer, payload["d_optimizer_state"])  # maybe from another device
-        self._d_step = self._discriminator_step()
-        self.d_rounds_done = payload["position"]["d_rounds"]
-        self.adversarial_rounds_done = payload["position"]["adversarial_rounds"]
-        try:
-            self.sample_rng.set_state(payload["rng"]["sample"])
-        except RuntimeError:  # saved on another kind of device: its random stream cannot continue here
-            warnings.warn(f"{path} was saved on another device; sampling continues from a fresh seed, so the run "
-                          "will not repeat one that stayed on a single device", stacklevel=2)
-            self.sample_rng.manual_seed(self.config.seed + self.adversarial_rounds_done + 1)
-        self.shuffle_rng.set_state(payload["rng"]["shuffle"])
-        torch.set_rng_state(payload["rng"]["torch"])
-        self.records = list(payload["history"])
+    def train_step(self) -> dict[str, float]:
+        """One adversarial round: ``g_steps`` generator steps, then ``d_steps`` discriminator sets."""
+        g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
+        if self.rollout is not self.generator:
+            soft_update(self.rollout, self.generator, self.config.rollout_update_rate)
+        return {**g_stats[-1], **self.train_discriminator(self.config.d_steps)}

@@ -1,0 +1,42 @@
+"""The two networks of a GAN on sentence codes: a generator of codes on the unit sphere, and a critic."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .autoencoder import LSTMAutoencoder
+from .layers import mlp
+from .modes import evaluating
+
+
+class CodeGenerator(nn.Module):
+    """Noise ``[B, noise_dim]`` → codes ``[B, code_dim]`` on the unit sphere (where the encoder's codes live)."""
+
+    def __init__(self, noise_dim: int, code_dim: int, hidden_dim: int = 300, layers: int = 3) -> None:
+        super().__init__()
+        self.noise_dim = noise_dim
+        self.net = mlp(noise_dim, code_dim, hidden_dim, layers)
+
+    def forward(self, noise: Tensor) -> Tensor:
+        return F.normalize(self.net(noise), dim=1)
+
+    def sample(self, n: int, *, rng: torch.Generator | None = None) -> Tensor:
+        """``n`` codes ``[n, code_dim]`` from fresh noise."""
+        device = next(self.parameters()).device
+        return self(torch.randn(n, self.noise_dim, generator=rng, device=device))
+
+
+def code_critic(code_dim: int, hidden_dim: int = 300, layers: int = 3) -> nn.Sequential:
+    """An MLP scoring codes: ``[B, code_dim]`` → ``[B, 1]``."""
+    return mlp(code_dim, 1, hidden_dim, layers)
+
+
+@torch.no_grad()
+def generate(autoencoder: LSTMAutoencoder, generator: CodeGenerator, n: int, max_len: int, *,
+             rng: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+    """``n`` sentences ``[n, max_len]``: noise → code generator → code → decoder at ``temperature``
+    (0: greedy), in eval mode."""
+    with evaluating(autoencoder, generator):
+        return autoencoder.decode(generator.sample(n, rng=rng), max_len, rng=rng, temperature=temperature)
