@@ -1,5 +1,7 @@
 """The LSTM autoencoder and the latent GAN on its codes (chapter 11's library)."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -153,10 +155,15 @@ def test_latent_gan_resumes_exactly_and_generates_sentences(tmp_path):
     straight.run(until=4)
     first = LatentGANTrainer(model, codes, config, checkpoint_path=tmp_path / "gan.pt", progress=False)
     first.run(until=2)
-    resumed = LatentGANTrainer(model, codes, config, progress=False)
+    # another seed: every weight, random stream and the position must come from the file
+    resumed = LatentGANTrainer(model, codes, replace(config, seed=7), progress=False)
     resumed.load(tmp_path / "gan.pt")
+    assert resumed.step == 2 and len(resumed.records) == 1
     resumed.run(until=4)
+    assert resumed.step == 4 and list(resumed.history["iteration"]) == [2, 4]
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for a, b in zip(straight.critic.parameters(), resumed.critic.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     sentences = generate(model, resumed.generator, 5, 10, rng=torch.Generator().manual_seed(0))
     assert sentences.shape == (5, 10) and sentences.max() < len(vocab)

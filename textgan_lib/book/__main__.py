@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from .notebooks import sync_install_cells, sync_running_notes
 
 for changed_path in sync_install_cells(Path.cwd(), __version__):

@@ -1,0 +1,119 @@
+"""The library's architecture, checked: imports run one way, and nothing in it changes torch's
+global random stream."""
+
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+import textgan_lib
+from textgan_lib import Vocabulary, encode_batch
+from textgan_lib.models.autoencoder import LSTMAutoencoder, encode_all
+from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import LSTMGenerator
+from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer
+from textgan_lib.train.mle import MLEConfig, MLETrainer
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
+
+PACKAGE = Path(textgan_lib.__file__).parent
+# a module may import from its own layer and the layers before it, never from a later one
+LAYERS = {"_version": 0, "paper": 0, "data": 1, "models": 2, "eval": 3, "train": 4, "toys": 4, "recipes": 5,
+          "book": 6, "cli": 6, "__init__": 7, "__main__": 7}
+
+
+def _layer(module: str) -> int:
+    return LAYERS[module.split(".")[0]]
+
+
+def _imports(path: Path) -> list[str]:
+    """The textgan_lib modules that ``path`` imports, as dotted names inside the package."""
+    here = path.relative_to(PACKAGE).with_suffix("").parts
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(here[: len(here) - node.level])
+            target = base + (node.module.split(".") if node.module else [])
+            found += [".".join(target)] if node.module else [".".join(base + [a.name]) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textgan_lib."):
+            found.append(node.module.removeprefix("textgan_lib."))
+    return found
+
+
+def test_imports_run_one_way():
+    modules = [p for p in PACKAGE.rglob("*.py")]
+    assert len(modules) > 30
+    wrong = []
+    for path in modules:
+        name = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        if name.endswith("__init__") and name != "__init__":
+            name = name.rsplit(".", 1)[0]
+        for target in _imports(path):
+            if target and _layer(target) > _layer(name):
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "imports against the layers: " + "; ".join(wrong)
+
+
+def test_the_layer_check_sees_a_backward_import():
+    assert _layer("models.generator") < _layer("train.mle")
+    assert "train.base" in _imports(PACKAGE / "train" / "mle.py")
+
+
+@pytest.fixture
+def tiny():
+    texts = [["a", "b", "c"], ["b", "c", "a", "a"], ["c", "a"]] * 30
+    vocab = Vocabulary.build(texts)
+    return vocab, encode_batch(texts, vocab, 6).tokens
+
+
+def _networks(vocab):
+    def cnn():
+        return CNNDiscriminator(len(vocab), embed_dim=4, windows=(1, 2), filters=(2, 2))
+
+    return (LSTMGenerator.for_vocabulary(vocab, embed_dim=8, hidden_dim=8, dropout=0.3),
+            LSTMAutoencoder.for_vocabulary(vocab, embed_dim=8, code_dim=8), cnn(), cnn())
+
+
+def _every_trainer(networks, tokens, tmp_path):
+    gen, ae, d1, d2 = networks
+    yield MLETrainer(gen, tokens, tokens, MLEConfig(epochs=1, batch_size=16), checkpoint_path=tmp_path / "m.pt",
+                     progress=False)
+    yield MLETrainer(ae, tokens, config=MLEConfig(epochs=1, batch_size=16), progress=False)
+    yield SeqGANTrainer(gen, d1, tokens, 6, SeqGANConfig(batch_size=4, n_rollouts=1, d_pretrain_rounds=1, d_samples=8,
+                                                         d_steps=1, d_epochs=1, eval_every=1),
+                        checkpoint_path=tmp_path / "s.pt", progress=False)
+    yield GumbelGANTrainer(gen, d2, tokens, 6, GumbelGANConfig(batch_size=8, d_steps=1, eval_every=1,
+                                                               monitor_samples=8),
+                           checkpoint_path=tmp_path / "g.pt", progress=False)
+    yield LatentGANTrainer(ae, encode_all(ae, tokens), LatentGANConfig(noise_dim=4, hidden_dim=8, batch_size=8,
+                                                                         critic_steps=1, eval_every=1),
+                           checkpoint_path=tmp_path / "l.pt", progress=False)
+
+
+def test_no_trainer_changes_the_global_random_stream(tiny, tmp_path):
+    vocab, tokens = tiny
+    networks = _networks(vocab)  # the caller's own draws
+    torch.manual_seed(123)
+    expected = torch.rand(3)  # what the caller's stream gives next
+    torch.manual_seed(123)
+    for trainer in _every_trainer(networks, tokens, tmp_path):  # build, train, save, resume
+        if isinstance(trainer, SeqGANTrainer):
+            trainer.pretrain_discriminator()
+        trainer.run(more=1)
+        trainer.save(tmp_path / "again.pt")
+        trainer.load(tmp_path / "again.pt")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_trainer_repeats_its_run_whatever_the_caller_did_with_the_global_stream(tiny):
+    vocab, tokens = tiny
+    start = LSTMGenerator.for_vocabulary(vocab, embed_dim=8, hidden_dim=8, dropout=0.5).state_dict()
+    histories = []
+    for caller_seed in (0, 1):
+        gen = LSTMGenerator.for_vocabulary(vocab, embed_dim=8, hidden_dim=8, dropout=0.5)
+        gen.load_state_dict(start)
+        trainer = MLETrainer(gen, tokens, config=MLEConfig(epochs=2, batch_size=16), progress=False)
+        torch.manual_seed(caller_seed)  # dropout draws from the trainer's own stream, not this one
+        histories.append(trainer.run()["train_nll"].tolist())
+    assert histories[0] == histories[1]
