@@ -1,10 +1,12 @@
 """The ``textgan`` command line, on the real SeqGAN oracle at a tiny size."""
 
 import pandas as pd
+import pytest
 
 from textgan_lib.cli import main
 
 
+@pytest.mark.slow  # an end-to-end run of the command; the recipe has its unit test in test_oracle.py
 def test_seqgan_oracle_command_writes_every_phase(tmp_path, capsys):
     out = tmp_path / "seqgan.csv"
     assert main(["seqgan-oracle", "--out", str(out), "--mle-epochs", "1", "--d-pretrain-rounds", "1", "--rounds", "2",

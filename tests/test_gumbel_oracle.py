@@ -75,6 +75,7 @@ def test_gumbel_oracle_records_history_and_reuses_its_checkpoint(oracle, tmp_pat
         gumbel_oracle(oracle, get_profile("ci", **{**TINY, "gumbel_lr": 5e-4}), 10.0, progress=False)
 
 
+@pytest.mark.slow  # an end-to-end run of the command (about 10 s); the recipe has its unit tests above
 def test_the_command_line_writes_one_history_per_beta(tmp_path, capsys):
     assert main(["gumbel-oracle", "--profile", "ci", "--max-beta", "2", "100", "--out", str(tmp_path / "out"),
                  "--quiet"]) == 0

@@ -23,16 +23,12 @@ It is trained by teacher forcing to reproduce the sentence,
 
 where :math:`\tilde x` is the input with a share ``word_dropout`` of its words replaced by
 ``<unk>`` during training (Bowman et al. 2016): a decoder that cannot always see the previous word
-has to take it from the code. Measured on Image COCO at the ``cpu`` sizes (embedding 128, code
-256, 8 epochs of batch 64, Adam 3e-3; greedy reconstruction of 1,000 held-out captions, token
-accuracy in place): 16.4 % for this module's first version (one-way encoder, the code only
-through the bridge, dropout 0.3; chapter 11's test captions), and, with a standalone variant on
-the validation captions, 42.8 % with the code fed to every step and a two-way encoder, 48.7 %
-with 30 % word dropout on top (no other dropout).
+has to take it from the code (``benchmarks/results/measurements.md`` records what each part of this
+design gained).
 
 So :meth:`LSTMAutoencoder.token_nll` is a reconstruction NLL, and
-:class:`~textgan_lib.training.MLETrainer` trains an autoencoder exactly as it trains a language
-model (history, progress bar, checkpoints with exact resume, non-finite losses caught).
+:class:`~textgan_lib.train.mle.MLETrainer` trains an autoencoder exactly as it trains a language
+model (it is a :class:`~textgan_lib.models.sequence_model.SequenceModel`).
 Generation decodes a code greedily or by sampling at a temperature (:meth:`LSTMAutoencoder.decode`).
 """
 

@@ -115,14 +115,15 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
     raise ValueError(f"unknown corpus {corpus!r}: choose 'coco' or 'poems'")
 
 
-def _run_checkpoint(run: str, profile: Profile, seed: int, variant: str = "") -> Path:
-    """``cache_dir()/checkpoints/<run>_<profile><variant>_seed<seed>.pt``: where the experiments keep their runs."""
+def run_path(run: str, profile: Profile, seed: int, variant: str = "") -> Path:
+    """Where a run keeps its checkpoint: ``cache_dir()/checkpoints/<run>_<profile><variant>_seed<seed>.pt``
+    (``run`` e.g. ``coco_lm``, ``oracle_mle``, ``seqgan_oracle``; ``variant`` e.g. ``_beta100``)."""
     return cache_dir() / "checkpoints" / f"{run}_{profile.name}{variant}_seed{seed}.pt"
 
 
 def language_model_checkpoint(corpus: str, profile: Profile, seed: int = 0) -> Path:
     """Where :func:`language_model` keeps the MLE model of a corpus, profile and seed by default."""
-    return _run_checkpoint(f"{corpus}_lm", profile, seed)
+    return run_path(f"{corpus}_lm", profile, seed)
 
 
 def language_model(
@@ -196,7 +197,7 @@ def latent_model(
         autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=profile.embed_dim,
                                                      code_dim=profile.hidden_dim).to(device)
     ae_config = MLEConfig(epochs=profile.ae_epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed)
-    ae_checkpoint = _run_checkpoint(f"{data.name}_ae", profile, seed)
+    ae_checkpoint = run_path(f"{data.name}_ae", profile, seed)
     ae_trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, ae_config,
                              checkpoint_path=ae_checkpoint, progress=progress)
     resume_if_same(ae_trainer, ae_checkpoint)
@@ -205,7 +206,7 @@ def latent_model(
         ae_trainer.run()
     codes = encode_all(autoencoder, data.train.tokens)
     gan_config = LatentGANConfig(eval_every=max(profile.latent_iterations // 20, 1), seed=seed)
-    gan_checkpoint = _run_checkpoint(f"{data.name}_latent", profile, seed)
+    gan_checkpoint = run_path(f"{data.name}_latent", profile, seed)
     gan_trainer = LatentGANTrainer(autoencoder, codes, gan_config, checkpoint_path=gan_checkpoint, progress=progress)
     if not ae_trained_now:  # a saved GAN learned the codes of the saved autoencoder, not of a new one
         resume_if_same(gan_trainer, gan_checkpoint)
@@ -314,7 +315,7 @@ def oracle_mle(
 
 def oracle_mle_checkpoint(profile: Profile, seed: int = 0) -> Path:
     """Where chapters 5, 8 and 9 and :func:`gumbel_oracle` keep the oracle MLE model of a profile and seed."""
-    return _run_checkpoint("oracle_mle", profile, seed)
+    return run_path("oracle_mle", profile, seed)
 
 
 def gumbel_oracle(
@@ -344,7 +345,7 @@ def gumbel_oracle(
                         n_train=profile.oracle_samples, n_eval=profile.oracle_samples, seed=seed,
                         progress=progress, data=(train, held_out), checkpoint=oracle_mle_checkpoint(profile, seed))
     if checkpoint == "auto":
-        checkpoint = _run_checkpoint("gumbel_oracle", profile, seed, f"_beta{max_beta:g}")
+        checkpoint = run_path("gumbel_oracle", profile, seed, f"_beta{max_beta:g}")
     iterations = profile.gumbel_oracle_iterations
     config = GumbelGANConfig(g_lr=profile.gumbel_lr, d_lr=profile.gumbel_lr, max_beta=max_beta,
                              beta_horizon=relgan_horizon(iterations), eval_every=profile.gumbel_eval_every, seed=seed)
