@@ -42,7 +42,7 @@ from .models.generator import GeneratorConfig, LSTMGenerator
 from .models.modes import evaluating
 from .models.oracle import OracleLSTM
 from .paper import RELGAN_ORACLE, SEQGAN_PAPER
-from .recipes.experiments import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
+from .recipes.oracle import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
 from .recipes.profiles import Profile, default_device, describe, get_profile
 from .train.base import Trainer
 from .train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer

@@ -13,33 +13,47 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from .paper import SEQGAN_PAPER
+from .recipes.profiles import PROFILES, describe, get_profile
 
 
 def _profile(args: argparse.Namespace) -> None:
-    from .recipes.profiles import describe, get_profile
-
     print(describe(get_profile(args.name)))
+
+
+def _given(values: dict, **sections: dict) -> dict:
+    """The entries given on the command line (not None), and the sections that have any."""
+    return {**{k: v for k, v in values.items() if v is not None}, **{k: v for k, v in sections.items() if v}}
+
+
+def _oracle_overrides(args: argparse.Namespace, **trainer: object) -> dict:
+    """The oracle section's fields that the flags set (``--init-std 0``: PyTorch's initialisation)."""
+    oracle = _given({"samples": args.n_samples}, trainer=_given({"epochs": args.mle_epochs, **trainer}))
+    if getattr(args, "init_std", None) is not None:
+        oracle["init_std"] = args.init_std or None
+    return oracle
 
 
 def _oracle_mle(args: argparse.Namespace) -> None:
     from .models.oracle import OracleLSTM
-    from .recipes.experiments import oracle_mle
+    from .recipes.oracle import oracle_mle
+    from .recipes.runs import write_csv
 
     device = _device(args.device)
+    profile = get_profile(args.profile, oracle=_oracle_overrides(args, eval_every=args.eval_every, lr=args.lr,
+                                                                 batch_size=args.batch_size))
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
-    _, history = oracle_mle(oracle, epochs=args.epochs, eval_every=args.eval_every, n_train=args.n_train,
-                            n_eval=args.n_eval, lr=args.lr, batch_size=args.batch_size,
-                            init_std=None if args.init_std <= 0 else args.init_std, seed=args.seed,
-                            progress=not args.quiet)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    history.to_csv(args.out, index=False)
-    print(history.to_string(index=False))
+    _, history = oracle_mle(oracle, profile, args.seed, progress=not args.quiet)
+    write_csv(history, args.out)
+    print(history[["epoch", "nll_oracle", "nll_test", "train_nll", "elapsed_s"]].to_string(index=False))
     print(f"wrote {args.out}; final NLL_oracle {history['nll_oracle'].iloc[-1]:.3f} "
           f"(SeqGAN paper, MLE: {SEQGAN_PAPER.mle_nll}) after {history['elapsed_s'].iloc[-1]:.0f} s on {device} "
           f"with {torch.get_num_threads()} threads")
@@ -47,44 +61,44 @@ def _oracle_mle(args: argparse.Namespace) -> None:
 
 def _seqgan_oracle(args: argparse.Namespace) -> None:
     from .models.oracle import OracleLSTM
-    from .recipes.experiments import seqgan_oracle
-    from .train.seqgan import SeqGANConfig
+    from .recipes.oracle import seqgan_oracle
 
     device = _device(args.device)
+    trainer = _given({"d_pretrain_rounds": args.d_pretrain_rounds, "d_steps": args.d_steps, "d_epochs": args.d_epochs,
+                      "d_samples": args.d_samples, "n_rollouts": args.rollouts, "eval_every": args.eval_every,
+                      "rollout_update_rate": args.rollout_update_rate, "pg_reduction": args.pg_reduction,
+                      "reward_dtype": args.reward_dtype})
+    profile = get_profile(args.profile, oracle=_oracle_overrides(args),
+                          seqgan_oracle=_given({"rounds": args.rounds}, trainer=trainer))
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
-    config = SeqGANConfig(d_pretrain_rounds=args.d_pretrain_rounds, d_steps=args.d_steps, d_epochs=args.d_epochs,
-                          d_samples=args.d_samples, n_rollouts=args.rollouts, eval_every=args.eval_every,
-                          rollout_update_rate=args.rollout_update_rate, pg_reduction=args.pg_reduction,
-                          reward_dtype=args.reward_dtype, seed=args.seed)
     hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
-    print(f"on {device} ({hardware}), torch {torch.__version__}: MLE {args.mle_epochs} epochs, then {config}, "
-          f"{args.rounds} adversarial rounds", flush=True)
-    history = seqgan_oracle(oracle, mle_epochs=args.mle_epochs, rounds=args.rounds, config=config,
-                            n_samples=args.n_samples, time_limit_s=args.time_limit, out=args.out,
+    sizes = profile.seqgan_oracle
+    print(f"on {device} ({hardware}), torch {torch.__version__}: MLE {profile.oracle.trainer.epochs} epochs, then "
+          f"{sizes.config(args.seed)}, {sizes.rounds} adversarial rounds", flush=True)
+    history = seqgan_oracle(oracle, profile, args.seed, time_limit_s=args.time_limit, out=args.out,
                             progress=not args.quiet)
     columns = ["phase", "epoch", "round", "nll_oracle", "nll_test", "elapsed_s"]
     evaluations = history[history["phase"] != "d_pretrain"][columns]
     print(evaluations.to_string(index=False))
     mle, last = history[history["phase"] == "mle"].iloc[-1], history[history["phase"] == "adversarial"].iloc[-1]
     print(f"wrote {args.out}; NLL_oracle MLE {mle['nll_oracle']:.3f} -> SeqGAN {last['nll_oracle']:.3f} after "
-          f"{int(last['round'])} of {args.rounds} rounds (paper: {SEQGAN_PAPER.mle_nll} -> "
+          f"{int(last['round'])} of {sizes.rounds} rounds (paper: {SEQGAN_PAPER.mle_nll} -> "
           f"{SEQGAN_PAPER.seqgan_nll} after {SEQGAN_PAPER.adversarial_rounds}); NLL_test "
           f"{mle['nll_test']:.3f} -> {last['nll_test']:.3f}; {last['elapsed_s']:.0f} s in all")
 
 
 def _gumbel_oracle(args: argparse.Namespace) -> None:
     from .models.oracle import OracleLSTM
-    from .recipes.experiments import gumbel_oracle
-    from .recipes.profiles import get_profile
+    from .recipes.oracle import gumbel_oracle
+    from .recipes.runs import write_csv
 
     device = _device(args.device)
     profile = get_profile(args.profile)
     oracle = OracleLSTM.from_seqgan(args.oracle).to(device)
     args.out.mkdir(parents=True, exist_ok=True)
-    for max_beta in args.max_beta or profile.gumbel_max_betas:
-        _, history = gumbel_oracle(oracle, profile, max_beta, seed=args.seed, progress=not args.quiet)
-        path = args.out / f"gumbel_oracle_beta{max_beta:g}.csv"
-        history.to_csv(path, index=False)
+    for max_beta in args.max_beta or profile.gumbel_oracle.max_betas:
+        _, history = gumbel_oracle(oracle, profile, args.seed, max_beta=max_beta, progress=not args.quiet)
+        path = write_csv(history, args.out / f"gumbel_oracle_beta{max_beta:g}.csv")
         first, last = history.iloc[0], history.iloc[-1]
         print(f"beta_max {max_beta:g} at profile {profile.name} on {device}: NLL_oracle {first['nll_oracle']:.3f} "
               f"-> {last['nll_oracle']:.3f}, NLL_div {first['nll_div']:.3f} -> {last['nll_div']:.3f} after "
@@ -95,7 +109,7 @@ def _real_text(args: argparse.Namespace) -> None:
     from .recipes.real_text import real_text
 
     device = _device(args.device)
-    result = real_text(args.corpus, args.method, args.profile, args.out, seed=args.seed, device=device,
+    result = real_text(args.corpus, args.method, args.profile, args.seed, out=args.out, device=device,
                        progress=not args.quiet)
     scores = ", ".join(f"BLEU-{n} {v:.3f}" for n, v in result["bleu"].items())
     self_scores = ", ".join(f"Self-BLEU-{n} {v:.3f}" for n, v in result["self_bleu"].items())
@@ -116,18 +130,107 @@ def _fetch_data(args: argparse.Namespace) -> None:
         print(f"{name}: {data_path(name)} (sha256 ok; {spec.description})")
 
 
+# -- argument types: a bad value stops before any work, with argparse's message naming the flag (exit 2)
+
+
+def _positive(kind: type) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        value = _number(kind, text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _non_negative(kind: type) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        value = _number(kind, text)
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be {kind.__name__} >= 0, got {text}")
+        return value
+
+    parse.__name__ = f"non-negative {kind.__name__}"
+    return parse
+
+
+def _number(kind: type, text: str) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+    return value
+
+
+def _unit_interval(text: str) -> float:
+    value = _number(float, text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> float:
+    value = _number(float, text)
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (the schedules start at 1), got {text}")
+    return value
+
+
+def _profile_name(text: str) -> str:
+    if text != "auto" and text not in PROFILES:
+        raise argparse.ArgumentTypeError(f"unknown profile {text!r}: choose one of {sorted(PROFILES)} or auto")
+    return text
+
+
+def _device_name(text: str) -> str:
+    if text not in ("auto", "cpu") and not text.startswith("cuda"):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose cpu, cuda or auto")
+    if text.startswith("cuda") and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text} asked for, but this torch sees no CUDA GPU "
+                                         f"(torch {torch.__version__}); use --device cpu")
+    return text
+
+
+def _csv_path(text: str) -> Path:
+    """A file to write: not a folder, in a folder that exists or can be made, writable."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give the path of the CSV file to write")
+    _writable_folder(path.parent)
+    return path
+
+
+def _folder(text: str) -> Path:
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a file; give a folder (it is made if missing)")
+    _writable_folder(path)
+    return path
+
+
+def _writable_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"cannot make the folder {folder}: {err.strerror}") from err
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"the folder {folder} is not writable")
+
+
 def _add_run_options(command: argparse.ArgumentParser) -> None:
     """Options every oracle experiment takes."""
-    command.add_argument("--seed", type=int, default=0)
-    command.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    command.add_argument("--seed", type=_non_negative(int), default=0)
+    command.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     command.add_argument("--oracle", type=Path, default=None,
                          help="path of target_params_py3.pkl (default: the data layer's copy)")
     command.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .train.seqgan import SeqGANConfig
-
     parser = argparse.ArgumentParser(prog="textgan", description="Experiments and data for the textgan book.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -135,48 +238,53 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--name", default="auto", help="ci, cpu, gpu or auto (default)")
     profile.set_defaults(run=_profile)
 
-    mle = commands.add_parser("oracle-mle", help="MLE on the SeqGAN oracle's samples, NLL_oracle every few epochs")
-    mle.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    mle.add_argument("--epochs", type=int, default=SEQGAN_PAPER.mle_epochs)
-    mle.add_argument("--eval-every", type=int, default=SEQGAN_PAPER.mle_eval_every)
-    mle.add_argument("--n-train", type=int, default=SEQGAN_PAPER.n_sequences)
-    mle.add_argument("--n-eval", type=int, default=SEQGAN_PAPER.n_sequences)
-    mle.add_argument("--lr", type=float, default=SEQGAN_PAPER.mle_lr)
-    mle.add_argument("--batch-size", type=int, default=SEQGAN_PAPER.batch_size)
-    mle.add_argument("--init-std", type=float, default=0.1,
-                     help="generator weights ~ N(0, std^2) as in the SeqGAN code; 0 keeps PyTorch's init")
+    mle = commands.add_parser("oracle-mle", help="MLE on the SeqGAN oracle's samples, NLL_oracle every few epochs; "
+                                                 "every size defaults to the profile's (gpu: the paper's)")
+    mle.add_argument("--out", type=_csv_path, required=True, help="CSV file to write")
+    mle.add_argument("--profile", type=_profile_name, default="gpu", help="ci, cpu, gpu (default: the paper) or auto")
+    mle.add_argument("--epochs", dest="mle_epochs", type=_positive(int), default=None)
+    mle.add_argument("--eval-every", type=_positive(int), default=None, help="epochs between evaluations")
+    mle.add_argument("--n-samples", type=_positive(int), default=None,
+                     help="oracle sequences for training and held out, and samples per NLL_oracle")
+    mle.add_argument("--lr", type=_positive(float), default=None)
+    mle.add_argument("--batch-size", type=_positive(int), default=None)
+    mle.add_argument("--init-std", type=_non_negative(float), default=None,
+                     help="generator weights ~ N(0, std^2) as in the SeqGAN code (0.1); 0 keeps PyTorch's init")
     _add_run_options(mle)
     mle.set_defaults(run=_oracle_mle)
 
-    seqgan = commands.add_parser("seqgan-oracle",
-                                 help="the SeqGAN paper's synthetic experiment; defaults: its schedule")
-    seqgan.add_argument("--out", type=Path, required=True, help="CSV file to write (rewritten after every evaluation)")
-    seqgan.add_argument("--mle-epochs", type=int, default=SEQGAN_PAPER.mle_epochs)
-    seqgan.add_argument("--d-pretrain-rounds", type=int, default=SeqGANConfig.d_pretrain_rounds)
-    seqgan.add_argument("--rounds", type=int, default=SEQGAN_PAPER.adversarial_rounds, help="adversarial rounds")
-    seqgan.add_argument("--d-steps", type=int, default=SeqGANConfig.d_steps, help="fresh negative sets per round")
-    seqgan.add_argument("--d-epochs", type=int, default=SeqGANConfig.d_epochs, help="discriminator epochs per set")
-    seqgan.add_argument("--d-samples", type=int, default=SeqGANConfig.d_samples, help="negatives per set")
-    seqgan.add_argument("--rollouts", type=int, default=SeqGANConfig.n_rollouts)
-    seqgan.add_argument("--rollout-update-rate", type=float, default=SeqGANConfig.rollout_update_rate,
-                        help="0: roll out with the generator itself (the paper); r > 0: a delayed copy")
-    seqgan.add_argument("--pg-reduction", choices=["sum", "mean"], default=SeqGANConfig.pg_reduction,
-                        help="policy-gradient loss over batch and tokens: sum (the SeqGAN code) or mean")
-    seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16"], default=SeqGANConfig.reward_dtype,
-                        help="precision of reward scoring (default: float32 on a CPU, bfloat16 on CUDA)")
-    seqgan.add_argument("--n-samples", type=int, default=SEQGAN_PAPER.n_sequences,
+    seqgan = commands.add_parser("seqgan-oracle", help="the SeqGAN paper's synthetic experiment; every size "
+                                                       "defaults to the profile's (gpu: the paper's schedule)")
+    seqgan.add_argument("--out", type=_csv_path, required=True,
+                        help="CSV file to write (rewritten after every evaluation)")
+    seqgan.add_argument("--profile", type=_profile_name, default="gpu",
+                        help="ci, cpu, gpu (default: the paper) or auto")
+    seqgan.add_argument("--mle-epochs", type=_positive(int), default=None)
+    seqgan.add_argument("--n-samples", type=_positive(int), default=None,
                         help="oracle sequences for training and held out, and samples per NLL_oracle")
-    seqgan.add_argument("--eval-every", type=int, default=SeqGANConfig.eval_every,
+    seqgan.add_argument("--d-pretrain-rounds", type=_non_negative(int), default=None)
+    seqgan.add_argument("--rounds", type=_non_negative(int), default=None, help="adversarial rounds")
+    seqgan.add_argument("--d-steps", type=_positive(int), default=None, help="fresh negative sets per round")
+    seqgan.add_argument("--d-epochs", type=_positive(int), default=None, help="discriminator epochs per set")
+    seqgan.add_argument("--d-samples", type=_positive(int), default=None, help="negatives per set")
+    seqgan.add_argument("--rollouts", type=_positive(int), default=None, help="Monte-Carlo rollouts per prefix")
+    seqgan.add_argument("--rollout-update-rate", type=_unit_interval, default=None,
+                        help="0: roll out with the generator itself (the paper); r in (0, 1): a delayed copy")
+    seqgan.add_argument("--pg-reduction", choices=["sum", "mean"], default=None,
+                        help="policy-gradient loss over batch and tokens: sum (the SeqGAN code) or mean")
+    seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16"], default=None,
+                        help="precision of reward scoring (default: float32 on a CPU, bfloat16 on CUDA)")
+    seqgan.add_argument("--eval-every", type=_positive(int), default=None,
                         help="adversarial rounds between evaluations")
-    seqgan.add_argument("--time-limit", type=float, default=None,
+    seqgan.add_argument("--time-limit", type=_positive(float), default=None,
                         help="seconds; stop the adversarial phase at the first evaluation past it")
     _add_run_options(seqgan)
     seqgan.set_defaults(run=_seqgan_oracle)
 
     gumbel = commands.add_parser("gumbel-oracle", help="chapter 9: Gumbel-softmax GANs on the SeqGAN oracle")
-    gumbel.add_argument("--profile", default="auto", help="ci, cpu, gpu or auto (default)")
-    gumbel.add_argument("--out", type=Path, required=True, help="folder for one history CSV per beta_max")
-    gumbel.add_argument("--max-beta", type=float, nargs="+", default=None,
+    gumbel.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
+    gumbel.add_argument("--out", type=_folder, required=True, help="folder for one history CSV per beta_max")
+    gumbel.add_argument("--max-beta", type=_at_least_one, nargs="+", default=None,
                         help="final inverse temperatures (default: the profile's)")
     _add_run_options(gumbel)
     gumbel.set_defaults(run=_gumbel_oracle)
@@ -185,10 +293,10 @@ def main(argv: list[str] | None = None) -> int:
                                                  "or Chinese poems")
     real.add_argument("--corpus", choices=["coco", "poems"], required=True)
     real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent"], required=True)
-    real.add_argument("--profile", default="auto", help="ci, cpu, gpu or auto (default)")
-    real.add_argument("--out", type=Path, required=True, help="folder for the samples, references and scores")
-    real.add_argument("--seed", type=int, default=0)
-    real.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    real.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
+    real.add_argument("--out", type=_folder, required=True, help="folder for the samples, references and scores")
+    real.add_argument("--seed", type=_non_negative(int), default=0)
+    real.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     real.add_argument("--quiet", action="store_true", help="no progress bars")
     real.set_defaults(run=_real_text)
 
@@ -198,9 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except (RuntimeError, ValueError, FileNotFoundError) as err:
+    except (RuntimeError, ValueError, OSError) as err:
         print(f"textgan: error: {err}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

@@ -137,8 +137,8 @@ def check_vocabulary(saved_tokens: list[str] | None, vocab: Vocabulary | None, p
                                   "vocabulary it was trained with (it is stored in the checkpoint).")
 
 
-def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | Path) -> None:
-    """Load ``state`` into ``model`` after checking every parameter's name and shape."""
+def check_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | Path) -> None:
+    """Raise :class:`CheckpointMismatchError` unless ``state`` has ``model``'s parameter names and shapes."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -150,6 +150,11 @@ def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
                 f"{path} does not fit this model: {name} has shape {tuple(state[name].shape)} in the checkpoint "
                 f"but {tuple(tensor.shape)} in the model. Build the model with the checkpoint's config "
                 "(e.g. LSTMGenerator.from_checkpoint).")
+
+
+def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | Path) -> None:
+    """Load ``state`` into ``model`` after checking every parameter's name and shape."""
+    check_model_state(model, state, path)
     model.load_state_dict(state)
 
 

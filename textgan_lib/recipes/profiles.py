@@ -9,127 +9,221 @@
 - ``auto``: ``$TEXTGAN_PROFILE`` if set, else ``colab`` inside Colab, else ``gpu`` when CUDA is
   available, else ``cpu``.
 
-Chapters read only the fields they need; fields are grouped by the chapter that introduces them.
+A :class:`Profile` is made of frozen sections, one per experiment. A section holds its models'
+sizes, its run length and a ``trainer`` config template; its ``config(seed, ...)`` is the one place
+where a profile becomes a trainer's config. ``get_profile("ci", oracle={"samples": 128})``
+replaces fields, nested sections included.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
+from typing import Any
 
 import torch
 
 from ..paper import RELGAN_ORACLE as R
 from ..paper import SEQGAN_PAPER as P
+from ..train.gumbel_gan import GumbelGANConfig, relgan_horizon
+from ..train.latent_gan import LatentGANConfig
+from ..train.mle import MLEConfig
+from ..train.seqgan import SeqGANConfig
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
 
 
 @dataclass(frozen=True)
-class Profile:
-    name: str
-    # data (chapter 1 onwards)
-    n_sentences: int | None  # captions used from each split; None = all 10,000
+class DataSizes:
+    """The corpora (chapter 1 onwards)."""
+
+    n_sentences: int | None  # texts used from each split; None = all
     max_len: int  # tokens per caption, <eos> included; longer ones are truncated
-    # recurrent-network toy tasks (chapters 2-3)
-    toy_steps: int  # optimisation steps on the synthetic tasks
+    char_max_len: int  # characters per caption for the character-level model, <eos> included
+
+
+@dataclass(frozen=True)
+class ToySizes:
+    """The small tasks of chapters 2, 3, 6 and 7."""
+
+    steps: int  # optimisation steps on the recurrent-network toy tasks
     memory_distance: int  # how far back the long-range memory task must remember
-    # GAN basics and gradient estimators (chapters 6-7)
     discriminator_steps: int  # Adam steps that fit the 1-D discriminator of chapter 6
     gradient_repeats: int  # independent gradient estimates per point of chapter 7's bias/variance study
-    # word-level language model (chapter 4)
+
+
+@dataclass(frozen=True)
+class LanguageModelSizes:
+    """The LSTM language models of real text (chapters 4, 5, 10)."""
+
     embed_dim: int
     hidden_dim: int
     num_layers: int
     dropout: float
-    batch_size: int
-    lr: float
-    lm_epochs: int
-    char_epochs: int  # the character-level model for contrast
-    char_max_len: int  # characters per caption, <eos> included
+    trainer: MLEConfig
+    char_epochs: int  # the character-level model for contrast (chapter 4)
     n_samples: int  # samples drawn for tables and metrics
-    # the SeqGAN synthetic oracle (chapters 5 and 8)
-    oracle_samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
-    oracle_epochs: int  # MLE epochs on the oracle's samples (the paper: 120)
-    oracle_eval_every: int  # epochs between NLL_oracle evaluations
-    # SeqGAN (chapter 8); the paper: 50 pretraining rounds, 200 rounds, 5 sets x 3 epochs of 10,000
-    seqgan_d_pretrain_rounds: int  # discriminator pretraining rounds (fresh negatives each)
-    seqgan_rounds: int  # adversarial rounds (one generator step each)
-    seqgan_d_steps: int  # fresh negative sets per adversarial round
-    seqgan_d_epochs: int  # discriminator epochs per set
-    seqgan_d_samples: int  # negatives (and positives) per set
-    seqgan_eval_every: int  # adversarial rounds between NLL_oracle evaluations
-    # Gumbel-softmax GANs (chapters 9 and 10); RelGAN: 3000 iterations at lr 1e-4, 300 filters per window
-    gumbel_lr: float  # Adam's learning rate for both players
-    gumbel_filters: int  # filters per window (2 to 5) of the critic, CNNDiscriminator.relgan_sized
-    gumbel_oracle_iterations: int  # adversarial iterations on the oracle (1 G + 5 D steps each)
-    gumbel_max_betas: tuple[float, ...]  # the final inverse temperatures compared on the oracle
-    gumbel_eval_every: int  # iterations between NLL_oracle evaluations
-    # GANs on real text (chapter 10, `textgan real-text`): COCO captions and Chinese poems
-    realtext_samples: int  # generated samples scored (BLEU, Self-BLEU, distinct-n)
-    realtext_references: int | None  # held-out texts used as BLEU references; None = all
-    realtext_d_pretrain_rounds: int  # SeqGAN: discriminator pretraining rounds
-    realtext_seqgan_rounds: int  # SeqGAN: adversarial rounds
-    realtext_d_samples: int  # SeqGAN: negatives (and positives) per discriminator set
-    realtext_rollouts: int  # SeqGAN: Monte-Carlo rollouts per prefix (the paper: 16)
-    realtext_gumbel_iterations: int  # Gumbel GAN: adversarial iterations (1 G + 5 D steps each)
-    # the autoencoder and its latent GAN (chapter 11, `textgan real-text --method latent`)
-    ae_epochs: int  # reconstruction epochs of the LSTM autoencoder
-    latent_iterations: int  # WGAN-GP iterations on the codes (5 critic steps + 1 generator step each)
+
+    def model_sizes(self) -> dict[str, Any]:
+        """Keyword arguments of ``LSTMGenerator.for_vocabulary``."""
+        return {"embed_dim": self.embed_dim, "hidden_dim": self.hidden_dim, "num_layers": self.num_layers,
+                "dropout": self.dropout}
+
+    def config(self, seed: int) -> MLEConfig:
+        return replace(self.trainer, seed=seed)
+
+
+@dataclass(frozen=True)
+class OracleSizes:
+    """MLE on the SeqGAN oracle's samples (chapters 5, 8, 9; ``textgan oracle-mle``)."""
+
+    samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
+    trainer: MLEConfig  # its eval_every: epochs between NLL_oracle evaluations
+    embed_dim: int = P.embed_dim
+    hidden_dim: int = P.hidden_dim
+    init_std: float | None = 0.1  # weights ~ N(0, std²) as in the SeqGAN code; None: PyTorch's
+
+    def config(self, seed: int) -> MLEConfig:
+        return replace(self.trainer, seed=seed)
+
+
+@dataclass(frozen=True)
+class SeqGANSizes:
+    """A SeqGAN run: discriminator pretraining, then ``rounds`` adversarial rounds."""
+
+    rounds: int
+    trainer: SeqGANConfig
+
+    def config(self, seed: int) -> SeqGANConfig:
+        return replace(self.trainer, seed=seed)
+
+
+@dataclass(frozen=True)
+class GumbelSizes:
+    """A Gumbel-softmax GAN run of ``iterations`` on RelGAN's schedule compressed to that length."""
+
+    iterations: int
+    filters: int  # filters per window (2 to 5) of the critic, CNNDiscriminator.relgan_sized
+    trainer: GumbelGANConfig
+    max_betas: tuple[float, ...] = (R.max_betas[-1],)  # the final inverse temperatures run
+
+    def config(self, seed: int, max_beta: float | None = None) -> GumbelGANConfig:
+        return replace(self.trainer, max_beta=self.max_betas[-1] if max_beta is None else max_beta,
+                       beta_horizon=relgan_horizon(self.iterations), seed=seed)
+
+
+@dataclass(frozen=True)
+class RealTextSizes:
+    """GANs on real text (chapter 10, ``textgan real-text``)."""
+
+    samples: int  # generated samples scored (BLEU, Self-BLEU, distinct-n)
+    references: int | None  # held-out texts used as BLEU references; None = all
+    seqgan: SeqGANSizes
+    gumbel: GumbelSizes
+
+
+@dataclass(frozen=True)
+class LatentSizes:
+    """The LSTM autoencoder and the WGAN-GP on its codes (chapter 11, ``--method latent``)."""
+
+    embed_dim: int
+    code_dim: int
+    ae: MLEConfig  # the autoencoder's reconstruction training
+    iterations: int  # WGAN-GP iterations (critic_steps critic steps + 1 generator step each)
+    trainer: LatentGANConfig
+
+    def ae_config(self, seed: int) -> MLEConfig:
+        return replace(self.ae, seed=seed)
+
+    def config(self, seed: int) -> LatentGANConfig:
+        return replace(self.trainer, seed=seed)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    data: DataSizes
+    toys: ToySizes
+    lm: LanguageModelSizes
+    oracle: OracleSizes
+    seqgan_oracle: SeqGANSizes  # chapter 8; the paper: 50 pretraining rounds, 200 rounds, 5 sets x 3 epochs
+    gumbel_oracle: GumbelSizes  # chapter 9; RelGAN: 3000 iterations at lr 1e-4, 300 filters per window
+    real_text: RealTextSizes
+    latent: LatentSizes
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def _gumbel(lr: float, filters: int, iterations: int, eval_every: int, monitor: int = 1000,
+            max_betas: tuple[float, ...] = (R.max_betas[-1],)) -> GumbelSizes:
+    return GumbelSizes(iterations, filters, GumbelGANConfig(g_lr=lr, d_lr=lr, eval_every=eval_every,
+                                                            monitor_samples=monitor), max_betas)
+
+
+def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollouts: int) -> SeqGANSizes:
+    return SeqGANSizes(rounds, SeqGANConfig(d_pretrain_rounds=d_pretrain_rounds, d_steps=1, d_epochs=1,
+                                            d_samples=d_samples, n_rollouts=rollouts, eval_every=rounds))
+
+
+def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
+    return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs), iterations,
+                       LatentGANConfig(eval_every=max(iterations // 20, 1)))
+
+
+_CI_LM = MLEConfig(epochs=2, batch_size=64, lr=3e-3)
+_CPU_LM = MLEConfig(epochs=10, batch_size=64, lr=3e-3)
+_GPU_LM = MLEConfig(epochs=40, batch_size=128, lr=2e-3)
+
+
+def _oracle_mle(epochs: int, eval_every: int) -> MLEConfig:
+    return MLEConfig(epochs=epochs, batch_size=P.batch_size, lr=P.mle_lr, eval_every=eval_every)
+
+
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
-        name="ci", n_sentences=400, max_len=24,
-        toy_steps=30, memory_distance=10, discriminator_steps=300, gradient_repeats=200,
-        embed_dim=16, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=64, lr=3e-3,
-        lm_epochs=2, char_epochs=1, char_max_len=64, n_samples=50,
-        oracle_samples=500, oracle_epochs=2, oracle_eval_every=1,
-        seqgan_d_pretrain_rounds=1, seqgan_rounds=2, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=200,
-        seqgan_eval_every=1,
-        gumbel_lr=1e-3, gumbel_filters=20, gumbel_oracle_iterations=4, gumbel_max_betas=(2.0, 100.0),
-        gumbel_eval_every=2,
-        realtext_samples=50, realtext_references=200, realtext_d_pretrain_rounds=1, realtext_seqgan_rounds=1,
-        realtext_d_samples=64, realtext_rollouts=2, realtext_gumbel_iterations=2,
-        ae_epochs=2, latent_iterations=4,
+        name="ci",
+        data=DataSizes(n_sentences=400, max_len=24, char_max_len=64),
+        toys=ToySizes(steps=30, memory_distance=10, discriminator_steps=300, gradient_repeats=200),
+        lm=LanguageModelSizes(16, 32, 1, 0.0, _CI_LM, char_epochs=1, n_samples=50),
+        oracle=OracleSizes(samples=500, trainer=_oracle_mle(2, 1)),
+        seqgan_oracle=SeqGANSizes(2, SeqGANConfig(d_pretrain_rounds=1, d_steps=1, d_epochs=1, d_samples=200,
+                                                  eval_every=1)),
+        gumbel_oracle=_gumbel(1e-3, 20, 4, 2, max_betas=(2.0, 100.0)),
+        real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2), _gumbel(1e-3, 20, 2, 1, monitor=50)),
+        latent=_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4),
     ),
     "cpu": Profile(
-        name="cpu", n_sentences=None, max_len=32,
-        toy_steps=600, memory_distance=30, discriminator_steps=3000, gradient_repeats=4000,
-        embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.3, batch_size=64, lr=3e-3,
-        lm_epochs=10, char_epochs=6, char_max_len=128, n_samples=1000,
-        oracle_samples=10_000, oracle_epochs=40, oracle_eval_every=5,
-        seqgan_d_pretrain_rounds=10, seqgan_rounds=40, seqgan_d_steps=1, seqgan_d_epochs=1, seqgan_d_samples=2000,
-        seqgan_eval_every=5,
+        name="cpu",
+        data=DataSizes(n_sentences=None, max_len=32, char_max_len=128),
+        toys=ToySizes(steps=600, memory_distance=30, discriminator_steps=3000, gradient_repeats=4000),
+        lm=LanguageModelSizes(128, 256, 1, 0.3, _CPU_LM, char_epochs=6, n_samples=1000),
+        oracle=OracleSizes(samples=10_000, trainer=_oracle_mle(40, 5)),
+        seqgan_oracle=SeqGANSizes(40, SeqGANConfig(d_pretrain_rounds=10, d_steps=1, d_epochs=1, d_samples=2000,
+                                                   eval_every=5)),
         # 120 iterations at 10x RelGAN's learning rate: Adam moves each weight by about lr per step, so
         # the generator travels a good way towards RelGAN's 3000 (at 1e-4 it barely moves in 120).
-        gumbel_lr=1e-3, gumbel_filters=100, gumbel_oracle_iterations=120, gumbel_max_betas=(2.0, 100.0),
-        gumbel_eval_every=40,
+        gumbel_oracle=_gumbel(1e-3, 100, 120, 40, max_betas=(2.0, 100.0)),
         # chapter 10 runs two corpora x two GANs in 15 minutes: about 2 minutes for each GAN
-        realtext_samples=1000, realtext_references=None, realtext_d_pretrain_rounds=3, realtext_seqgan_rounds=10,
-        realtext_d_samples=2000, realtext_rollouts=4, realtext_gumbel_iterations=60,
-        # chapter 11 trains an autoencoder and a latent GAN per corpus in its 10 minutes; the
-        # critic's Wasserstein estimate flattens out by about 1,000 iterations at these sizes
-        ae_epochs=8, latent_iterations=1000,
+        real_text=RealTextSizes(1000, None, _real_text_seqgan(3, 10, 2000, 4), _gumbel(1e-3, 100, 60, 6)),
+        # the critic's Wasserstein estimate flattens out by about 1,000 iterations at these sizes
+        latent=_latent(128, 256, _CPU_LM, ae_epochs=8, iterations=1000),
     ),
     "gpu": Profile(
-        name="gpu", n_sentences=None, max_len=32,
-        toy_steps=3000, memory_distance=60, discriminator_steps=3000, gradient_repeats=4000,
-        embed_dim=256, hidden_dim=512, num_layers=2, dropout=0.4, batch_size=128, lr=2e-3,
-        lm_epochs=40, char_epochs=25, char_max_len=128, n_samples=10000,
-        oracle_samples=P.n_sequences, oracle_epochs=P.mle_epochs, oracle_eval_every=P.mle_eval_every,
-        seqgan_d_pretrain_rounds=P.d_pretrain_rounds, seqgan_rounds=P.adversarial_rounds, seqgan_d_steps=P.d_steps,
-        seqgan_d_epochs=P.d_epochs, seqgan_d_samples=P.n_sequences, seqgan_eval_every=P.eval_every,
-        gumbel_lr=R.lr, gumbel_filters=R.filters, gumbel_oracle_iterations=R.adversarial_iterations,
-        gumbel_max_betas=R.max_betas, gumbel_eval_every=100,
-        realtext_samples=P.n_sequences, realtext_references=None, realtext_d_pretrain_rounds=P.d_pretrain_rounds,
-        realtext_seqgan_rounds=P.adversarial_rounds, realtext_d_samples=P.n_sequences, realtext_rollouts=P.n_rollouts,
-        ae_epochs=30, latent_iterations=20_000,
-        realtext_gumbel_iterations=3000,  # RelGAN's oracle runs; its COCO runs: 2,000
+        name="gpu",
+        data=DataSizes(n_sentences=None, max_len=32, char_max_len=128),
+        toys=ToySizes(steps=3000, memory_distance=60, discriminator_steps=3000, gradient_repeats=4000),
+        lm=LanguageModelSizes(256, 512, 2, 0.4, _GPU_LM, char_epochs=25, n_samples=10_000),
+        oracle=OracleSizes(samples=P.n_sequences, trainer=_oracle_mle(P.mle_epochs, P.mle_eval_every)),
+        seqgan_oracle=SeqGANSizes(P.adversarial_rounds, SeqGANConfig()),  # the paper's schedule
+        gumbel_oracle=_gumbel(R.lr, R.filters, R.adversarial_iterations, 100, max_betas=R.max_betas),
+        # RelGAN's oracle iterations (its COCO runs: 2,000)
+        real_text=RealTextSizes(P.n_sequences, None,
+                                _real_text_seqgan(P.d_pretrain_rounds, P.adversarial_rounds, P.n_sequences,
+                                                  P.n_rollouts),
+                                _gumbel(R.lr, R.filters, 3000, 300)),
+        latent=_latent(256, 512, _GPU_LM, ae_epochs=30, iterations=20_000),
     ),
 }
 
@@ -151,13 +245,21 @@ def resolve_profile_name(name: str = "auto") -> str:
     return name
 
 
-def get_profile(name: str = "auto", **overrides: object) -> Profile:
-    """The preset for ``name``, with any field replaced by ``overrides`` (e.g. ``lm_epochs=3``)."""
-    profile = PROFILES[resolve_profile_name(name)]
-    unknown = set(overrides) - set(profile.to_dict())
+def _overridden(obj: Any, overrides: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in fields(obj)}
+    unknown = set(overrides) - known
     if unknown:
-        raise TypeError(f"unknown profile fields {sorted(unknown)}; known: {sorted(profile.to_dict())}")
-    return replace(profile, **overrides)
+        raise TypeError(f"unknown profile fields {sorted(f'{where}{k}' for k in unknown)}; "
+                        f"{where or 'the profile'} has {sorted(known)}")
+    changes = {k: _overridden(getattr(obj, k), v, f"{where}{k}.")
+               if isinstance(v, dict) and is_dataclass(getattr(obj, k)) else v for k, v in overrides.items()}
+    return replace(obj, **changes)
+
+
+def get_profile(name: str = "auto", **overrides: Any) -> Profile:
+    """The preset for ``name`` with fields replaced; a section takes a dict of its own fields, e.g.
+    ``get_profile("ci", oracle={"samples": 128, "trainer": {"epochs": 1}})``."""
+    return _overridden(PROFILES[resolve_profile_name(name)], overrides, "")
 
 
 def default_device() -> torch.device:
@@ -166,7 +268,23 @@ def default_device() -> torch.device:
 
 
 def describe(profile: Profile, device: torch.device | None = None) -> str:
-    """A printable summary of the resolved configuration, for the top of every chapter."""
+    """A printable summary of the resolved configuration, for the top of every chapter: the
+    sections a chapter reads most (data, language model) and the run lengths of the others."""
     device = device or default_device()
-    fields = ", ".join(f"{k}={v}" for k, v in profile.to_dict().items() if k != "name")
-    return f"profile={profile.name!r} on {device} (torch {torch.__version__})\n  {fields}"
+    lm = profile.lm
+    lines = [
+        f"profile={profile.name!r} on {device} (torch {torch.__version__})",
+        f"  data: {_fields(profile.data)}",
+        f"  language model: {_fields(lm, skip=('trainer',))}, epochs={lm.trainer.epochs}, "
+        f"batch_size={lm.trainer.batch_size}, lr={lm.trainer.lr}",
+        f"  oracle MLE: {profile.oracle.samples} sequences, {profile.oracle.trainer.epochs} epochs; SeqGAN "
+        f"{profile.seqgan_oracle.rounds} rounds; Gumbel GAN {profile.gumbel_oracle.iterations} iterations",
+        f"  real text: {profile.real_text.samples} samples; SeqGAN {profile.real_text.seqgan.rounds} rounds, "
+        f"Gumbel GAN {profile.real_text.gumbel.iterations} iterations; latent GAN {profile.latent.iterations} "
+        f"iterations",
+    ]
+    return "\n".join(lines)
+
+
+def _fields(section: Any, skip: tuple[str, ...] = ()) -> str:
+    return ", ".join(f"{f.name}={getattr(section, f.name)}" for f in fields(section) if f.name not in skip)

@@ -44,9 +44,9 @@ from tqdm.auto import tqdm
 from ..models.checkpoint import (
     CheckpointMismatchError,
     NonFiniteLossError,
+    check_model_state,
     check_vocabulary,
     generator_entry,
-    load_model_state,
     load_optimizer_state,
     read_checkpoint,
     save_checkpoint,
@@ -271,28 +271,32 @@ class Trainer:
                                if saved.get(k) != live.get(k))
             raise CheckpointMismatchError(f"{path} holds a {type(text).__name__} of another shape ({differ}); build "
                                           f"it with {type(text).__name__}.from_checkpoint(path)")
-        load_model_state(text, entry["state"], path)
         for registry, saved_states in (("modules", payload["modules"]), ("optimizers", payload["optimizers"]),
                                        ("rngs", payload["rngs"])):
             live_names = set(getattr(self, registry)) - ({self.text_model} if registry == "modules" else set())
             if set(saved_states) != live_names:
                 raise CheckpointMismatchError(f"{path} holds {registry} {sorted(saved_states)}, this trainer "
                                               f"{sorted(live_names)}")
+        # every check before the first change, so that a refused file leaves the trainer as it was
+        check_model_state(text, entry["state"], path)
         for name, state in payload["modules"].items():
-            load_model_state(self.modules[name], state, path)
+            check_model_state(self.modules[name], state, path)
+        text.load_state_dict(entry["state"])
+        for name, state in payload["modules"].items():
+            self.modules[name].load_state_dict(state)
         for name, state in payload["optimizers"].items():
             load_optimizer_state(self.optimizers[name], state)
-        for name, state in payload["rngs"].items():
-            self._restore_rng(name, state, path)
-        saved_global = payload["global_rng"]
-        cuda = saved_global["cuda"] if self.device.type == "cuda" and saved_global["cuda"] is not None else None
-        self._global_rng = {"cpu": saved_global["cpu"],
-                            "cuda": cuda if cuda is not None or self.device.type != "cuda"
-                            else global_rng_state(self.config.seed + payload["position"]["step"] + 1,
-                                                  self.device)["cuda"]}
         position = dict(payload["position"])
         self.step = position.pop("step")
         self.counters.update(position)
+        for name, state in payload["rngs"].items():
+            self._restore_rng(name, state, path)
+        saved_global = payload["global_rng"]
+        if self.device.type == "cuda" and saved_global["cuda"] is None:  # saved off CUDA: a fresh CUDA stream
+            saved_global = {**saved_global, "cuda": global_rng_state(self.config.seed + self.step + 1,
+                                                                     self.device)["cuda"]}
+        self._global_rng = {"cpu": saved_global["cpu"], "cuda": saved_global["cuda"] if self.device.type == "cuda"
+                            else None}
         self.records = list(payload["history"])
         self.after_load()
 

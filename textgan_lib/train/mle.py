@@ -19,7 +19,7 @@ from ..data.batching import iterate_minibatches
 from ..data.vocab import Vocabulary
 from ..eval.metrics import mean_token_nll, perplexity
 from ..models.sequence_model import SequenceModel
-from .base import Trainer
+from .base import Evaluation, Trainer
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class MLEConfig:
     batch_size: int = 64
     lr: float = 1e-2
     clip_norm: float | None = 5.0  # max global gradient norm; None disables clipping
+    eval_every: int = 1  # epochs between history rows (and checkpoints); the last epoch always has one
     seed: int = 0  # seeds the shuffling and the trainer's dropout stream
 
 
@@ -36,7 +37,8 @@ class MLETrainer(Trainer):
 
     ``vocab`` defaults to the model's own (``model.vocab``) and is saved in checkpoints. History
     columns: ``epoch``, ``updates`` (optimizer steps so far), ``train_nll`` (mean over the epoch's
-    tokens), ``tokens_per_s``, ``epoch_s``, ``valid_nll``, ``valid_ppl``. The CUDA fast path is
+    tokens), ``tokens_per_s``, ``epoch_s``, ``valid_nll``, ``valid_ppl``, and ``evaluate(model)``;
+    with ``evaluate``, row 0 is the model before training. The CUDA fast path is
     :class:`~textgan_lib.train.sync_free.SyncFreeMLETrainer`.
     """
 
@@ -53,8 +55,9 @@ class MLETrainer(Trainer):
         vocab: Vocabulary | None = None,
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
+        evaluate: Evaluation | None = None,
     ) -> None:
-        super().__init__(config, model.device, checkpoint_path=checkpoint_path, progress=progress)
+        super().__init__(config, model.device, evaluate=evaluate, checkpoint_path=checkpoint_path, progress=progress)
         if not isinstance(train_tokens, Tensor) or (valid_tokens is not None and not isinstance(valid_tokens, Tensor)):
             raise TypeError("train_tokens and valid_tokens must be tensors of token ids [N, T] "
                             "(encode texts with encode_batch(texts, vocab, max_len).tokens)")
@@ -84,6 +87,10 @@ class MLETrainer(Trainer):
 
     def default_target(self) -> int:
         return self.config.epochs
+
+    def before_run(self) -> None:
+        if self.evaluate is not None and not self.records:
+            self.record({})
 
     def train_step(self) -> dict[str, float]:
         """One epoch; returns its mean NLL per token, throughput and duration."""

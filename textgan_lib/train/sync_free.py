@@ -28,6 +28,7 @@ from torch import Tensor
 from ..data.batching import iterate_minibatches
 from ..data.vocab import Vocabulary
 from ..models.sequence_model import SequenceModel
+from .base import Evaluation
 from .cuda_graph import GraphedStep
 from .mle import MLEConfig, MLETrainer
 
@@ -55,9 +56,10 @@ class SyncFreeMLETrainer(MLETrainer):
 
     def __init__(self, model: SequenceModel, train_tokens: Tensor, valid_tokens: Tensor | None = None,
                  config: MLEConfig = MLEConfig(), vocab: Vocabulary | None = None,
-                 checkpoint_path: str | Path | None = None, progress: bool = True, cuda_graph: bool = False) -> None:
+                 checkpoint_path: str | Path | None = None, progress: bool = True, evaluate: Evaluation | None = None,
+                 cuda_graph: bool = False) -> None:
         self.cuda_graph = cuda_graph and model.device.type == "cuda"
-        super().__init__(model, train_tokens, valid_tokens, config, vocab, checkpoint_path, progress)
+        super().__init__(model, train_tokens, valid_tokens, config, vocab, checkpoint_path, progress, evaluate)
         self._totals = EpochTotals(model.device)
         self.after_load()
 

@@ -1,0 +1,54 @@
+"""The real-text corpora split for training: tokens and ids of train / valid / test, and a vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .batching import TokenBatch, encode_batch
+from .files import POEM_LENGTH, load_coco, load_poems
+from .tokenize import WordTokenizer
+from .vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class TextSplits:
+    """A corpus as tokens and as ids: train / valid / test, with the vocabulary built on train."""
+
+    name: str  # "coco" or "poems"
+    tokenizer: WordTokenizer | None  # None: the file comes tokenized (the poems' characters)
+    train_texts: list[list[str]]
+    valid_texts: list[list[str]]
+    test_texts: list[list[str]]  # the held-out set: BLEU's references
+    vocab: Vocabulary  # built on train_texts, tokens seen at least twice
+    train: TokenBatch
+    valid: TokenBatch
+    test: TokenBatch
+
+    @property
+    def max_len(self) -> int:
+        return self.train.tokens.shape[1]
+
+
+def _splits(name: str, tokenizer: WordTokenizer | None, train_file: list[list[str]], test_texts: list[list[str]],
+            max_len: int, min_freq: int) -> TextSplits:
+    n_valid = len(train_file) // 10  # the last tenth of the training file validates
+    train_texts, valid_texts = train_file[:-n_valid], train_file[-n_valid:]
+    vocab = Vocabulary.build(train_texts, min_freq=min_freq)
+    return TextSplits(name, tokenizer, train_texts, valid_texts, test_texts, vocab,
+                      *(encode_batch(t, vocab, max_len) for t in (train_texts, valid_texts, test_texts)))
+
+
+def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> TextSplits:
+    """The word-level Image COCO data of chapters 4, 5 and 10 (``n_sentences`` from each file; None:
+    all 10,000): training captions, the training file's last tenth for validation, the test file."""
+    words = WordTokenizer()
+    train_file = [words.tokenize(c) for c in load_coco("train")[:n_sentences]]
+    test_texts = [words.tokenize(c) for c in load_coco("test")[:n_sentences]]
+    return _splits("coco", words, train_file, test_texts, max_len, min_freq)
+
+
+def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:
+    """The Chinese quatrains as characters: the first 90 % of the file (its last tenth validates) and
+    the fixed held-out last 10 %; ``n_poems`` from each. Sequences of 24 characters and ``<eos>``."""
+    train_file, test_texts = load_poems("train")[:n_poems], load_poems("test")[:n_poems]
+    return _splits("poems", None, train_file, test_texts, POEM_LENGTH + 1, min_freq)

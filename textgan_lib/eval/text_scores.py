@@ -1,0 +1,31 @@
+"""Scores of generated texts against held-out references: the real-text protocol's numbers."""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.corpora import TextSplits
+from ..data.vocab import UNK
+from .bleu import BLEU, self_bleu
+from .metrics import distinct_n
+
+BLEU_NS = (2, 3, 4, 5)
+
+
+def decode_samples(data: TextSplits, samples: torch.Tensor) -> list[list[str]]:
+    """Token lists of generated ids: up to ``<eos>``, without ``<pad>``/``<bos>``/``<unk>``."""
+    return [[t for t in data.vocab.decode(row) if t != UNK] for row in samples.tolist()]
+
+
+def score_samples(texts: list[list[str]], references: list[list[str]], train_texts: list[list[str]]) -> dict:
+    """BLEU-2..5 against ``references``, Self-BLEU-2..5, distinct-2..4 (``None`` where no sample is
+    long enough) and the training-copy rate."""
+    bleu = BLEU(references, max_n=max(BLEU_NS)).corpus_mean(texts, ns=BLEU_NS)
+    seen = {tuple(t) for t in train_texts}
+    return {
+        "bleu": {str(n): bleu[n] for n in BLEU_NS},
+        "self_bleu": {str(n): v for n, v in self_bleu(texts, ns=BLEU_NS).items()},
+        # None when no sample is n tokens long (a degenerate generator: nothing to count)
+        "distinct": {str(n): distinct_n(texts, n) if any(len(t) >= n for t in texts) else None for n in (2, 3, 4)},
+        "train_copy_rate": sum(tuple(t) in seen for t in texts) / len(texts),
+    }

@@ -1,0 +1,80 @@
+"""The real-text models that chapters 4, 5, 10 and 11 share: the corpora at a profile's size, the
+LSTM language model, and the autoencoder with its latent GAN.
+
+Every recipe takes ``(…, profile, seed=0, checkpoint="auto")``: ``"auto"`` keeps the run at
+:func:`~textgan_lib.recipes.runs.run_path`, so a later call with the same data, profile and seed
+(chapter 5 after chapter 4, every GAN of chapter 10) loads it, finishing the training if it was
+interrupted, instead of training again; ``None`` keeps nothing.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from ..data.corpora import TextSplits, coco_splits, poem_splits
+from ..models.autoencoder import LSTMAutoencoder, encode_all
+from ..models.code_gan import CodeGenerator
+from ..models.generator import LSTMGenerator
+from ..train.latent_gan import LatentGANTrainer
+from ..train.sync_free import mle_trainer
+from .profiles import Profile
+from .runs import Checkpoint, checkpoint_for, train_or_resume
+
+
+def text_splits(corpus: str, profile: Profile) -> TextSplits:
+    """``coco`` or ``poems`` at a profile's size."""
+    if corpus == "coco":
+        return coco_splits(profile.data.n_sentences, profile.data.max_len)
+    if corpus == "poems":
+        return poem_splits(profile.data.n_sentences)
+    raise ValueError(f"unknown corpus {corpus!r}: choose 'coco' or 'poems'")
+
+
+def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                   device: torch.device | str = "cpu", progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
+    """The LSTM language model of ``data`` at ``profile.lm``'s sizes, and its training history
+    (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed)``)."""
+    with torch.random.fork_rng():  # a seeded initialisation that leaves the caller's stream alone
+        torch.manual_seed(seed)
+        model = LSTMGenerator.for_vocabulary(data.vocab, **profile.lm.model_sizes()).to(device)
+    trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, profile.lm.config(seed),
+                          checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed),
+                          progress=progress)
+    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs)
+    return model, trainer.history
+
+
+def coco_language_model(profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                        device: torch.device | str = "cpu",
+                        progress: bool = True) -> tuple[LSTMGenerator, TextSplits, pd.DataFrame]:
+    """Chapter 4's word-level COCO model: :func:`language_model` of the COCO splits at ``profile``."""
+    data = text_splits("coco", profile)
+    model, history = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
+    return model, data, history
+
+
+def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                 device: torch.device | str = "cpu", progress: bool = True
+                 ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame, pd.DataFrame]:
+    """Chapter 11's model of ``data``: an LSTM autoencoder (``profile.latent``'s sizes, trained by
+    reconstruction) and a WGAN-GP on the codes of the training texts. ``"auto"`` keeps them at
+    ``run_path("<corpus>_ae", ...)`` and ``run_path("<corpus>_latent", ...)``; a saved GAN is reused
+    only with the autoencoder it learned from. Returns the autoencoder (in eval mode), the code
+    generator and the two training histories."""
+    sizes = profile.latent
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        # the autoencoder's own defaults: word dropout, no other dropout
+        autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=sizes.embed_dim,
+                                                     code_dim=sizes.code_dim).to(device)
+    ae_trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, sizes.ae_config(seed),
+                             checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_ae", profile, seed),
+                             progress=progress)
+    ae_trained_now = train_or_resume(ae_trainer, ae_trainer.checkpoint_path, ae_trainer.config.epochs)
+    gan_trainer = LatentGANTrainer(autoencoder, encode_all(autoencoder, data.train.tokens), sizes.config(seed),
+                                   checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_latent", profile, seed),
+                                   progress=progress)
+    # a saved GAN learned the codes of the saved autoencoder, not of a new one
+    train_or_resume(gan_trainer, None if ae_trained_now else gan_trainer.checkpoint_path, sizes.iterations)
+    return autoencoder.eval(), gan_trainer.generator, ae_trainer.history, gan_trainer.history

@@ -1,0 +1,160 @@
+"""The SeqGAN oracle experiments that chapters 5, 8 and 9 and the command line share.
+
+``oracle_mle`` is the MLE row of the SeqGAN paper's synthetic experiment (Yu et al. 2017, Table 1):
+sequences of length 20 sampled from the oracle train a generator with embedding 32 and hidden 32
+by maximum likelihood; every few epochs the generator's samples are scored by the oracle
+(NLL_oracle). The generator starts, as in the SeqGAN code, from N(0, 0.1²) weights (with
+PyTorch's default initialisation the same run plateaus about 0.3 nats higher).
+``seqgan_oracle`` continues to the paper's SeqGAN row; ``gumbel_oracle`` trains a copy of the same
+MLE model as a Gumbel-softmax GAN on RelGAN's oracle schedule.
+
+Every recipe takes ``(oracle, profile, seed=0, checkpoint="auto")``; ``"auto"`` keeps the run at
+:func:`~textgan_lib.recipes.runs.run_path` and resumes or reuses it by
+:func:`~textgan_lib.recipes.runs.resume_if_same`; ``None`` keeps nothing. The ``gpu`` profile's
+sections are the papers' settings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from ..eval.metrics import mean_token_nll
+from ..models.discriminators import CNNDiscriminator
+from ..models.generator import GeneratorConfig, LSTMGenerator
+from ..models.oracle import OracleLSTM
+from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
+from ..train.seqgan import SeqGANTrainer
+from ..train.sync_free import mle_trainer
+from .profiles import Profile
+from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv
+
+Evaluation = Callable[[LSTMGenerator], dict[str, float]]
+
+
+def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` training and ``n`` held-out sequences sampled from ``oracle`` (two disjoint draws)."""
+    rng = torch.Generator(device=oracle.device).manual_seed(seed)
+    return oracle.sample(n, rng=rng), oracle.sample(n, rng=rng)
+
+
+def oracle_evaluator(oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int, seed: int = 0) -> Evaluation:
+    """The evaluation of the oracle experiments, for a trainer's ``evaluate``: a function of a
+    generator returning NLL_oracle of ``n_samples`` fresh samples (quality), NLL_div of the same
+    samples (the generator's NLL of its own samples: diversity) and NLL_test of ``held_out``. Its
+    samples come from one random stream seeded with ``seed + 1``, continued call after call."""
+    rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
+
+    def evaluate(generator: LSTMGenerator) -> dict[str, float]:
+        samples = generator.sample(n_samples, oracle.seq_len, rng=rng)
+        return {"nll_oracle": oracle.nll(samples), "nll_div": mean_token_nll(generator, samples),
+                "nll_test": mean_token_nll(generator, held_out)}
+
+    return evaluate
+
+
+def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+               data: tuple[torch.Tensor, torch.Tensor] | None = None,
+               progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
+    """A generator trained by MLE on ``profile.oracle.samples`` oracle sequences, and its history:
+    one row every ``eval_every`` epochs (row 0: the untrained generator) with NLL_oracle, NLL_div
+    and NLL_test (:func:`oracle_evaluator`), the training NLL and the seconds. ``data`` (training,
+    held-out) defaults to :func:`oracle_training_data`; pass it when you already drew it.
+    ``"auto"`` keeps the run at ``run_path("oracle_mle", profile, seed)`` (chapters 5, 8 and 9
+    share it)."""
+    sizes = profile.oracle
+    train, held_out = oracle_training_data(oracle, sizes.samples, seed) if data is None else data
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, sizes.embed_dim, sizes.hidden_dim,
+                                              start_id=0, pad_id=None, eos_id=None))
+        if sizes.init_std is not None:
+            model.normal_init_(sizes.init_std)
+    model.to(oracle.device)
+    trainer = mle_trainer(model, train, config=sizes.config(seed),
+                          checkpoint_path=checkpoint_for(checkpoint, "oracle_mle", profile, seed),
+                          evaluate=oracle_evaluator(oracle, held_out, sizes.samples, seed), progress=progress)
+    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs)
+    return model, trainer.history
+
+
+def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                  max_beta: float, progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
+    """A Gumbel-softmax GAN on the SeqGAN oracle (chapter 9), from the profile's MLE model
+    (:func:`oracle_mle`, which chapter 5 trains): a copy of it trained against
+    ``CNNDiscriminator.relgan_sized`` for ``profile.gumbel_oracle.iterations`` iterations, with
+    :math:`\\beta` rising to ``max_beta`` on RelGAN's exponential schedule compressed to the run's
+    length; :func:`oracle_evaluator` records NLL_oracle, NLL_div and NLL_test. Returns the
+    generator and the history (row 0: the MLE model). ``"auto"`` keeps the run at
+    ``run_path("gumbel_oracle", profile, seed, "_beta<max_beta>")``."""
+    sizes = profile.gumbel_oracle
+    train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+    mle, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=progress)
+    generator = copy_generator(mle)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, sizes.filters)
+    trainer = GumbelGANTrainer(generator, discriminator.to(oracle.device), train, oracle.seq_len,
+                               sizes.config(seed, max_beta),
+                               evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
+                               checkpoint_path=checkpoint_for(checkpoint, "gumbel_oracle", profile, seed,
+                                                              f"_beta{max_beta:g}"),
+                               progress=progress)
+    train_or_resume(trainer, trainer.checkpoint_path, sizes.iterations)
+    return generator, trainer.history
+
+
+def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                  time_limit_s: float | None = None, out: str | Path | None = None,
+                  progress: bool = True) -> pd.DataFrame:
+    """The SeqGAN paper's synthetic experiment, all three phases (the ``gpu`` profile: its schedule).
+
+    MLE pretraining (:func:`oracle_mle`), then discriminator pretraining and
+    ``profile.seqgan_oracle.rounds`` adversarial rounds with the paper's CNN discriminator. Returns
+    one row per evaluation or discriminator round (``phase``: mle, d_pretrain, adversarial), with
+    the seconds since the start. With ``out`` the table is written there (CSV, atomically) after
+    every evaluation; with ``time_limit_s`` the adversarial phase stops at the first evaluation
+    past the limit (``rounds_done`` says how far it got). ``"auto"`` keeps the SeqGAN run at
+    ``run_path("seqgan_oracle", profile, seed)`` and resumes it.
+    """
+    started = time.perf_counter()
+    sizes = profile.seqgan_oracle
+    config = sizes.config(seed)
+    train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+    generator, mle_history = oracle_mle(oracle, profile, seed, checkpoint, data=(train, held_out),
+                                        progress=progress)
+    mle_rows = mle_history.assign(phase="mle").to_dict("records")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        discriminator = CNNDiscriminator(oracle.config.vocab_size)
+    trainer = SeqGANTrainer(copy_generator(generator), discriminator.to(oracle.device), train,
+                            seq_len=oracle.seq_len, config=config,
+                            evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
+                            checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
+                            progress=progress)
+    resume_if_same(trainer, trainer.checkpoint_path)
+    mle_seconds = time.perf_counter() - started
+
+    def table() -> pd.DataFrame:
+        later = [{**r, "elapsed_s": r["elapsed_s"] + mle_seconds} for r in trainer.records]
+        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step, schedule=str(asdict(config)))
+        if out is not None:
+            write_csv(frame, out)
+        return frame
+
+    table()
+    if trainer.counters["d_rounds"] < config.d_pretrain_rounds:
+        trainer.pretrain_discriminator()
+        table()
+    while trainer.step < sizes.rounds:
+        trainer.run(until=min(trainer.step + config.eval_every, sizes.rounds))
+        table()
+        if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+            break
+    return table()
+

@@ -1,0 +1,90 @@
+"""Where runs keep their checkpoints, and the one rule by which a run resumes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.files import cache_dir
+from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, saved_config
+from ..train.base import Trainer
+from .profiles import PROFILES, Profile
+
+Checkpoint = str | Path | None  # "auto": run_path(...); None: no checkpoint; else a path
+
+
+def run_path(run: str, profile: Profile, seed: int, variant: str = "") -> Path:
+    """Where a run keeps its checkpoint: ``cache_dir()/checkpoints/<run>_<profile><variant>_seed<seed>.pt``
+    (``run`` e.g. ``coco_lm``, ``oracle_mle``, ``seqgan_oracle``; ``variant`` e.g. ``_beta100``).
+    ``<profile>`` is the preset's name, followed by a hash of the sizes when they were changed
+    (``get_profile("ci", oracle={...})``), so that runs of other sizes never share a file."""
+    return cache_dir() / "checkpoints" / f"{run}_{profile_tag(profile)}{variant}_seed{seed}.pt"
+
+
+def profile_tag(profile: Profile) -> str:
+    """The profile's name, or ``<name>-<hash of its sizes>`` when they differ from the preset's."""
+    if PROFILES.get(profile.name) == profile:
+        return profile.name
+    digest = hashlib.sha256(json.dumps(profile.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    return f"{profile.name}-{digest[:8]}"
+
+
+def checkpoint_for(checkpoint: Checkpoint, run: str, profile: Profile, seed: int, variant: str = "") -> Path | None:
+    """``checkpoint`` with ``"auto"`` resolved to :func:`run_path`."""
+    return run_path(run, profile, seed, variant) if checkpoint == "auto" else None if checkpoint is None else Path(
+        checkpoint)
+
+
+def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
+    """The one resume rule: load ``checkpoint`` into ``trainer`` when it holds a run of the same
+    kind, training config and models; otherwise warn and leave the trainer fresh, so that the run
+    trains afresh and replaces the file. Returns whether it resumed."""
+    if checkpoint is None or not Path(checkpoint).is_file():
+        return False
+    try:
+        # fields added to the config class since the file was written count at their defaults
+        saved = saved_config(read_checkpoint(checkpoint, kind=trainer.kind)["train_config"], trainer.config)
+        if saved != asdict(trainer.config):
+            raise CheckpointMismatchError(f"it was trained with {saved}, this run is {asdict(trainer.config)}")
+        trainer.load(checkpoint)
+    except CheckpointMismatchError as err:
+        warnings.warn(f"not reusing {checkpoint}: {err}", stacklevel=3)
+        return False
+    return True
+
+
+def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, until: int) -> bool:
+    """Resume ``trainer`` from ``checkpoint`` when it holds the same run, then train it until
+    ``until`` units in total. Returns whether it trained (False: the saved run was complete)."""
+    resume_if_same(trainer, checkpoint)
+    if trainer.step >= until:
+        return False
+    trainer.run(until=until)
+    return True
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a rename,
+    so that a kill at any moment leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """``frame`` as CSV (no index), written atomically (:func:`write_text_atomic`)."""
+    return write_text_atomic(path, frame.to_csv(index=False))
