@@ -2,7 +2,7 @@
 
 Run after the README's build (``jupyter-book build .``, which executes the chapters through
 jupyter-cache): reads every chapter's latest execution time from ``_build/.jupyter_cache`` and
-writes ``benchmarks/results/chapter_times_<profile>.json``. ``python -m textgan_lib.book.notebooks`` then
+writes ``benchmarks/results/chapter_times_<profile>.json``. ``python -m textgan_lib.book`` then
 writes the times into each chapter's "Running this chapter" note.
 
     python benchmarks/chapter_times.py --profile cpu --note "fresh TEXTGAN_CACHE, 2 cores"

@@ -19,5 +19,5 @@ def test_seqgan_oracle_command_writes_every_phase(tmp_path, capsys):
 
 
 def test_cli_errors_name_the_problem(tmp_path, capsys):
-    assert main(["seqgan-oracle", "--out", str(tmp_path / "x.csv"), "--oracle", str(tmp_path / "missing.pkl")]) == 1
+    assert main(["seqgan-oracle", "--out", str(tmp_path / "x.csv"), "--oracle", str(tmp_path / "missing.pkl")]) == 2
     assert "missing.pkl" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from textgan_lib.models.checkpoint import NonFiniteLossError
 from textgan_lib.models.discriminators import CNNDiscriminator, LSTMDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.models.oracle import OracleLSTM
-from textgan_lib.recipes.experiments import oracle_mle
+from textgan_lib.recipes import get_profile, oracle_mle
 from textgan_lib.train.cuda_graph import GraphedStep
 from textgan_lib.train.rollout import rollout_rewards, rollout_rewards_reference
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
@@ -92,8 +92,9 @@ def test_seqgan_with_an_lstm_discriminator_on_cuda(cuda_graphs):
 
 def test_oracle_and_mle_on_cuda():
     oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=12, seed=0).to(CUDA)
-    model, history = oracle_mle(oracle, epochs=2, eval_every=1, n_train=256, n_eval=256, embed_dim=8, hidden_dim=8,
-                                progress=False)
+    profile = get_profile("ci", oracle={"samples": 256, "embed_dim": 8, "hidden_dim": 8,
+                                        "trainer": {"epochs": 2, "eval_every": 1}})
+    model, history = oracle_mle(oracle, profile, checkpoint=None, progress=False)
     assert model.device.type == "cuda" and history["nll_oracle"].notna().all()
 
 

@@ -142,12 +142,12 @@ def test_experiments_reuse_a_run_saved_before_a_new_training_field(tmp_path, mon
     config class since (at its default) must not make them retrain."""
     import warnings
 
-    from textgan_lib.recipes.experiments import _splits, language_model
-    from textgan_lib.recipes.profiles import get_profile
+    from textgan_lib.data.corpora import _splits
+    from textgan_lib.recipes import get_profile, language_model
 
     texts = [s.split() for s in ["a cat sits", "a dog runs", "two birds fly", "the man rides"] * 8]
     data = _splits("toy", None, texts, texts[:4], max_len=6, min_freq=1)
-    profile = get_profile("ci", lm_epochs=1)
+    profile = get_profile("ci", lm={"trainer": {"epochs": 1}})
     path = tmp_path / "lm.pt"
     model, history = language_model(data, profile, checkpoint=path, progress=False)
     payload = torch.load(path, weights_only=False)

@@ -13,12 +13,11 @@ from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.models.oracle import OracleLSTM
 from textgan_lib.paper import RELGAN_ORACLE
-from textgan_lib.recipes.experiments import gumbel_oracle, oracle_evaluator, oracle_training_data
-from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes import get_profile, gumbel_oracle, oracle_evaluator, oracle_training_data, run_path
 from textgan_lib.train.gumbel_gan import inverse_temperature, relgan_horizon
 
-TINY = {"oracle_samples": 128, "oracle_epochs": 1, "oracle_eval_every": 1, "gumbel_oracle_iterations": 2,
-        "gumbel_eval_every": 1, "gumbel_filters": 4}
+TINY = {"oracle": {"samples": 128, "trainer": {"epochs": 1, "eval_every": 1}},
+        "gumbel_oracle": {"iterations": 2, "filters": 4, "trainer": {"eval_every": 1}}}
 
 
 @pytest.fixture(autouse=True)
@@ -60,19 +59,22 @@ def test_the_evaluator_scores_quality_and_diversity_on_the_same_samples(oracle):
 
 def test_gumbel_oracle_records_history_and_reuses_its_checkpoint(oracle, tmp_path):
     profile = get_profile("ci", **TINY)
-    generator, history = gumbel_oracle(oracle, profile, 10.0, progress=False)
+    generator, history = gumbel_oracle(oracle, profile, max_beta=10.0, progress=False)
     assert list(history["iteration"]) == [0, 1, 2]
     assert {"nll_oracle", "nll_div", "nll_test", "distinct_2", "beta"} <= set(history.columns)
     assert history[["nll_oracle", "nll_div", "nll_test"]].map(math.isfinite).all().all()
-    checkpoint = tmp_path / "cache" / "checkpoints" / "gumbel_oracle_ci_beta10_seed0.pt"
+    checkpoint = run_path("gumbel_oracle", profile, 0, "_beta10")
+    assert checkpoint.parent == tmp_path / "cache" / "checkpoints"
     stamp = checkpoint.stat().st_mtime_ns
-    again, history_again = gumbel_oracle(oracle, profile, 10.0, progress=False)
+    again, history_again = gumbel_oracle(oracle, profile, max_beta=10.0, progress=False)
     assert checkpoint.stat().st_mtime_ns == stamp  # loaded, not trained again
     pd.testing.assert_frame_equal(history, history_again)
     sequences = torch.zeros(4, 20, dtype=torch.long)
     torch.testing.assert_close(generator.eval().log_prob(sequences), again.eval().log_prob(sequences))
     with pytest.warns(UserWarning, match="not reusing"):  # other settings: trained afresh
-        gumbel_oracle(oracle, get_profile("ci", **{**TINY, "gumbel_lr": 5e-4}), 10.0, progress=False)
+        other = get_profile("ci", oracle=TINY["oracle"],
+                            gumbel_oracle={**TINY["gumbel_oracle"], "trainer": {"eval_every": 1, "g_lr": 5e-4}})
+        gumbel_oracle(oracle, other, max_beta=10.0, checkpoint=checkpoint, progress=False)
 
 
 @pytest.mark.slow  # an end-to-end run of the command (about 10 s); the recipe has its unit tests above

@@ -7,7 +7,7 @@ import torch
 
 from textgan_lib.data.files import load_oracle_params
 from textgan_lib.models.oracle import OracleLSTM
-from textgan_lib.recipes.experiments import oracle_mle, seqgan_oracle
+from textgan_lib.recipes import get_profile, oracle_mle, seqgan_oracle
 from textgan_lib.train.seqgan import SeqGANConfig
 
 
@@ -75,10 +75,15 @@ def test_random_oracle_is_seeded_and_peaked():
     assert a.nll(samples) < np.log(200) - 0.5  # far from uniform: there is structure to learn
 
 
+def _oracle_profile(samples: int, epochs: int, eval_every: int, **sections):
+    """The ci profile with a tiny oracle MLE run."""
+    return get_profile("ci", oracle={"samples": samples, "embed_dim": 8, "hidden_dim": 8,
+                                     "trainer": {"epochs": epochs, "eval_every": eval_every}}, **sections)
+
+
 def test_oracle_mle_experiment_improves_on_random():
     oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=8, seed=0)
-    _, history = oracle_mle(oracle, epochs=4, eval_every=2, n_train=500, n_eval=500, embed_dim=8, hidden_dim=8,
-                            progress=False)
+    _, history = oracle_mle(oracle, _oracle_profile(500, 4, 2), checkpoint=None, progress=False)
     assert history["epoch"].tolist() == [0, 2, 4]
     assert history["nll_oracle"].iloc[-1] < history["nll_oracle"].iloc[0]
     assert history["nll_test"].iloc[-1] < history["nll_test"].iloc[0]
@@ -86,8 +91,7 @@ def test_oracle_mle_experiment_improves_on_random():
 
 def test_oracle_mle_evaluates_the_last_epoch_when_it_is_off_the_grid():
     oracle = OracleLSTM.random(vocab_size=50, embed_dim=8, hidden_dim=8, seq_len=8, seed=0)
-    _, history = oracle_mle(oracle, epochs=3, eval_every=2, n_train=200, n_eval=200, embed_dim=8, hidden_dim=8,
-                            progress=False)
+    _, history = oracle_mle(oracle, _oracle_profile(200, 3, 2), checkpoint=None, progress=False)
     assert history["epoch"].tolist() == [0, 2, 3]
 
 
@@ -95,8 +99,9 @@ def test_seqgan_oracle_records_every_phase_and_stops_at_its_time_limit(tmp_path)
     oracle = OracleLSTM.random(vocab_size=60, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)
     config = SeqGANConfig(batch_size=16, n_rollouts=2, d_pretrain_rounds=2, d_steps=1, d_epochs=1, d_samples=100,
                           eval_every=2)
-    history = seqgan_oracle(oracle, mle_epochs=2, rounds=6, config=config, n_samples=200, time_limit_s=0,
-                            out=tmp_path / "seqgan.csv", progress=False)
+    profile = _oracle_profile(200, 2, 2, seqgan_oracle={"rounds": 6, "trainer": config})
+    history = seqgan_oracle(oracle, profile, checkpoint=None, time_limit_s=0, out=tmp_path / "seqgan.csv",
+                            progress=False)
     assert history["phase"].value_counts().to_dict() == {"mle": 2, "d_pretrain": 2, "adversarial": 2}
     assert history[history["phase"] == "adversarial"]["round"].tolist() == [0, 2]
     assert (history["rounds_done"] == 2).all()  # stopped after the first evaluation past the limit
@@ -105,32 +110,35 @@ def test_seqgan_oracle_records_every_phase_and_stops_at_its_time_limit(tmp_path)
 
 
 def test_coco_language_model_is_reused_from_its_checkpoint(tmp_path):
-    from textgan_lib.recipes.experiments import coco_language_model
-    from textgan_lib.recipes.profiles import get_profile
+    from textgan_lib.recipes import coco_language_model
 
-    profile = get_profile("ci", n_sentences=120, lm_epochs=1, embed_dim=8, hidden_dim=8)
+    def profile_of(epochs: int):
+        return get_profile("ci", data={"n_sentences": 120}, lm={"embed_dim": 8, "hidden_dim": 8,
+                                                                "trainer": {"epochs": epochs}})
+
+    profile = profile_of(1)
     path = tmp_path / "lm.pt"
     model, splits, history = coco_language_model(profile, checkpoint=path, progress=False)
     assert len(history) == 1 and path.is_file()
-    assert len(splits.valid_texts) == 12 and splits.train.tokens.shape[1] == profile.max_len
+    assert len(splits.valid_texts) == 12 and splits.train.tokens.shape[1] == profile.data.max_len
     again, _, same_history = coco_language_model(profile, checkpoint=path, progress=False)
     for a, b in zip(model.parameters(), again.parameters()):
         assert torch.equal(a, b)
     assert same_history.equals(history)
     with pytest.warns(UserWarning, match="not reusing"):  # another run's settings: trained afresh
-        coco_language_model(get_profile("ci", n_sentences=120, lm_epochs=2, embed_dim=8, hidden_dim=8),
-                            checkpoint=path, progress=False)
+        coco_language_model(profile_of(2), checkpoint=path, progress=False)
 
 
 def test_oracle_mle_is_reused_from_its_checkpoint_only_for_the_same_run(tmp_path):
     oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
-    settings = {"epochs": 2, "eval_every": 1, "n_train": 200, "n_eval": 200, "embed_dim": 8, "hidden_dim": 8,
-                "progress": False}
     path = tmp_path / "mle.pt"
-    model, history = oracle_mle(oracle, checkpoint=path, **settings)
-    again, same = oracle_mle(oracle, checkpoint=path, **settings)
+    model, history = oracle_mle(oracle, _oracle_profile(200, 2, 1), checkpoint=path, progress=False)
+    stamp = path.stat().st_mtime_ns
+    again, same = oracle_mle(oracle, _oracle_profile(200, 2, 1), checkpoint=path, progress=False)
+    assert path.stat().st_mtime_ns == stamp
     pd.testing.assert_frame_equal(same, history)  # the stored table, elapsed times included: not retrained
     for a, b in zip(model.parameters(), again.parameters()):
         assert torch.equal(a, b)
-    _, other = oracle_mle(oracle, checkpoint=path, **(settings | {"epochs": 3}))
+    with pytest.warns(UserWarning, match="not reusing"):  # another run's settings: trained afresh
+        _, other = oracle_mle(oracle, _oracle_profile(200, 3, 1), checkpoint=path, progress=False)
     assert other["epoch"].tolist() == [0, 1, 2, 3]

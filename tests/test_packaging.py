@@ -13,6 +13,7 @@ import yaml
 
 from textgan_lib import get_profile
 from textgan_lib.recipes.profiles import PROFILES, resolve_profile_name
+from textgan_lib.train.mle import MLEConfig
 
 # conda names the PyTorch package differently from PyPI.
 CONDA_TO_PYPI = {"pytorch": "torch"}
@@ -57,11 +58,15 @@ def test_profiles_and_auto(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     assert resolve_profile_name("auto") == "colab"  # inside Colab, whatever its hardware
     assert PROFILES["colab"] == dataclasses.replace(PROFILES["cpu"], name="colab")
-    assert get_profile("ci", lm_epochs=7).lm_epochs == 7
+    assert get_profile("ci", lm={"trainer": {"epochs": 7}}).lm.trainer.epochs == 7
+    assert get_profile("ci", lm={"trainer": {"epochs": 7}}).lm.config(3) == MLEConfig(epochs=7, batch_size=64,
+                                                                                      lr=3e-3, seed=3)
     with pytest.raises(ValueError, match="unknown profile"):
         get_profile("tpu")
     with pytest.raises(TypeError, match="unknown profile fields"):
         get_profile("ci", epochs=3)
+    with pytest.raises(TypeError, match=r"unknown profile fields \['lm.trainer.epoch'\]"):
+        get_profile("ci", lm={"trainer": {"epoch": 3}})
 
 
 def test_the_library_needs_no_plotting_or_notebook_packages(repo):

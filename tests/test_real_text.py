@@ -10,8 +10,8 @@ from textgan_lib.data.files import load_poems
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 
-SMALL = {"n_sentences": 120, "realtext_samples": 20, "realtext_references": 60, "embed_dim": 8, "hidden_dim": 16,
-         "lm_epochs": 1}
+SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60},
+         "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def _nltk_mean_bleu(samples_file, references_file, n):
 @pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel", "latent"])
 def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, corpus, method):
     profile = get_profile("ci", **SMALL)
-    result = real_text(corpus, method, profile, tmp_path, progress=False)
+    result = real_text(corpus, method, profile, out=tmp_path, progress=False)
     written = json.loads((tmp_path / f"{corpus}_{method}.json").read_text(encoding="utf-8"))
     assert written == json.loads(json.dumps(result))
     assert set(written["bleu"]) == set(written["self_bleu"]) == {"2", "3", "4", "5"}
@@ -54,11 +54,11 @@ def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, 
 
 def test_every_gan_starts_from_the_same_trained_mle_model(tmp_path):
     profile = get_profile("ci", **SMALL)
-    real_text("coco", "mle", profile, tmp_path / "a", progress=False)
-    checkpoints = list((tmp_path / "cache" / "checkpoints").glob("coco_lm_ci_seed0.pt"))
+    real_text("coco", "mle", profile, out=tmp_path / "a", progress=False)
+    checkpoints = list((tmp_path / "cache" / "checkpoints").glob("coco_lm_ci-*_seed0.pt"))
     assert len(checkpoints) == 1
     stamp = checkpoints[0].stat().st_mtime_ns
-    real_text("coco", "gumbel", profile, tmp_path / "b", progress=False)
+    real_text("coco", "gumbel", profile, out=tmp_path / "b", progress=False)
     assert checkpoints[0].stat().st_mtime_ns == stamp  # reused, not retrained
 
 
