@@ -98,7 +98,7 @@ def generator_step(generator, rollout, discriminator, optimizer, reward_fn, rng)
 
 def discriminator_epoch(generator, discriminator, data, labels, graphed: bool) -> float:
     """Seconds for one epoch of the SeqGAN trainer's own discriminator steps over ``data``."""
-    trainer = SeqGANTrainer(generator, discriminator, data[: len(data) // 2], seq_len=LENGTH,
+    trainer = SeqGANTrainer(generator, discriminator, data[: len(data) // 2], max_len=LENGTH,
                             config=SeqGANConfig(cuda_graphs=graphed), progress=False)
     synchronize(data.device)
     started = time.perf_counter()

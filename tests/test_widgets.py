@@ -82,7 +82,12 @@ def test_relaxation_sharpens_with_beta(lm):
     assert sharp["ids"][0].item() == sharp["sampled"]
     with pytest.raises(ValueError, match="position"):
         relaxation_at_beta(model, 6, 1.0, position=6)
-    relaxation_figure(model, 6, 10.0)
+    figure = relaxation_figure(model, 6, 10.0, position=2, n=16)
+    bars = figure.axes[0].patches
+    drawn = relaxation_at_beta(model, 6, 10.0, position=2, n=16)
+    assert [b.get_height() for b in bars] == pytest.approx(drawn["values"].tolist())
+    sampled = drawn["ids"].tolist().index(drawn["sampled"])  # the sampled token's bar is the red one
+    assert [b.get_facecolor() for b in bars].count(bars[sampled].get_facecolor()) == 1
 
 
 def test_interpolation_starts_and_ends_at_the_reconstructions():
@@ -139,7 +144,6 @@ def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatc
         assert [name for name, _ in calls] == [function]
         if keyword is not None:
             assert calls[0][1][keyword] == value
-    show_playground(sampling_playground(model, vocab, WORDS, 10))
 
 
 def test_show_playground_puts_the_note_in_place_of_the_widget(lm, monkeypatch):

@@ -166,7 +166,7 @@ def relaxation_at_beta(generator: LSTMGenerator, length: int, beta: float, *, po
                        n: int = 64, top: int = 15, seed: int = 0) -> dict:
     """What the critic of a Gumbel GAN receives from ``generator`` at inverse temperature ``beta``.
 
-    Draws ``n`` sequences with :func:`~textgan_lib.gumbel_gan.relaxed_sample`; returns the first
+    Draws ``n`` sequences with :func:`~textgan_lib.train.gumbel_gan.relaxed_sample`; returns the first
     sequence's relaxed vector at ``position`` (its ``top`` largest entries, ``[top]``, with their
     token ids) and, over every sequence and position, the mean mass on the sampled token and the
     mean entropy in nats (0 for a one-hot vector).

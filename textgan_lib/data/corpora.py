@@ -39,7 +39,7 @@ def _splits(name: str, tokenizer: WordTokenizer | None, train_file: list[list[st
 
 
 def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> TextSplits:
-    """The word-level Image COCO data of chapters 4, 5 and 10 (``n_sentences`` from each file; None:
+    """The word-level Image COCO captions (``n_sentences`` from each file; None:
     all 10,000): training captions, the training file's last tenth for validation, the test file."""
     words = WordTokenizer()
     train_file = [words.tokenize(c) for c in load_coco("train")[:n_sentences]]

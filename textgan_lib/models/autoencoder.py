@@ -9,7 +9,7 @@ states, concatenated and divided by their Euclidean norm, are the code: a point 
 as in ARAE (Zhao et al. 2018), so that codes cannot grow to make reconstruction easy and a GAN on
 codes has a bounded target. Reading both ways gives the code the sentence's beginning as fresh as
 its end (the decoder needs the first words first; Sutskever et al. 2014 reversed the input for the
-same reason). The decoder is an :class:`~textgan_lib.generator.LSTMGenerator` that
+same reason). The decoder is an :class:`~textgan_lib.models.generator.LSTMGenerator` that
 
 * starts from :math:`(h_0, c_0) = (\tanh(W_h c + b_h),\, W_c c + b_c)` instead of zeros (a learned
   bridge: a unit-norm code's entries, about :math:`1/\sqrt{H}` each, are too small to steer the LSTM

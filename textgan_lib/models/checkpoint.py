@@ -6,7 +6,7 @@ A checkpoint is a plain dict of tensors, numbers, strings and lists, so it loads
 - ``format`` (``"textgan-checkpoint"``) and ``version`` (:data:`VERSION`): what the file is;
 - ``kind``: which trainer wrote it (``"mle"``, ``"seqgan"``);
 - ``generator``: ``{"config", "state", "vocab_tokens"}``, the generator and its vocabulary (if
-  any), so that :meth:`~textgan_lib.generator.LSTMGenerator.from_checkpoint` loads the generator
+  any), so that :meth:`~textgan_lib.models.generator.LSTMGenerator.from_checkpoint` loads the generator
   from a checkpoint of any kind;
 - the rest is the trainer's own: optimizer states, the training position and the random-number
   states, which is what an exact resume needs.

@@ -1,4 +1,4 @@
-"""``LSTMGenerator``: the LSTM language model that every later chapter trains, samples and attacks.
+"""``LSTMGenerator``: an autoregressive LSTM language model over token ids.
 
     token ids [B, T] → embedding [B, T, E] → LSTM [B, T, H] → output layer [B, T, V] logits
 
@@ -162,7 +162,7 @@ class LSTMGenerator(nn.Module):
         state (zeros by default; an autoencoder's decoder starts from its sentence code);
         ``context`` ``[B, C]`` is fed beside every input (see :meth:`features`). ``check_ids=False``
         skips the range check of the ids, which waits for the GPU, for callers that checked them
-        already (:class:`~textgan_lib.training.MLETrainer` checks its whole training set once).
+        already (:class:`~textgan_lib.train.mle.MLETrainer` checks its whole training set once).
         """
         if check_ids:
             self.check_tokens(tokens)
@@ -217,7 +217,7 @@ class LSTMGenerator(nn.Module):
         is fed beside every input (see :meth:`features`).
 
         ``sync_free`` (default: on CUDA) draws all rows per step with no host synchronisation and
-        checks the logits for NaN once per call (see :func:`~textgan_lib.sampling.sample_from_hidden`).
+        checks the logits for NaN once per call (see :func:`~textgan_lib.models.sampling.sample_from_hidden`).
         """
         if sync_free is None:
             sync_free = self.device.type == "cuda"

@@ -133,7 +133,7 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
         torch.manual_seed(seed)
         discriminator = CNNDiscriminator(oracle.config.vocab_size)
     trainer = SeqGANTrainer(copy_generator(generator), discriminator.to(oracle.device), train,
-                            seq_len=oracle.seq_len, config=config,
+                            max_len=oracle.seq_len, config=config,
                             evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                             checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
                             progress=progress)

@@ -171,7 +171,7 @@ class GumbelGANTrainer(Trainer):
         generator: LSTMGenerator,
         discriminator: nn.Module,
         real_tokens: Tensor,
-        seq_len: int,
+        max_len: int,
         config: GumbelGANConfig = GumbelGANConfig(),
         evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
         checkpoint_path: str | Path | None = None,
@@ -183,7 +183,7 @@ class GumbelGANTrainer(Trainer):
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
         self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
-        self.seq_len = seq_len
+        self.max_len = max_len
         self.modules.update(generator=generator, discriminator=discriminator)
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
         self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
@@ -210,7 +210,7 @@ class GumbelGANTrainer(Trainer):
 
     def _relaxed(self) -> Tensor:
         cfg = self.config
-        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.seq_len, beta=self.beta, rng=self.rngs["sample"],
+        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta, rng=self.rngs["sample"],
                                  straight_through=cfg.straight_through)
         return fake
 
@@ -254,7 +254,7 @@ class GumbelGANTrainer(Trainer):
         return {**g_stats[-1], **d_stats[-1]}
 
     def measure(self) -> dict[str, float]:
-        monitor = self.generator.sample(self.config.monitor_samples, self.seq_len, rng=self.rngs["monitor"])
+        monitor = self.generator.sample(self.config.monitor_samples, self.max_len, rng=self.rngs["monitor"])
         rows = [[t for t in row if t != self.generator.config.pad_id] for row in monitor.tolist()]
         return {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3)}
 

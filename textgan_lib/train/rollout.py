@@ -21,7 +21,7 @@ Python loop runs over rollouts or prefix lengths. The result is ``[B, T]``, row 
 implementation reshapes its reward tensor in the wrong order and mixes rewards between samples).
 
 Scoring the completions is most of the work on a CPU. A discriminator that offers
-``completion_logits(sequences, completions)`` (the CNN does: :meth:`~textgan_lib.discriminators.
+``completion_logits(sequences, completions)`` (the CNN does: :meth:`~textgan_lib.models.discriminators.
 CNNDiscriminator.completion_logits`) scores them without recomputing what each prefix already
 determines; ``reuse_prefixes=False`` scores every completion from scratch.
 

@@ -7,7 +7,7 @@ The generator is pretrained by MLE elsewhere (``MLETrainer``). This trainer then
    generator and train the discriminator for ``d_epochs`` epochs on them and the real data;
 2. **adversarial rounds**: ``g_steps`` policy-gradient steps (sample ``batch_size`` sequences,
    reward every prefix with ``n_rollouts`` rollouts of the rollout policy, minimise
-   :func:`~textgan_lib.losses.policy_gradient_loss`), then ``d_steps`` times fresh negatives and
+   :func:`~textgan_lib.train.losses.policy_gradient_loss`), then ``d_steps`` times fresh negatives and
    ``d_epochs`` discriminator epochs.
 
 Defaults are the paper's schedule, with the details of its reference code (LantaoYu/SeqGAN); each
@@ -94,7 +94,7 @@ def soft_update(target: nn.Module, source: nn.Module, rate: float) -> None:
 
 class SeqGANTrainer(Trainer):
     """SeqGAN's two phases on ``generator`` (pretrained by MLE) and ``discriminator``, with real
-    sequences ``real_tokens`` ``[N, T]`` and samples of ``seq_len`` tokens.
+    sequences ``real_tokens`` ``[N, T]`` and samples of ``max_len`` tokens.
 
     :meth:`pretrain_discriminator` runs the discriminator pretraining rounds (``counters["d_rounds"]``);
     :meth:`run` the adversarial rounds (``step``), recording ``evaluate(generator)`` and saving every
@@ -112,7 +112,7 @@ class SeqGANTrainer(Trainer):
         generator: LSTMGenerator,
         discriminator: nn.Module,
         real_tokens: Tensor,
-        seq_len: int,
+        max_len: int,
         config: SeqGANConfig = SeqGANConfig(),
         evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
         checkpoint_path: str | Path | None = None,
@@ -124,7 +124,7 @@ class SeqGANTrainer(Trainer):
             raise ValueError("real_tokens is empty: the discriminator needs real examples")
         self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
-        self.seq_len = seq_len
+        self.max_len = max_len
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         self.modules.update(generator=generator, discriminator=discriminator)
         if self.rollout is not generator:
@@ -169,7 +169,7 @@ class SeqGANTrainer(Trainer):
         steps = seen = 0
         self.discriminator.train()
         for _ in range(n_sets):
-            fake = self.generator.sample(cfg.d_samples, self.seq_len, rng=self.rngs["sample"])
+            fake = self.generator.sample(cfg.d_samples, self.max_len, rng=self.rngs["sample"])
             real = self.real[self._real_indices(cfg.d_samples).to(device)]
             inputs = torch.cat([real, fake])  # [2 * d_samples, T]
             labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(device)
@@ -250,7 +250,7 @@ class SeqGANTrainer(Trainer):
     def generator_step(self) -> dict[str, float]:
         """One policy-gradient step on ``batch_size`` fresh samples with rollout rewards."""
         cfg = self.config
-        samples = self.generator.sample(cfg.batch_size, self.seq_len, rng=self.rngs["sample"])  # [B, T]
+        samples = self.generator.sample(cfg.batch_size, self.max_len, rng=self.rngs["sample"])  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
                                   low_precision=self.reward_low_precision)  # [B, T]
         self.generator.train()
