@@ -270,7 +270,7 @@ def _tiny_trainer(tmp_path=None, seed=0, **overrides):
     real = torch.randint(0, 10, (40, 6), generator=torch.Generator().manual_seed(5))
     config = SeqGANConfig(**({"batch_size": 8, "n_rollouts": 2, "d_pretrain_rounds": 2, "d_steps": 1, "d_epochs": 1,
                               "d_samples": 16, "d_batch_size": 8, "eval_every": 1, "seed": 3} | overrides))
-    return SeqGANTrainer(generator, disc, real, seq_len=6, config=config, progress=False,
+    return SeqGANTrainer(generator, disc, real, max_len=6, config=config, progress=False,
                          evaluate=lambda g: {"nll_real": g.token_nll(real).mean().item()},
                          checkpoint_path=None if tmp_path is None else tmp_path / "seqgan.pt")
 
@@ -309,7 +309,7 @@ def test_seqgan_refuses_mismatched_checkpoints_and_nan(tmp_path):
     trainer = _tiny_trainer(tmp_path)
     trainer.pretrain_discriminator(until=1)
     other = SeqGANTrainer(_generator(vocab=11), CNNDiscriminator(11, windows=(1,), filters=(2,)),
-                          torch.randint(0, 11, (4, 6)), seq_len=6, progress=False)
+                          torch.randint(0, 11, (4, 6)), max_len=6, config=trainer.config, progress=False)
     with pytest.raises(CheckpointMismatchError, match="holds a LSTMGenerator of another shape"):
         other.load(tmp_path / "seqgan.pt")
 

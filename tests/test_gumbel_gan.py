@@ -88,7 +88,7 @@ def _trainer(tmp_path=None, seed=0, discriminator=None, **overrides):
     real = torch.randint(0, 8, (64, 6), generator=torch.Generator().manual_seed(5))
     config = GumbelGANConfig(**({"batch_size": 16, "d_steps": 2, "eval_every": 2, "monitor_samples": 50,
                                  "beta_horizon": 10, "max_beta": 10.0, "seed": 3} | overrides))
-    return GumbelGANTrainer(generator, discriminator, real, seq_len=6, config=config, progress=False,
+    return GumbelGANTrainer(generator, discriminator, real, max_len=6, config=config, progress=False,
                             evaluate=lambda g: {"nll_real": g.token_nll(real).mean().item()},
                             checkpoint_path=None if tmp_path is None else tmp_path / "gumbel.pt")
 

@@ -19,8 +19,8 @@ from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 PACKAGE = Path(textgan_lib.__file__).parent
 # a module may import from its own layer and the layers before it, never from a later one
-LAYERS = {"_version": 0, "paper": 0, "data": 1, "models": 2, "eval": 3, "train": 4, "toys": 4, "recipes": 5,
-          "book": 6, "cli": 6, "__init__": 7, "__main__": 7}
+LAYERS = {"_version": 0, "_checks": 0, "paper": 0, "data": 1, "models": 2, "eval": 3, "train": 4, "toys": 4,
+          "recipes": 5, "book": 6, "cli": 6, "__init__": 7, "__main__": 7}
 
 
 def _layer(module: str) -> int:

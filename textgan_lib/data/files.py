@@ -115,6 +115,8 @@ def _verify(path: Path, spec: DataFile) -> Path:
 def download(spec: DataFile, dest: Path, timeout: float = 30.0) -> Path:
     """Download ``spec.url`` to ``dest``, verifying length and sha256 before it appears there."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    for stale in dest.parent.glob(f".{dest.name}.*.part"):  # left by a download that was killed
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:

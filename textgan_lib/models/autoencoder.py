@@ -42,8 +42,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from .._checks import check_config
 from ..data.vocab import Vocabulary
-from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
+from .checkpoint import check_vocabulary, load_model_state, model_config, read_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
 from .modes import evaluating
 from .output_nll import masked_token_nll
@@ -64,6 +65,7 @@ class AutoencoderConfig:
     unk_id: int = Vocabulary.unk_id
 
     def __post_init__(self) -> None:
+        check_config(self, positive=("vocab_size", "embed_dim", "code_dim"), fractions=("dropout",))
         if self.code_dim % 2:
             raise ValueError(f"code_dim must be even (half of it per encoder direction), got {self.code_dim}")
         if not 0.0 <= self.word_dropout < 1.0:
@@ -104,7 +106,7 @@ class LSTMAutoencoder(nn.Module):
                              "model with LSTMGenerator.from_checkpoint(path)")
         entry = payload["generator"]
         check_vocabulary(entry["vocab_tokens"], vocab, path)
-        model = cls(AutoencoderConfig(**entry["config"]))
+        model = cls(model_config(entry, AutoencoderConfig, path))
         load_model_state(model, entry["state"], path)
         if entry["vocab_tokens"] is not None:
             model.vocab = model.decoder.vocab = Vocabulary(entry["vocab_tokens"])

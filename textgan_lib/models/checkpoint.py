@@ -72,6 +72,7 @@ def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> 
         raise ValueError("a checkpoint holds its generator under the key 'generator' (see generator_entry)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -80,6 +81,12 @@ def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> 
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files that a killed write of ``path`` left beside it (``.<name>.*.tmp``)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
@@ -91,10 +98,15 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    size = path.stat().st_size
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
-        raise CheckpointMismatchError(f"{path} could not be read as a checkpoint: {err}") from err
+        # torch's own message may advise weights_only=False, which would let the file run code: not repeated
+        raise CheckpointMismatchError(
+            f"{path} ({size:,} bytes) could not be read as a checkpoint ({type(err).__name__}): it is empty, cut "
+            "short or not a textgan checkpoint. Checkpoints are written atomically, so a crash leaves the previous "
+            "one whole; this file came from elsewhere. Delete or move it, and the run trains again") from None
     if isinstance(payload, dict) and payload.get("format") == _FORMAT_V1:
         payload = _from_v1(payload)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -104,6 +116,10 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     if payload.get("version", 0) > VERSION:
         raise CheckpointMismatchError(f"{path} has checkpoint format version {payload['version']}, newer than the "
                                       f"{VERSION} this textgan_lib reads: upgrade textgan_lib to load it")
+    missing = [k for k in ("kind", "generator") if k not in payload]
+    if missing:
+        raise CheckpointMismatchError(f"{path} is a textgan checkpoint without {' or '.join(missing)}: it was "
+                                      "edited or written by something else; delete it and train again")
     if kind is not None and payload.get("kind") != kind:
         raise CheckpointMismatchError(
             f"{path} is a {payload.get('kind')!r} checkpoint, not a {kind!r} one: resume it with the trainer "
@@ -119,6 +135,25 @@ def _from_v1(payload: dict[str, Any]) -> dict[str, Any]:
     state = payload["model_state"] if kind == "mle" else payload["generator_state"]
     generator = {"config": payload["model_config"], "state": state, "vocab_tokens": payload.get("vocab_tokens")}
     return {"format": FORMAT, "version": 1, "kind": kind, "generator": generator, **rest}
+
+
+def model_config(entry: Mapping[str, Any], config_class: type, path: str | Path) -> Any:
+    """The model config of a checkpoint's ``generator`` entry as ``config_class``, with a clear error
+    for a field this library does not know, a value out of range, or a vocabulary of another size."""
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(entry["config"]) - known)
+    if unknown:
+        raise CheckpointMismatchError(f"{path} has model config fields {unknown} that this textgan_lib does not "
+                                      f"know (it knows {sorted(known)}): it was written by a newer version or edited")
+    try:
+        config = config_class(**entry["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointMismatchError(f"{path} holds an invalid model config: {err}") from None
+    tokens = entry.get("vocab_tokens")
+    if tokens is not None and len(SPECIAL_TOKENS) + len(tokens) != config.vocab_size:
+        raise CheckpointMismatchError(f"{path} holds a vocabulary of {len(SPECIAL_TOKENS) + len(tokens)} tokens for a "
+                                      f"model of {config.vocab_size}: the file was edited or is damaged")
+    return config
 
 
 def check_vocabulary(saved_tokens: list[str] | None, vocab: Vocabulary | None, path: str | Path) -> None:
@@ -158,8 +193,9 @@ def load_model_state(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
     model.load_state_dict(state)
 
 
-# How an optimizer runs rather than what it learned; they follow the device it was built for.
-OPTIMIZER_SETTINGS = ("capturable", "fused", "foreach")
+# Not what an optimizer learned but how it runs (these follow the device it was built for) and the
+# hyperparameters its trainer's config sets: the live optimizer's win over the file's.
+OPTIMIZER_SETTINGS = ("capturable", "fused", "foreach", "lr", "betas", "weight_decay")
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:

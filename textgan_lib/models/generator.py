@@ -16,8 +16,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .._checks import check_config
 from ..data.vocab import Vocabulary
-from .checkpoint import check_vocabulary, load_model_state, read_checkpoint
+from .checkpoint import check_vocabulary, load_model_state, model_config, read_checkpoint
 from .modes import evaluating
 from .output_nll import masked_token_nll
 from .sampling import NONFINITE_MESSAGE, sample_from_hidden, sampling_logits
@@ -39,6 +40,10 @@ class GeneratorConfig:
     pad_id: int | None = Vocabulary.pad_id
     eos_id: int | None = Vocabulary.eos_id
     context_dim: int = 0  # size of a vector fed beside every input embedding (an autoencoder's code)
+
+    def __post_init__(self) -> None:
+        check_config(self, positive=("embed_dim", "hidden_dim", "num_layers"), non_negative=("context_dim",),
+                     fractions=("dropout",))
 
 
 class LSTMGenerator(nn.Module):
@@ -77,7 +82,7 @@ class LSTMGenerator(nn.Module):
                              "with LSTMAutoencoder.from_checkpoint(path)")
         entry = payload["generator"]
         check_vocabulary(entry["vocab_tokens"], vocab, path)
-        model = cls(GeneratorConfig(**entry["config"]))
+        model = cls(model_config(entry, GeneratorConfig, path))
         load_model_state(model, entry["state"], path)
         if entry["vocab_tokens"] is not None:
             model.vocab = Vocabulary(entry["vocab_tokens"])

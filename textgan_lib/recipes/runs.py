@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.files import cache_dir
-from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, saved_config
+from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, remove_stale_temporaries, saved_config
 from ..train.base import Trainer
 from .profiles import PROFILES, Profile
 
@@ -75,6 +75,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     so that a kill at any moment leaves either the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:

@@ -85,11 +85,33 @@ def global_rng_state(seed: int, device: torch.device) -> dict[str, Tensor | None
         return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if devices else None}
 
 
+def check_gan_inputs(generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int) -> None:
+    """A GAN's inputs, checked before any training: real ids as a tensor ``[N, T]`` within the
+    generator's vocabulary, a discriminator over the same vocabulary, and samples long enough for
+    the discriminator's widest window."""
+    if not isinstance(real_tokens, Tensor) or real_tokens.dim() != 2:
+        raise TypeError("real_tokens must be a tensor of token ids [N, T] (encode texts with "
+                        "encode_batch(texts, vocab, max_len).tokens)")
+    if len(real_tokens) == 0:
+        raise ValueError("real_tokens is empty: the discriminator needs real examples")
+    generator.check_tokens(real_tokens)
+    vocab_size = generator.config.vocab_size
+    embedding = getattr(discriminator, "embedding", None)
+    if embedding is not None and embedding.num_embeddings != vocab_size:
+        raise ValueError(f"the discriminator reads a vocabulary of {embedding.num_embeddings} tokens but the "
+                         f"generator writes {vocab_size}: build it with the generator's vocabulary size")
+    windows = getattr(discriminator, "windows", None)
+    if windows and max_len < max(windows):
+        raise ValueError(f"max_len={max_len} is shorter than the discriminator's widest window ({max(windows)}): "
+                         "use longer sequences or narrower windows")
+
+
 class Trainer:
     kind: ClassVar[str]  # the checkpoint's kind
     unit: ClassVar[str]  # what `step` counts
     text_model: ClassVar[str] = "generator"  # the module stored as the checkpoint's generator entry
     name: ClassVar[str] = "training"  # for the progress bar and error messages
+    plan_fields: ClassVar[tuple[str, ...]] = ("eval_every",)  # config fields a resumed run may change
 
     def __init__(self, config: Any, device: torch.device | str, *, evaluate: Evaluation | None = None,
                  checkpoint_path: str | Path | None = None, progress: bool = True) -> None:
@@ -253,14 +275,19 @@ class Trainer:
             "history": self.records,
         })
 
-    def load(self, path: str | Path) -> None:
-        """Restore a checkpoint written by :meth:`save` of the same kind, checking that every
-        module fits (vocabulary, config, names and shapes)."""
+    def load(self, path: str | Path, *, config_changes_ok: bool = False) -> None:
+        """Restore a checkpoint written by :meth:`save` of the same kind. Every check comes before
+        any change: the vocabulary, the text model's config, every module's parameter names and
+        shapes, and the training config, which must equal this trainer's except for ``seed`` and
+        the run's plan (:attr:`plan_fields`) unless ``config_changes_ok`` (then this trainer's
+        config, learning rates included, applies from here on)."""
         payload = read_checkpoint(path, kind=self.kind)
         if "modules" not in payload:
             raise CheckpointMismatchError(f"{path} was written by an earlier textgan_lib (checkpoint format "
                                           f"{payload.get('version')}): its generator still loads with "
                                           "from_checkpoint, but the run cannot resume; train it again")
+        if not config_changes_ok:
+            self._check_config(payload["train_config"], path)
         entry = payload["generator"]
         text = self.modules[self.text_model]
         check_vocabulary(entry["vocab_tokens"], self.vocab, path)
@@ -299,6 +326,18 @@ class Trainer:
                             else None}
         self.records = list(payload["history"])
         self.after_load()
+
+    def _check_config(self, saved: dict[str, Any], path: str | Path) -> None:
+        saved = saved_config(saved, self.config)
+        live = asdict(self.config)
+        free = {"seed", *self.plan_fields}
+        differ = [f"{k}: {saved.get(k)!r} saved, {live.get(k)!r} here" for k in sorted(set(saved) | set(live))
+                  if k not in free and saved.get(k) != live.get(k)]
+        if differ:
+            raise CheckpointMismatchError(
+                f"{path} was trained with another {type(self.config).__name__} ({'; '.join(differ)}). Build the "
+                f"trainer with the saved config to resume that run, or pass load(path, config_changes_ok=True) "
+                "to continue it under this trainer's config")
 
     def _restore_rng(self, name: str, state: Tensor, path: str | Path) -> None:
         rng = self.rngs[name]

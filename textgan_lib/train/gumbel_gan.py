@@ -37,10 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .._checks import check_config
 from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..paper import RELGAN_ORACLE
-from .base import Trainer
+from .base import Trainer, check_gan_inputs
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -143,6 +144,10 @@ class GumbelGANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_config(self, positive=("batch_size", "g_lr", "d_lr", "clip_norm", "max_beta", "beta_horizon", "g_steps",
+                                     "d_steps", "eval_every", "monitor_samples"), non_negative=("seed",))
+        if not all(0 <= b < 1 for b in self.adam_betas):
+            raise ValueError(f"GumbelGANConfig.adam_betas must lie in [0, 1), got {self.adam_betas}")
         if self.loss not in ("rsgan", "standard"):
             raise ValueError(f"loss must be 'rsgan' or 'standard', got {self.loss!r}")
         if self.beta_schedule not in BETA_SCHEDULES:
@@ -179,6 +184,7 @@ class GumbelGANTrainer(Trainer):
     ) -> None:
         super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
                          progress=progress)
+        check_gan_inputs(generator, discriminator, real_tokens, max_len)
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
         self.generator, self.discriminator = generator, discriminator

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .._checks import check_config
 from ..models.autoencoder import LSTMAutoencoder
 from ..models.code_gan import CodeGenerator, code_critic
 from .base import Trainer
@@ -40,6 +41,12 @@ class LatentGANConfig:
     gp_weight: float = 10.0
     eval_every: int = 100  # iterations between history rows (and checkpoints)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_config(self, positive=("noise_dim", "hidden_dim", "layers", "batch_size", "lr", "critic_steps",
+                                     "eval_every"), non_negative=("gp_weight", "seed"))
+        if not all(0 <= b < 1 for b in self.adam_betas):
+            raise ValueError(f"LatentGANConfig.adam_betas must lie in [0, 1), got {self.adam_betas}")
 
 
 class LatentGANTrainer(Trainer):

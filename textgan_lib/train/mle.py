@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .._checks import check_config
 from ..data.batching import iterate_minibatches
 from ..data.vocab import Vocabulary
 from ..eval.metrics import mean_token_nll, perplexity
@@ -31,6 +32,10 @@ class MLEConfig:
     eval_every: int = 1  # epochs between history rows (and checkpoints); the last epoch always has one
     seed: int = 0  # seeds the shuffling and the trainer's dropout stream
 
+    def __post_init__(self) -> None:
+        check_config(self, positive=("batch_size", "lr", "eval_every"), non_negative=("epochs", "seed"),
+                     optional_positive=("clip_norm",))
+
 
 class MLETrainer(Trainer):
     """Trains ``model`` on ``train_tokens`` ``[N, T]``; validates on ``valid_tokens`` each epoch.
@@ -45,6 +50,7 @@ class MLETrainer(Trainer):
     unit = "epoch"
     text_model = "model"
     name = "MLE"
+    plan_fields = ("epochs", "eval_every")
 
     def __init__(
         self,

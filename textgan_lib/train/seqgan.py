@@ -29,9 +29,10 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from .._checks import check_config
 from ..models.generator import LSTMGenerator
 from ..paper import SEQGAN_PAPER
-from .base import Trainer, training_target
+from .base import Trainer, check_gan_inputs, training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
@@ -69,6 +70,9 @@ class SeqGANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_config(self, positive=("batch_size", "n_rollouts", "g_lr", "d_lr", "clip_norm", "g_steps", "d_steps",
+                                     "d_epochs", "d_samples", "d_batch_size", "eval_every"),
+                     non_negative=("d_pretrain_rounds", "seed"))
         if self.pg_reduction not in ("sum", "mean"):
             raise ValueError(f"pg_reduction must be 'sum' or 'mean', got {self.pg_reduction!r}")
         if not 0 <= self.rollout_update_rate < 1:
@@ -106,6 +110,7 @@ class SeqGANTrainer(Trainer):
     kind = "seqgan"
     unit = "round"
     name = "SeqGAN"
+    plan_fields = ("d_pretrain_rounds", "eval_every")
 
     def __init__(
         self,
@@ -120,8 +125,7 @@ class SeqGANTrainer(Trainer):
     ) -> None:
         super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
                          progress=progress)
-        if len(real_tokens) == 0:
-            raise ValueError("real_tokens is empty: the discriminator needs real examples")
+        check_gan_inputs(generator, discriminator, real_tokens, max_len)
         self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
         self.max_len = max_len
@@ -159,8 +163,9 @@ class SeqGANTrainer(Trainer):
         """``n_sets`` times: fresh negatives, then ``d_epochs`` epochs on them plus real data.
 
         Losses are summed on the device and checked once per set, so that no step waits for the
-        host (on CUDA each step is a replayed graph). A non-finite loss puts the discriminator and
-        its optimizer back as they were before the set and raises ``NonFiniteLossError``.
+        host (on CUDA each step is a replayed graph). A non-finite loss, or non-finite weights after
+        the set (a non-finite gradient reached them), puts the discriminator and its optimizer back
+        as they were before the set and raises ``NonFiniteLossError``.
         """
         cfg = self.config
         device = self.real.device
@@ -180,9 +185,13 @@ class SeqGANTrainer(Trainer):
                 correct += epoch_correct
                 steps += epoch_steps
                 seen += len(inputs)
-            if not torch.isfinite(loss_sum):
+            # one host sync per set: a non-finite loss, or weights that a non-finite gradient reached
+            weights_finite = torch.stack([torch.isfinite(p).all() for p in self.discriminator.parameters()]).all()
+            if not (torch.isfinite(loss_sum) & weights_finite):
                 self._restore_discriminator(before)
-                self.fail("discriminator loss", loss_sum.item(), f"discriminator round {self.counters['d_rounds']}",
+                what, value = (("discriminator loss", loss_sum.item()) if not torch.isfinite(loss_sum)
+                               else ("discriminator's weights (a non-finite gradient)", float("nan")))
+                self.fail(what, value, f"discriminator round {self.counters['d_rounds']}",
                           updated="the discriminator and its optimizer are back as they were before these negatives")
         return {"d_loss": loss_sum.item() / steps, "d_accuracy": correct.item() / seen}
 
