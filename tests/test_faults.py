@@ -1,0 +1,386 @@
+"""The project's own faults, tested: nothing a user saved is lost, every bad input is named.
+
+- NaN injected into a loss, a generator gradient and a discriminator gradient of every trainer:
+  the error names the step, the checkpoint on disk is byte-for-byte the one before, and the live
+  weights did not take the step;
+- SIGKILL at random moments of checkpoint and results writes (``slow``): every file on disk is
+  whole, and the resumed run ends with exactly the weights of an uninterrupted one;
+- every flag of the ``textgan`` command with bad values: exit code 2 and a message naming the flag,
+  before any work.
+"""
+
+import hashlib
+import random
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+import torch
+
+from textgan_lib.cli import main
+from textgan_lib.models.autoencoder import AutoencoderConfig, LSTMAutoencoder, encode_all
+from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, read_checkpoint
+from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer
+from textgan_lib.train.mle import MLEConfig, MLETrainer
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
+from textgan_lib.train.sync_free import SyncFreeMLETrainer
+
+V, T = 12, 6
+REAL = torch.randint(1, V, (64, T), generator=torch.Generator().manual_seed(0))
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _generator(seed=0) -> LSTMGenerator:
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return LSTMGenerator(GeneratorConfig(V, 8, 16, start_id=0, pad_id=None, eos_id=None))
+
+
+def _cnn(seed=0) -> CNNDiscriminator:
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return CNNDiscriminator(V, embed_dim=4, windows=(1, 2), filters=(3, 3))
+
+
+def _poison_next_gradient(module: torch.nn.Module) -> None:
+    """The next backward pass through ``module``'s first parameter leaves NaN in its gradient."""
+    parameter = next(module.parameters())
+    handle = None
+
+    def nan_gradient(grad):
+        handle.remove()
+        return grad * float("nan")
+
+    handle = parameter.register_hook(nan_gradient)
+
+
+def _weights(*modules) -> list[torch.Tensor]:
+    return [p.detach().clone() for m in modules for p in m.parameters()]
+
+
+def _unchanged(before, *modules) -> bool:
+    return all(torch.equal(a, b) for a, b in zip(before, _weights(*modules)))
+
+
+# -- data loss 1: a NaN gradient without clipping never reaches the weights or the checkpoint ------
+
+@pytest.mark.parametrize("trainer_class", [MLETrainer, SyncFreeMLETrainer])
+@pytest.mark.parametrize("clip_norm", [None, 5.0])
+def test_a_nan_gradient_leaves_weights_and_checkpoint_as_they_were(tmp_path, trainer_class, clip_norm):
+    path = tmp_path / "mle.pt"
+    trainer = trainer_class(_generator(), REAL, config=MLEConfig(epochs=2, batch_size=16, clip_norm=clip_norm),
+                            checkpoint_path=path, progress=False)
+    trainer.run(until=1)
+    saved = _digest(path)
+    token_nll, calls = trainer.model.token_nll, []
+
+    def poisoned_on_the_last_batch(batch, check_ids=True):  # the step right before the epoch's save
+        calls.append(1)
+        if len(calls) == 4:
+            _poison_next_gradient(trainer.model)
+        return token_nll(batch, check_ids=check_ids)
+
+    trainer.model.token_nll = poisoned_on_the_last_batch
+    with pytest.raises(NonFiniteLossError, match=r"gradient norm became nan at epoch 2, update 8 \(batch 3\)"):
+        trainer.run()
+    assert _digest(path) == saved  # the epoch-1 checkpoint, not NaN weights
+    assert torch.isfinite(torch.cat([p.flatten() for p in trainer.model.parameters()])).all()
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    path = tmp_path / "mle.pt"
+    trainer = MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), checkpoint_path=path,
+                         progress=False)
+    trainer.run()
+    saved = _digest(path)
+    with torch.no_grad():
+        trainer.model.output.bias[3] = float("inf")
+    with pytest.raises(NonFiniteLossError, match="not saving .* output.bias holds NaN or infinite"):
+        trainer.save(path)
+    assert _digest(path) == saved
+
+
+# -- data loss 2: SeqGAN never saves a discriminator that a NaN gradient reached ----------------------
+
+def _seqgan(path):
+    config = SeqGANConfig(batch_size=8, n_rollouts=1, d_pretrain_rounds=1, d_steps=1, d_epochs=1, d_samples=16,
+                          d_batch_size=16, eval_every=1)
+    return SeqGANTrainer(_generator(), _cnn(), REAL, T, config, checkpoint_path=path, progress=False)
+
+
+def test_a_nan_discriminator_gradient_on_the_last_step_of_a_set_is_undone(tmp_path):
+    path = tmp_path / "seqgan.pt"
+    trainer = _seqgan(path)
+    trainer.pretrain_discriminator()
+    saved, before = _digest(path), _weights(trainer.discriminator)
+    real_step = trainer.discriminator_update
+
+    def nan_on_last_step(inputs, labels):  # 32 sequences in batches of 16: the second step is the last
+        if nan_on_last_step.calls == 1:
+            _poison_next_gradient(trainer.discriminator)
+        nan_on_last_step.calls += 1
+        return real_step(inputs, labels)
+
+    nan_on_last_step.calls = 0
+    trainer._d_step = nan_on_last_step
+    with pytest.raises(NonFiniteLossError, match=r"discriminator's weights .* at round 1, discriminator round 1"):
+        trainer.train_discriminator(1)
+    assert nan_on_last_step.calls == 2
+    assert _unchanged(before, trainer.discriminator)
+    assert _digest(path) == saved
+    trainer.save_if_set()  # the restored discriminator is whole and can be saved
+    assert read_checkpoint(path)["kind"] == "seqgan"
+
+
+# -- every trainer: NaN in a loss or a gradient names the step and keeps the checkpoint ------------
+
+def _gumbel(path):
+    config = GumbelGANConfig(batch_size=8, d_steps=1, eval_every=1, monitor_samples=8, max_beta=5.0, beta_horizon=4)
+    return GumbelGANTrainer(_generator(), _cnn(), REAL, T, config, checkpoint_path=path, progress=False)
+
+
+def _latent(path):
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        autoencoder = LSTMAutoencoder(AutoencoderConfig(V, embed_dim=8, code_dim=8))
+    config = LatentGANConfig(noise_dim=4, hidden_dim=8, batch_size=8, critic_steps=1, eval_every=1)
+    return LatentGANTrainer(autoencoder, encode_all(autoencoder, REAL), config, checkpoint_path=path, progress=False)
+
+
+CASES = {  # the trainer, the player whose next update gets a NaN gradient, what the error says
+    "seqgan generator": (_seqgan, "generator", "policy-gradient loss's gradient norm became nan at round 2"),
+    "gumbel generator": (_gumbel, "generator", "generator loss's gradient norm became nan at iteration 2"),
+    "gumbel discriminator": (_gumbel, "discriminator", "discriminator loss's gradient norm became nan at iteration 2"),
+    "latent generator": (_latent, "generator", "generator loss's gradient norm became nan at iteration 2"),
+    "latent critic": (_latent, "critic", "critic loss's gradient norm became nan at iteration 2"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_nan_gradient_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_path, case):
+    make, poisoned, message = CASES[case]
+    path = tmp_path / "run.pt"
+    trainer = make(path)
+    if isinstance(trainer, SeqGANTrainer):
+        trainer.pretrain_discriminator()
+    trainer.run(until=1)
+    player = trainer.modules[poisoned]
+    saved, before = _digest(path), _weights(player)
+    step = getattr(trainer, f"{poisoned}_step")  # poisoned in its own update, not in the other player's
+
+    def poisoned_step():
+        _poison_next_gradient(player)
+        return step()
+
+    setattr(trainer, f"{poisoned}_step", poisoned_step)
+    with pytest.raises(NonFiniteLossError, match=message):
+        trainer.run(until=2)
+    assert _digest(path) == saved and _unchanged(before, player)
+
+
+@pytest.mark.parametrize("make", [_seqgan, _gumbel, _latent])
+def test_a_nan_loss_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_path, make):
+    path = tmp_path / "run.pt"
+    trainer = make(path)
+    if isinstance(trainer, SeqGANTrainer):
+        trainer.pretrain_discriminator()
+    trainer.run(until=1)
+    saved = _digest(path)
+    poisoned = trainer.modules["critic" if isinstance(trainer, LatentGANTrainer) else "discriminator"]
+    forward = poisoned.forward
+    poisoned.forward = lambda *args: forward(*args) * float("nan")
+    with pytest.raises(NonFiniteLossError, match=f"became nan at {trainer.unit} 2"):
+        trainer.run(until=2)
+    assert _digest(path) == saved
+
+
+# -- files that are not checkpoints -----------------------------------------------------------------
+
+def test_broken_checkpoints_get_a_clear_error_that_never_advises_unsafe_loading(tmp_path):
+    good = tmp_path / "good.pt"
+    MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), progress=False).save(good)
+    data = good.read_bytes()
+    for name, content in {"empty.pt": b"", "half.pt": data[: len(data) // 2],
+                          "noise.pt": random.Random(0).randbytes(4096)}.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(CheckpointMismatchError) as caught:
+            LSTMGenerator.from_checkpoint(path)
+        message = str(caught.value)
+        assert "could not be read as a checkpoint" in message and "weights_only" not in message
+        assert path.read_bytes() == content  # never deleted or rewritten
+    payload = torch.load(good, weights_only=True)
+    for name, edit in {"kind": lambda p: p.pop("kind"),
+                       "field": lambda p: p["generator"]["config"].update(colour="blue"),
+                       "vocab": lambda p: p["generator"].update(vocab_tokens=["a"])}.items():
+        edited = {**payload, "generator": {**payload["generator"], "config": dict(payload["generator"]["config"])}}
+        edit(edited)
+        torch.save(edited, tmp_path / f"{name}.pt")
+        with pytest.raises(CheckpointMismatchError, match={"kind": "without kind", "field": "colour",
+                                                           "vocab": "vocabulary of 5 tokens"}[name]):
+            LSTMGenerator.from_checkpoint(tmp_path / f"{name}.pt")
+
+
+def test_a_resume_into_another_config_names_the_fields_unless_asked(tmp_path):
+    path = tmp_path / "mle.pt"
+    MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16, lr=1e-2), checkpoint_path=path,
+               progress=False).run()
+    other = MLETrainer(_generator(), REAL, config=MLEConfig(epochs=3, batch_size=16, lr=1e-3), progress=False)
+    with pytest.raises(CheckpointMismatchError, match="lr: 0.01 saved, 0.001 here"):
+        other.load(path)
+    assert other.step == 0  # refused before any change
+    other.load(path, config_changes_ok=True)
+    assert other.step == 1 and other.optimizers["model"].param_groups[0]["lr"] == 1e-3  # the live config applies
+
+
+def test_gan_inputs_are_checked_before_training():
+    config = SeqGANConfig(d_samples=8, batch_size=4)
+    with pytest.raises(TypeError, match="tensor of token ids"):
+        SeqGANTrainer(_generator(), _cnn(), REAL.tolist(), T, config)
+    with pytest.raises(ValueError, match="vocabulary of 13 tokens but the generator writes 12"):
+        SeqGANTrainer(_generator(), CNNDiscriminator(V + 1, embed_dim=4, windows=(1, 2), filters=(3, 3)), REAL, T,
+                      config)
+    with pytest.raises(ValueError, match="shorter than the discriminator's widest window"):
+        GumbelGANTrainer(_generator(), CNNDiscriminator(V, embed_dim=4, windows=(1, 8), filters=(3, 3)), REAL, T,
+                         GumbelGANConfig(batch_size=8))
+
+
+def test_a_stale_temporary_file_is_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "mle.pt"
+    stale = tmp_path / ".mle.pt.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), checkpoint_path=path,
+               progress=False).run()
+    assert not stale.exists() and read_checkpoint(path)["kind"] == "mle"
+
+
+# -- the command line: every flag's bad values --------------------------------------------------------
+
+BAD_FLAGS = [  # (command, flag, bad value, words the message must hold)
+    *[("oracle-mle", flag, value, words) for flag, value, words in [
+        ("--epochs", "-1", "positive"), ("--epochs", "0", "positive"), ("--epochs", "two", "integer"),
+        ("--eval-every", "0", "positive"), ("--n-samples", "-3", "positive"), ("--n-samples", "0", "positive"),
+        ("--lr", "nan", "finite"), ("--lr", "-1", "positive"), ("--batch-size", "0", "positive"),
+        ("--init-std", "-0.1", ">= 0"), ("--seed", "-1", ">= 0"), ("--device", "tpu", "unknown device"),
+        ("--profile", "huge", "unknown profile")]],
+    *[("seqgan-oracle", flag, value, words) for flag, value, words in [
+        ("--eval-every", "0", "positive"), ("--rounds", "-1", ">= 0"), ("--d-pretrain-rounds", "-1", ">= 0"),
+        ("--d-steps", "0", "positive"), ("--d-epochs", "0", "positive"), ("--d-samples", "0", "positive"),
+        ("--rollouts", "0", "positive"), ("--rollout-update-rate", "1", "[0, 1)"),
+        ("--rollout-update-rate", "inf", "finite"), ("--mle-epochs", "0", "positive"),
+        ("--n-samples", "0", "positive"), ("--time-limit", "-5", "positive"), ("--pg-reduction", "max", "invalid"),
+        ("--reward-dtype", "int8", "invalid")]],
+    ("gumbel-oracle", "--max-beta", "nan", "finite"), ("gumbel-oracle", "--max-beta", "0.5", ">= 1"),
+    ("gumbel-oracle", "--profile", "huge", "unknown profile"),
+    ("real-text", "--seed", "-2", ">= 0"), ("real-text", "--corpus", "news", "invalid choice"),
+    ("real-text", "--method", "vae", "invalid choice"),
+]
+if not torch.cuda.is_available():
+    BAD_FLAGS.append(("real-text", "--device", "cuda", "no CUDA GPU"))
+
+
+def _required(command, tmp_path):
+    out = str(tmp_path / ("out.csv" if command in ("oracle-mle", "seqgan-oracle") else "out"))
+    extra = ["--corpus", "coco", "--method", "mle"] if command == "real-text" else []
+    return ["--out", out, *extra]
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "words"), BAD_FLAGS)
+def test_every_bad_flag_value_stops_with_exit_code_2_naming_the_flag(tmp_path, capsys, command, flag, value, words):
+    args = _required(command, tmp_path)
+    if flag in args:  # replace the required flag's good value
+        i = args.index(flag)
+        del args[i: i + 2]
+    with pytest.raises(SystemExit) as stopped:
+        main([command, *args, flag, value])
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert f"argument {flag}" in message and words in message, message
+
+
+@pytest.mark.parametrize("command", ["oracle-mle", "seqgan-oracle"])
+def test_an_output_that_cannot_be_written_stops_before_any_work(tmp_path, capsys, command):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--out", str(folder), "--mle-epochs" if command == "seqgan-oracle" else "--epochs", "1"])
+    assert stopped.value.code == 2 and "is a folder" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit):
+        main([command, "--out", str(blocker / "out.csv")])
+    assert "cannot make the folder" in capsys.readouterr().err
+    assert blocker.read_text() == "x"
+
+
+# -- SIGKILL during writes ---------------------------------------------------------------------------
+
+CHILD = textwrap.dedent("""
+    import sys
+    import torch
+    from textgan_lib.models.checkpoint import read_checkpoint
+    from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+    from textgan_lib.recipes.runs import write_csv
+    from textgan_lib.train.mle import MLEConfig, MLETrainer
+
+    folder, epochs = sys.argv[1], int(sys.argv[2])
+    torch.manual_seed(0)
+    model = LSTMGenerator(GeneratorConfig(40, 16, 64, start_id=0, pad_id=None, eos_id=None))
+    data = torch.randint(0, 40, (256, 12), generator=torch.Generator().manual_seed(1))
+    trainer = MLETrainer(model, data, config=MLEConfig(epochs=epochs, batch_size=64), progress=False,
+                         checkpoint_path=f"{folder}/run.pt")
+    try:
+        trainer.load(f"{folder}/run.pt")
+    except FileNotFoundError:
+        pass
+    print("ready", flush=True)
+    while trainer.step < epochs:
+        trainer.run(more=1)
+        write_csv(trainer.history, f"{folder}/history.csv")
+    torch.save([p.detach() for p in model.parameters()], f"{folder}/final.pt")
+""")
+
+
+@pytest.mark.slow  # a dozen Python processes started and killed (about 30 s)
+def test_sigkill_during_writes_leaves_whole_files_and_an_exact_resume(tmp_path):
+    epochs = 400
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    run_dir = tmp_path / "killed"
+    run_dir.mkdir()
+    chance = random.Random(0)
+    steps_seen = []
+    for _ in range(12):
+        child = subprocess.Popen([sys.executable, str(script), str(run_dir), str(epochs)],  # noqa: S603
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        try:
+            child.wait(timeout=chance.uniform(0.05, 0.6))
+        except subprocess.TimeoutExpired:
+            child.kill()  # SIGKILL: no handler, no cleanup
+            child.wait()
+        if not (run_dir / "run.pt").exists():  # killed before the first epoch ended
+            continue
+        step = read_checkpoint(run_dir / "run.pt")["position"]["step"]  # whole: the old file or the new one
+        if (run_dir / "history.csv").exists():
+            last = pd.read_csv(run_dir / "history.csv")["epoch"].iloc[-1]  # whole too
+            assert step - last in (0, 1)  # 1: killed between the checkpoint and the results write
+        steps_seen.append(step)
+    assert steps_seen[-1] < epochs and len(set(steps_seen)) > 3  # the kills came at many moments
+    subprocess.run([sys.executable, str(script), str(run_dir), str(epochs)], check=True,  # noqa: S603
+                   capture_output=True)
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    subprocess.run([sys.executable, str(script), str(straight), str(epochs)], check=True,  # noqa: S603
+                   capture_output=True)
+    resumed, uninterrupted = torch.load(run_dir / "final.pt"), torch.load(straight / "final.pt")
+    assert all(torch.equal(a, b) for a, b in zip(resumed, uninterrupted))  # bit-identical
+    assert not list(run_dir.glob(".*.tmp"))  # no temporary file outlived the next write
