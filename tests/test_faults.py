@@ -384,3 +384,27 @@ def test_sigkill_during_writes_leaves_whole_files_and_an_exact_resume(tmp_path):
     resumed, uninterrupted = torch.load(run_dir / "final.pt"), torch.load(straight / "final.pt")
     assert all(torch.equal(a, b) for a, b in zip(resumed, uninterrupted))  # bit-identical
     assert not list(run_dir.glob(".*.tmp"))  # no temporary file outlived the next write
+
+
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf"), -0.5])
+def test_a_temperature_that_is_not_a_number_is_refused_by_sampling_and_scoring(temperature):
+    model = _generator()
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
+        model.sample(2, T, temperature=temperature)
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
+        model.token_nll(REAL[:2], temperature=temperature)
+
+
+def test_configs_name_the_field_that_is_out_of_range():
+    for make, field in [(lambda: MLEConfig(clip_norm=-1), "clip_norm"), (lambda: MLEConfig(clip_norm=0), "clip_norm"),
+                        (lambda: MLEConfig(batch_size=0), "batch_size"), (lambda: MLEConfig(epochs=-1), "epochs"),
+                        (lambda: SeqGANConfig(eval_every=0), "eval_every"),
+                        (lambda: SeqGANConfig(d_samples=0), "d_samples"),
+                        (lambda: SeqGANConfig(d_batch_size=0), "d_batch_size"),
+                        (lambda: GumbelGANConfig(max_beta=float("nan")), "max_beta"),
+                        (lambda: GumbelGANConfig(beta_horizon=0), "beta_horizon"),
+                        (lambda: GumbelGANConfig(d_steps=0), "d_steps"),
+                        (lambda: LatentGANConfig(critic_steps=0), "critic_steps"),
+                        (lambda: GeneratorConfig(10, dropout=1.0), "dropout")]:
+        with pytest.raises(ValueError, match=field):
+            make()

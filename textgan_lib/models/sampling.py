@@ -18,6 +18,8 @@ chunks: on a CPU this is much faster than ``torch.multinomial`` for large vocabu
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -118,8 +120,8 @@ def sample_from_hidden(
 
 
 def _check_temperature(temperature: float) -> None:
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {temperature}")
 
 
 def _draw_(z: Tensor, rng: torch.Generator | None, nonfinite: Tensor | None = None) -> Tensor:
