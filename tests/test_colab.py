@@ -54,7 +54,7 @@ def test_the_install_cell_installs_the_pinned_library_in_a_colab_stand_in(colab_
     repository, python, env = colab_like
     result = _run(python, env, STAND_IN + colab_install_cell(repository, __version__))
     assert result.returncode == 0, result.stderr[-3000:]
-    check = _run(python, env, "import textgan_lib, textgan_lib.recipes.experiments; "
+    check = _run(python, env, "import textgan_lib, textgan_lib.recipes.oracle; "
                  "print(textgan_lib.__file__, textgan_lib.__version__)")
     assert check.returncode == 0, check.stderr[-3000:]
     location, version = check.stdout.split()
