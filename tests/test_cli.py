@@ -6,6 +6,11 @@ import pytest
 from textgan_lib.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))  # the runs' checkpoints stay here
+
+
 @pytest.mark.slow  # an end-to-end run of the command; the recipe has its unit test in test_oracle.py
 def test_seqgan_oracle_command_writes_every_phase(tmp_path, capsys):
     out = tmp_path / "seqgan.csv"

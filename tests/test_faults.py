@@ -34,6 +34,11 @@ V, T = 12, 6
 REAL = torch.randint(1, V, (64, T), generator=torch.Generator().manual_seed(0))
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
+
+
 def _digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
