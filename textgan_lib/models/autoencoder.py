@@ -44,7 +44,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from .._checks import check_config
 from ..data.vocab import Vocabulary
-from .checkpoint import check_vocabulary, load_model_state, model_config, read_checkpoint
+from .checkpoint import read_checkpoint, text_model_from_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
 from .modes import evaluating
 from .output_nll import masked_token_nll
@@ -100,17 +100,13 @@ class LSTMAutoencoder(nn.Module):
     @classmethod
     def from_checkpoint(cls, path: str | Path, vocab: Vocabulary | None = None) -> LSTMAutoencoder:
         """The autoencoder saved by ``MLETrainer`` (or inside a latent GAN's checkpoint), on the CPU, in eval mode."""
-        payload = read_checkpoint(path)
-        if payload["kind"] not in ("autoencoder", "latent_gan"):
-            raise ValueError(f"{path} is a {payload['kind']!r} checkpoint, not an autoencoder: load a language "
+        kind = read_checkpoint(path)["kind"]
+        if kind not in ("autoencoder", "latent_gan"):
+            raise ValueError(f"{path} is a {kind!r} checkpoint, not an autoencoder: load a language "
                              "model with LSTMGenerator.from_checkpoint(path)")
-        entry = payload["generator"]
-        check_vocabulary(entry["vocab_tokens"], vocab, path)
-        model = cls(model_config(entry, AutoencoderConfig, path))
-        load_model_state(model, entry["state"], path)
-        if entry["vocab_tokens"] is not None:
-            model.vocab = model.decoder.vocab = Vocabulary(entry["vocab_tokens"])
-        return model.eval()
+        model, saved_vocab = text_model_from_checkpoint(cls, AutoencoderConfig, path, vocab)
+        model.vocab = model.decoder.vocab = saved_vocab
+        return model
 
     @property
     def device(self) -> torch.device:

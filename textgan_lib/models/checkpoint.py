@@ -156,6 +156,17 @@ def model_config(entry: Mapping[str, Any], config_class: type, path: str | Path)
     return config
 
 
+def text_model_from_checkpoint(model_class: type, config_class: type, path: str | Path,
+                               vocab: Vocabulary | None) -> tuple[nn.Module, Vocabulary | None]:
+    """The model of a checkpoint's ``generator`` entry, built as ``model_class(config_class(...))`` on
+    the CPU in eval mode, and the vocabulary saved with it (checked against ``vocab`` if given)."""
+    entry = read_checkpoint(path)["generator"]
+    check_vocabulary(entry["vocab_tokens"], vocab, path)
+    model = model_class(model_config(entry, config_class, path))
+    load_model_state(model, entry["state"], path)
+    return model.eval(), None if entry["vocab_tokens"] is None else Vocabulary(entry["vocab_tokens"])
+
+
 def check_vocabulary(saved_tokens: list[str] | None, vocab: Vocabulary | None, path: str | Path) -> None:
     """Raise if the checkpoint's vocabulary differs from ``vocab``, naming the first difference."""
     if vocab is None or saved_tokens is None:

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .._checks import check_config
 from ..data.vocab import Vocabulary
-from .checkpoint import check_vocabulary, load_model_state, model_config, read_checkpoint
+from .checkpoint import read_checkpoint, text_model_from_checkpoint
 from .modes import evaluating
 from .output_nll import masked_token_nll
 from .sampling import NONFINITE_MESSAGE, sample_from_hidden, sampling_logits
@@ -76,17 +76,13 @@ class LSTMGenerator(nn.Module):
         Its vocabulary, when the checkpoint has one, is ``.vocab``; passing ``vocab`` checks that it
         is the same one.
         """
-        payload = read_checkpoint(path)
-        if payload["kind"] in ("autoencoder", "latent_gan"):
-            raise ValueError(f"{path} holds an autoencoder ({payload['kind']}), not a language model: load it "
+        kind = read_checkpoint(path)["kind"]
+        if kind in ("autoencoder", "latent_gan"):
+            raise ValueError(f"{path} holds an autoencoder ({kind}), not a language model: load it "
                              "with LSTMAutoencoder.from_checkpoint(path)")
-        entry = payload["generator"]
-        check_vocabulary(entry["vocab_tokens"], vocab, path)
-        model = cls(model_config(entry, GeneratorConfig, path))
-        load_model_state(model, entry["state"], path)
-        if entry["vocab_tokens"] is not None:
-            model.vocab = Vocabulary(entry["vocab_tokens"])
-        return model.eval()
+        model, saved_vocab = text_model_from_checkpoint(cls, GeneratorConfig, path, vocab)
+        model.vocab = saved_vocab
+        return model
 
     @torch.no_grad()
     def normal_init_(self, std: float) -> LSTMGenerator:

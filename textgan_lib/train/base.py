@@ -347,3 +347,23 @@ class Trainer:
             warnings.warn(f"{path} was saved on another device; the {name} random stream continues from a fresh "
                           "seed, so the run will not repeat one that stayed on a single device", stacklevel=3)
             rng.manual_seed(self.config.seed + self.step + 1)
+
+
+class AdversarialTrainer(Trainer):
+    """What the GAN trainers on tokens share: a ``generator`` (pretrained by MLE) against a
+    ``discriminator`` on real sequences ``real_tokens`` ``[N, T]``, with samples of ``max_len``
+    tokens, the inputs checked by :func:`check_gan_inputs`."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
+                 config: Any, evaluate: Evaluation | None = None, checkpoint_path: str | Path | None = None,
+                 progress: bool = True) -> None:
+        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
+                         progress=progress)
+        check_gan_inputs(generator, discriminator, real_tokens, max_len)
+        self.generator, self.discriminator = generator, discriminator
+        self.real = real_tokens.to(generator.device)
+        self.max_len = max_len
+        self.modules.update(generator=generator, discriminator=discriminator)
+
+    def advice(self) -> str:
+        return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."

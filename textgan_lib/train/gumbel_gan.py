@@ -41,7 +41,7 @@ from .._checks import check_config
 from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..paper import RELGAN_ORACLE
-from .base import Trainer, check_gan_inputs
+from .base import AdversarialTrainer
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -156,7 +156,7 @@ class GumbelGANConfig:
             raise ValueError(f"max_beta must be >= 1 (the schedules start at 1), got {self.max_beta}")
 
 
-class GumbelGANTrainer(Trainer):
+class GumbelGANTrainer(AdversarialTrainer):
     """Adversarial training of ``generator`` (pretrained by MLE) against ``discriminator`` on
     ``real_tokens`` ``[N, T]``, through Gumbel-softmax relaxed samples (see the module docstring).
 
@@ -182,15 +182,9 @@ class GumbelGANTrainer(Trainer):
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
     ) -> None:
-        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
-                         progress=progress)
-        check_gan_inputs(generator, discriminator, real_tokens, max_len)
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
-        self.generator, self.discriminator = generator, discriminator
-        self.real = real_tokens.to(generator.device)
-        self.max_len = max_len
-        self.modules.update(generator=generator, discriminator=discriminator)
+        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
         self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
                                                             betas=config.adam_betas)

@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from .._checks import check_config
 from ..models.generator import LSTMGenerator
 from ..paper import SEQGAN_PAPER
-from .base import Trainer, check_gan_inputs, training_target
+from .base import AdversarialTrainer, training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
@@ -96,7 +96,7 @@ def soft_update(target: nn.Module, source: nn.Module, rate: float) -> None:
         t.mul_(rate).add_(s, alpha=1 - rate)
 
 
-class SeqGANTrainer(Trainer):
+class SeqGANTrainer(AdversarialTrainer):
     """SeqGAN's two phases on ``generator`` (pretrained by MLE) and ``discriminator``, with real
     sequences ``real_tokens`` ``[N, T]`` and samples of ``max_len`` tokens.
 
@@ -123,14 +123,8 @@ class SeqGANTrainer(Trainer):
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
     ) -> None:
-        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
-                         progress=progress)
-        check_gan_inputs(generator, discriminator, real_tokens, max_len)
-        self.generator, self.discriminator = generator, discriminator
-        self.real = real_tokens.to(generator.device)
-        self.max_len = max_len
+        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
-        self.modules.update(generator=generator, discriminator=discriminator)
         if self.rollout is not generator:
             self.modules["rollout"] = self.rollout
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr)
@@ -138,7 +132,7 @@ class SeqGANTrainer(Trainer):
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["shuffle"] = self.seeded_rng(config.seed)
         self.counters["d_rounds"] = 0
-        self._d_step = self._discriminator_step()
+        self._d_step = self._graphed_discriminator_update()
         dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
         self.reward_low_precision = dtype == "bfloat16"
 
@@ -151,11 +145,8 @@ class SeqGANTrainer(Trainer):
     def position_columns(self) -> dict:
         return {"phase": "adversarial", "round": self.step}
 
-    def advice(self) -> str:
-        return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."
-
     def after_load(self) -> None:
-        self._d_step = self._discriminator_step()  # recorded graphs point at the old optimizer state
+        self._d_step = self._graphed_discriminator_update()  # recorded graphs point at the old optimizer state
 
     # -- the discriminator ----------------------------------------------------------------------
 
@@ -228,7 +219,7 @@ class SeqGANTrainer(Trainer):
         optimizer.step()
         return loss.detach(), ((logits > 0) == (labels > 0.5)).sum()
 
-    def _discriminator_step(self) -> GraphedStep:
+    def _graphed_discriminator_update(self) -> GraphedStep:
         return GraphedStep(self.discriminator_update, enabled=self.config.cuda_graphs)
 
     def _discriminator_snapshot(self) -> tuple[dict, dict]:
@@ -239,7 +230,7 @@ class SeqGANTrainer(Trainer):
         weights, optimizer_state = snapshot
         self.discriminator.load_state_dict(weights)
         self.optimizers["discriminator"].load_state_dict(optimizer_state)
-        self._d_step = self._discriminator_step()
+        self._d_step = self._graphed_discriminator_update()
 
     def pretrain_discriminator(self, *, until: int | None = None, more: int | None = None) -> pd.DataFrame:
         """Discriminator pretraining until ``until`` rounds are done in total, or for ``more``
