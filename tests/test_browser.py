@@ -38,10 +38,24 @@ const raw = [];
 while (walker.nextNode()) {
   const node = walker.currentNode;
   if (node.parentElement.closest("pre, code, script, style, mjx-container, .MathJax")) continue;
-  if (/\\\(|\\\[|\$\$|\\begin\{/.test(node.textContent)) raw.push(node.textContent.slice(0, 80));
+  // a TeX delimiter left in the prose, or a lone $ (a formula broken across lines of a list item)
+  if (/\\\(|\\\[|\$|\\begin\{/.test(node.textContent)) raw.push(node.textContent.slice(0, 80));
 }
 return raw;
 """
+
+TYPESET_SOURCES_JS = """
+if (!window.MathJax || !MathJax.startup || !MathJax.startup.document) return [];
+return Array.from(MathJax.startup.document.math).map(item => item.math);
+"""
+
+
+def _mostly_words(tex: str) -> bool:
+    """Whether a typeset formula is really English prose (a ``$`` that opened the wrong span)."""
+    plain = re.sub(r"\\(?:text|mathrm|operatorname|mathbf|textrm)\{[^}]*\}|\\[A-Za-z]+", " ", tex)
+    words = re.findall(r"[A-Za-z]{3,}", plain)
+    return len(words) >= 4 and sum(map(len, words)) > 0.5 * len(re.sub(r"\s", "", plain))
+
 
 TABLE_CAPTIONS_JS = """
 return Array.from(document.querySelectorAll("article .cell_output table")).map(
@@ -111,6 +125,13 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def test_the_formula_check_tells_prose_from_math():
+    assert _mostly_words(" is a differentiable stand-in that the discriminator can judge, so its gradient ")
+    for tex in [r"\\operatorname{softmax}(\\beta(o + g))", r"\\mathrm{NLL}_\\mathrm{oracle}", r"\\beta_{\\max}",
+                r"Q(y_{1:t}) = \\frac{1}{M} \\sum_{m=1}^{M} D(y)", r"\\text{if the sequence ended}"]:
+        assert not _mostly_words(tex), tex
+
+
 @pytest.mark.parametrize("page", _pages())
 def test_page_renders_for_a_reader(page, served_book, browser):
     browser.get(f"{served_book}/{page}.html")
@@ -127,7 +148,9 @@ def test_page_renders_for_a_reader(page, served_book, browser):
     assert not errors, f"{page}: console errors {errors}"
 
     assert typeset in ("typeset", "no MathJax"), f"{page}: MathJax {typeset}"
-    assert not browser.execute_script(RAW_MATH_JS), f"{page}: math left untypeset"
+    assert not browser.execute_script(RAW_MATH_JS), f"{page}: math left untypeset, or a lone $ in the prose"
+    prose = [tex for tex in browser.execute_script(TYPESET_SOURCES_JS) if _mostly_words(tex)]
+    assert not prose, f"{page}: prose typeset as a formula: {prose[0][:80]!r}"
     mathjax_sources = browser.execute_script(
         "return Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s))")
     assert all(src.startswith(served_book) for src in mathjax_sources), mathjax_sources  # served by the book

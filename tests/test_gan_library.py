@@ -42,9 +42,9 @@ class CountDiscriminator(nn.Module):
         return (ids == TARGET).float().sum(dim=1) - 1.0
 
 
-def _generator(vocab=8, seed=0, hidden=16):
+def _generator(vocab=8, seed=0, hidden=16, dropout=0.0):
     torch.manual_seed(seed)
-    return LSTMGenerator(GeneratorConfig(vocab, 8, hidden, start_id=0, pad_id=None, eos_id=None))
+    return LSTMGenerator(GeneratorConfig(vocab, 8, hidden, dropout=dropout, start_id=0, pad_id=None, eos_id=None))
 
 
 # -- discriminators -----------------------------------------------------------------------------
@@ -404,3 +404,16 @@ def test_a_seqgan_checkpoint_gives_up_its_generator_and_refuses_the_mle_trainer(
         mle.load(path)
     with pytest.raises(ValueError, match="until=TOTAL or more=COUNT"):
         trainer.run()
+
+
+def test_the_policy_that_samples_is_the_policy_that_is_scored():
+    # dropout is off for the generator throughout the adversarial phase: the sequences are drawn
+    # from the evaluated policy (eval mode) and REINFORCE's log-probabilities must be of that policy
+    trainer = _tiny_trainer()
+    trainer.generator = _generator(vocab=10, dropout=0.5)
+    trainer.modules["generator"] = trainer.rollout = trainer.generator
+    trainer.optimizers["generator"] = torch.optim.Adam(trainer.generator.parameters(), lr=0.01)
+    modes = []
+    trainer.generator.lstm.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    trainer.generator_step()
+    assert modes and not any(modes)

@@ -135,3 +135,17 @@ def test_non_finite_losses_stop_before_any_update(tmp_path):
     assert (tmp_path / "gumbel.pt").read_bytes() == saved
     with pytest.raises(ValueError, match="loss must be"):
         GumbelGANConfig(loss="wgan")
+
+
+def test_the_generator_plays_without_dropout_in_both_players_steps():
+    # the relaxed samples come from the policy that is evaluated (eval mode), in the generator's
+    # step and in the discriminator's
+    trainer = _trainer()
+    generator = trainer.generator
+    generator.dropout.p = 0.5
+    modes = []
+    generator.lstm.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    trainer.generator_step()
+    trainer.discriminator_step()
+    assert modes and not any(modes)
+    assert generator.training  # its mode outside the steps is the caller's

@@ -23,6 +23,8 @@ The defaults are RelGAN's oracle setting with the LSTM generator (:data:`~textga
 from its ``oracle_relgan.py`` and ``oracle_train.py``): batch 64, Adam(1e-4, β=(0.9, 0.999)) for
 both players, gradients clipped at 5, one generator step then five discriminator steps per
 iteration, :math:`\beta_{\max}` = 100 on the exponential schedule with horizon 5000, RSGAN loss.
+The generator plays without dropout (eval mode, gradients on) in both players' steps, so the
+relaxed samples come from the distribution that is evaluated; the discriminator keeps its dropout.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from torch import Tensor, nn
 from .._checks import check_config
 from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
+from ..models.modes import evaluating
 from ..paper import RELGAN_ORACLE
 from .base import AdversarialTrainer
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
@@ -209,14 +212,15 @@ class GumbelGANTrainer(AdversarialTrainer):
         return self.real[index.to(self.real.device)]
 
     def _relaxed(self) -> Tensor:
+        """Relaxed samples of the generator without dropout: the policy that is evaluated."""
         cfg = self.config
-        _, fake = relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta, rng=self.rngs["sample"],
-                                 straight_through=cfg.straight_through)
+        with evaluating(self.generator):
+            _, fake = relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta,
+                                     rng=self.rngs["sample"], straight_through=cfg.straight_through)
         return fake
 
     def generator_step(self) -> dict[str, float]:
         """One update of the generator through the relaxed samples."""
-        self.generator.train()
         fake = self._relaxed()
         real_logits = self.discriminator(self._real_batch())
         fake_logits = self.discriminator(fake)

@@ -16,6 +16,11 @@ place where the paper, the code and common re-implementations differ is a field 
 numbers, e.g. NLL_oracle) is recorded in the history every ``eval_every`` rounds. Checkpoints hold
 both networks, the rollout copy, both optimizers, the position and the random states, so training
 resumes exactly as with MLE.
+
+Dropout is off for the generator throughout the adversarial phase: it samples in eval mode, and the
+log-probabilities of REINFORCE's gradient are of that same policy (eval mode, gradients on), so
+the gradient is that of the distribution that is sampled and evaluated. The discriminator trains
+with its dropout.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from torch import Tensor, nn
 
 from .._checks import check_config
 from ..models.generator import LSTMGenerator
+from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
 from .base import AdversarialTrainer, training_target
 from .cuda_graph import GraphedStep
@@ -253,8 +259,8 @@ class SeqGANTrainer(AdversarialTrainer):
         samples = self.generator.sample(cfg.batch_size, self.max_len, rng=self.rngs["sample"])  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
                                   low_precision=self.reward_low_precision)  # [B, T]
-        self.generator.train()
-        log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
+        with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
+            log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
         grad_norm = self.update(loss, "generator", "policy-gradient loss", cfg.clip_norm)
         return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
