@@ -78,3 +78,18 @@ def test_quality_diversity_sweep_and_nll_div():
         quality_diversity_sweep(model, [1.0], 10, 6, metrics={"nll_div": lambda s: 0.0})
     div = nll_div(model, 300, 6, rng=torch.Generator().manual_seed(0))
     assert 0 < div < 2 * torch.log(torch.tensor(30.0)).item()
+
+
+def test_self_bleu_of_disjoint_subsets_does_not_grow_with_the_set(coco):
+    # the same distribution scored at 100, 200 and 400 texts: the plain score grows with the number
+    # of others each text can match; the mean over subsets of 100 stays where 100 texts are
+    texts = coco[0][:400]  # test captions, tokenized
+    plain = [self_bleu(texts[:n], ns=(4,))[4] for n in (100, 200, 400)]
+    assert plain[0] < plain[1] < plain[2]
+    subsets = [self_bleu(texts[:n], ns=(4,), subset_size=100)[4] for n in (100, 200, 400)]
+    assert subsets[0] == plain[0]
+    assert subsets[2] == pytest.approx(sum(self_bleu(texts[i: i + 100], ns=(4,))[4] for i in range(0, 400, 100)) / 4)
+    assert max(subsets) - min(subsets) < (plain[2] - plain[0]) / 3
+    assert self_bleu(texts[:250], ns=(4,), subset_size=100) == self_bleu(texts[:200], ns=(4,), subset_size=100)
+    with pytest.raises(ValueError, match="subset_size"):
+        self_bleu(texts[:50], subset_size=100)

@@ -10,7 +10,7 @@ from textgan_lib.data.files import load_poems
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 
-SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60},
+SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60, "self_bleu_subset": 20},
          "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
 
 

@@ -110,8 +110,21 @@ class BLEU:
         return {n: total / count for n, total in zip(ns, totals)}
 
 
-def self_bleu(samples: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5)) -> dict[int, float]:
-    """Mean Self-BLEU-n: each sample scored against all the others, never itself. Higher = less diverse."""
+def self_bleu(samples: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5),
+              subset_size: int | None = None) -> dict[int, float]:
+    """Mean Self-BLEU-n: each sample scored against all the others, never itself. Higher = less diverse.
+
+    Self-BLEU grows with the number of samples (more others to match), so sets of different sizes
+    are not comparable. ``subset_size`` scores consecutive disjoint subsets of that size and
+    returns the mean over them (a remainder smaller than one subset is left out), so that a set of
+    any size is scored as sets of ``subset_size`` are.
+    """
+    if subset_size is not None:
+        if not 2 <= subset_size <= len(samples):
+            raise ValueError(f"subset_size must lie in [2, {len(samples)}] (the number of samples), got {subset_size}")
+        subsets = [samples[i: i + subset_size] for i in range(0, len(samples) - subset_size + 1, subset_size)]
+        scores = [self_bleu(subset, ns) for subset in subsets]
+        return {n: sum(s[n] for s in scores) / len(scores) for n in ns}
     if len(samples) < 2:
         raise ValueError("Self-BLEU needs at least two samples (each is scored against the others)")
     max_n = max(ns)

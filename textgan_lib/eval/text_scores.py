@@ -17,14 +17,16 @@ def decode_samples(data: TextSplits, samples: torch.Tensor) -> list[list[str]]:
     return [[t for t in data.vocab.decode(row) if t != UNK] for row in samples.tolist()]
 
 
-def score_samples(texts: list[list[str]], references: list[list[str]], train_texts: list[list[str]]) -> dict:
-    """BLEU-2..5 against ``references``, Self-BLEU-2..5, distinct-2..4 (``None`` where no sample is
-    long enough) and the training-copy rate."""
+def score_samples(texts: list[list[str]], references: list[list[str]], train_texts: list[list[str]],
+                  self_bleu_subset: int | None = None) -> dict:
+    """BLEU-2..5 against ``references``, Self-BLEU-2..5 (the mean over disjoint subsets of
+    ``self_bleu_subset`` texts, if given; see :func:`~textgan_lib.eval.bleu.self_bleu`), distinct-2..4
+    (``None`` where no sample is long enough) and the training-copy rate."""
     bleu = BLEU(references, max_n=max(BLEU_NS)).corpus_mean(texts, ns=BLEU_NS)
     seen = {tuple(t) for t in train_texts}
     return {
         "bleu": {str(n): bleu[n] for n in BLEU_NS},
-        "self_bleu": {str(n): v for n, v in self_bleu(texts, ns=BLEU_NS).items()},
+        "self_bleu": {str(n): v for n, v in self_bleu(texts, ns=BLEU_NS, subset_size=self_bleu_subset).items()},
         # None when no sample is n tokens long (a degenerate generator: nothing to count)
         "distinct": {str(n): distinct_n(texts, n) if any(len(t) >= n for t in texts) else None for n in (2, 3, 4)},
         "train_copy_rate": sum(tuple(t) in seen for t in texts) / len(texts),

@@ -121,6 +121,8 @@ class RealTextSizes:
     references: int | None  # held-out texts used as BLEU references; None = all
     seqgan: SeqGANSizes
     gumbel: GumbelSizes
+    # Self-BLEU is the mean over disjoint subsets of this many texts, for samples and real texts alike
+    self_bleu_subset: int = 1000
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ PROFILES: dict[str, Profile] = {
         seqgan_oracle=SeqGANSizes(2, SeqGANConfig(d_pretrain_rounds=1, d_steps=1, d_epochs=1, d_samples=200,
                                                   eval_every=1)),
         gumbel_oracle=_gumbel(1e-3, 20, 4, 2, max_betas=(2.0, 100.0)),
-        real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2), _gumbel(1e-3, 20, 2, 1, monitor=50)),
+        real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2), _gumbel(1e-3, 20, 2, 1, monitor=50),
+                                self_bleu_subset=40),
         latent=_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4),
     ),
     "cpu": Profile(

@@ -87,7 +87,8 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     texts = decode_samples(data, samples)
     result = {
         "corpus": corpus, "method": method, "profile": profile.name, "seed": seed,
-        **score_samples(texts, references, data.train_texts),
+        **score_samples(texts, references, data.train_texts, sizes.self_bleu_subset),
+        "self_bleu_subset": sizes.self_bleu_subset,
         "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),
         "seconds": time.perf_counter() - started,
