@@ -7,6 +7,8 @@
                                                 chapter 9: Gumbel GANs on the oracle, one CSV per beta_max
     textgan real-text --corpus coco --method gumbel --profile cpu --out DIR
                                                 a GAN (or MLE) on real text: samples, references, scores
+    textgan study --corpus coco --seeds 0-4 --profile cpu --out DIR
+                                                several seeds per method; verdicts with confidence intervals
     textgan fetch-data                          download and verify every data file into the cache
 """
 
@@ -119,6 +121,17 @@ def _real_text(args: argparse.Namespace) -> None:
           f"references; {result['seconds']:.0f} s. Wrote {args.out}/{args.corpus}_{args.method}.json")
 
 
+def _study(args: argparse.Namespace) -> None:
+    from .recipes.study import study
+
+    device = _device(args.device)
+    summary = study(args.corpus, args.method, args.seeds, args.profile, args.out, jobs=args.jobs, device=str(device))
+    for method, v in summary["verdicts"].items():
+        print(f"{args.corpus} / {method}: diversity gap {v['gap']:+.4f} (95 % CI {v['low']:+.4f} to {v['high']:+.4f}, "
+              f"{v['same_sign']} of {v['seeds']} seeds agree): {v['verdict']}")
+    print(f"wrote {args.out}/{args.corpus}_summary.json, _summary.csv and _gaps.csv")
+
+
 def _device(name: str) -> torch.device:
     return torch.device(name if name != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
 
@@ -221,6 +234,21 @@ def _writable_folder(folder: Path) -> None:
         raise argparse.ArgumentTypeError(f"the folder {folder} is not writable")
 
 
+def _seed_list(text: str) -> list[int]:
+    """``0-4`` or ``0,2,5``: the seeds of a study."""
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-"))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seeds as 0-4 or 0,1,2, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected one or more seeds >= 0, got {text!r}")
+    return seeds
+
+
 def _add_run_options(command: argparse.ArgumentParser) -> None:
     """Options every oracle experiment takes."""
     command.add_argument("--seed", type=_non_negative(int), default=0)
@@ -299,6 +327,18 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     real.add_argument("--quiet", action="store_true", help="no progress bars")
     real.set_defaults(run=_real_text)
+
+    study = commands.add_parser("study", help="several seeds of each method on real text, each run kept in its own "
+                                              "file; a summary with confidence intervals and the verdicts")
+    study.add_argument("--corpus", choices=["coco", "poems"], required=True)
+    study.add_argument("--method", choices=["seqgan", "gumbel", "latent"], nargs="+", default=["seqgan", "gumbel"],
+                       help="the methods beside MLE (which every seed runs first)")
+    study.add_argument("--seeds", type=_seed_list, default=[0, 1, 2, 3, 4], help="0-4 (default) or 0,2,5")
+    study.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
+    study.add_argument("--out", type=_folder, required=True, help="folder of the run files and the summary")
+    study.add_argument("--jobs", type=_positive(int), default=1, help="seeds run at once, each in its own process")
+    study.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
+    study.set_defaults(run=_study)
 
     fetch = commands.add_parser("fetch-data", help="download and verify every data file into the cache")
     fetch.set_defaults(run=_fetch_data)

@@ -123,6 +123,8 @@ class RealTextSizes:
     gumbel: GumbelSizes
     # Self-BLEU is the mean over disjoint subsets of this many texts, for samples and real texts alike
     self_bleu_subset: int = 1000
+    # the MLE model's temperature curve, against which every GAN is compared at matched quality
+    curve_temperatures: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)
 
 
 @dataclass(frozen=True)
