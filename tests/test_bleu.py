@@ -1,5 +1,6 @@
 """BLEU and Self-BLEU equal NLTK's sentence_bleu with method1 smoothing, to 1e-9."""
 
+import math
 import random
 
 import pytest
@@ -93,3 +94,13 @@ def test_self_bleu_of_disjoint_subsets_does_not_grow_with_the_set(coco):
     assert self_bleu(texts[:250], ns=(4,), subset_size=100) == self_bleu(texts[:200], ns=(4,), subset_size=100)
     with pytest.raises(ValueError, match="subset_size"):
         self_bleu(texts[:50], subset_size=100)
+
+
+def test_one_more_reference_can_lower_bleu_through_the_brevity_penalty():
+    # chapter 10's caveat: the brevity penalty uses the reference length closest to the sentence's
+    sentence = "a b c d e f g h i j".split()  # 10 tokens
+    short = "a b c d e f g h".split()  # 8 tokens: shorter than the sentence, no penalty
+    longer = "x y z w v u t s r q p".split()  # 11 tokens: closer to 10, so the penalty applies
+    alone = BLEU([short], max_n=2).sentence_bleu(sentence, 2)
+    both = BLEU([short, longer], max_n=2).sentence_bleu(sentence, 2)
+    assert both == pytest.approx(alone * math.exp(1 - 11 / 10))
