@@ -6,6 +6,7 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from textgan_lib.cli import main
+from textgan_lib.data.corpora import quatrain_form
 from textgan_lib.data.files import load_poems
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
@@ -62,10 +63,28 @@ def test_every_gan_starts_from_the_same_trained_mle_model(tmp_path):
     assert checkpoints[0].stat().st_mtime_ns == stamp  # reused, not retrained
 
 
-def test_poems_split_is_fixed_and_poems_are_quatrains():
+def test_the_poem_split_is_random_fixed_and_never_leaks():
     train, test = load_poems("train"), load_poems("test")
-    assert len(train) + len(test) == len(load_poems("all")) and len(test) == round(0.1 * len(load_poems("all")))
-    assert {len(p) for p in test} == {24} and test[0][5] == "，" and test[0][11] == "。"
+    distinct = {tuple(p) for p in load_poems("all")}
+    assert len(train) + len(test) == len(distinct) and len(test) == round(0.1 * len(distinct))
+    assert not {tuple(p) for p in test} & {tuple(p) for p in train}  # no held-out poem is trained on
+    assert load_poems("test") == test  # the same split every time
+    # random, not the file's order: the held-out poems come from all over the file
+    order = {tuple(p): i for i, p in reversed(list(enumerate(load_poems("all"))))}
+    positions = sorted(order[tuple(p)] for p in test)
+    assert positions[0] < 0.1 * len(order) and positions[-1] > 0.9 * len(order)
+    assert {len(p) for p in test} == {24} and all(quatrain_form(p) for p in test[:100])
+
+
+def test_quatrain_form_checks_lengths_and_alternating_punctuation():
+    line = list("白日依山尽")
+    poem = [*line, "，", *line, "。", *line, "，", *line, "。"]
+    assert quatrain_form(poem)
+    assert not quatrain_form(poem[:-1])  # 23 tokens
+    swapped = [*line, "。", *line, "，", *line, "，", *line, "。"]
+    assert not quatrain_form(swapped)  # ， and 。 must alternate, ， first
+    assert not quatrain_form([*line[:4], "，", "山", *poem[6:]])  # a line of four, then one of six
+    assert quatrain_form([*poem[:2], "<unk>", *poem[3:]])  # an unknown character is still a character
 
 
 def test_the_command_line_runs_and_refuses_unknown_choices(tmp_path, capsys):

@@ -48,7 +48,17 @@ def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int
 
 
 def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:
-    """The Chinese quatrains as characters: the first 90 % of the file (its last tenth validates) and
-    the fixed held-out last 10 %; ``n_poems`` from each. Sequences of 24 characters and ``<eos>``."""
+    """The Chinese quatrains as characters: ``load_poems``'s training poems (their last tenth
+    validates) and its held-out poems; ``n_poems`` from each. Sequences of 24 characters and ``<eos>``."""
     train_file, test_texts = load_poems("train")[:n_poems], load_poems("test")[:n_poems]
     return _splits("poems", None, train_file, test_texts, POEM_LENGTH + 1, min_freq)
+
+
+def quatrain_form(tokens: list[str]) -> bool:
+    """Whether a poem's tokens are a quatrain: four lines of five characters, the first and third
+    closed by ``，`` and the second and fourth by ``。``. Any other token (``<unk>`` included) counts
+    as a character, so the check must see a sample's tokens before ``<unk>`` is dropped."""
+    if len(tokens) != POEM_LENGTH:
+        return False
+    marks = {5: "，", 11: "。", 17: "，", 23: "。"}
+    return all(tokens[i] == marks[i] if i in marks else tokens[i] not in "，。" for i in range(POEM_LENGTH))

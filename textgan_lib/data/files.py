@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import random
 import tempfile
 import urllib.error
 import urllib.request
@@ -198,21 +199,29 @@ def load_coco(split: str = "train", path: str | Path | None = None) -> list[str]
     return read_lines(data_path(f"coco_{split}", path))
 
 
-POEM_HELD_OUT = 0.1  # the last tenth of the poem file is the held-out (BLEU reference) set
+POEM_HELD_OUT = 0.1  # the share of the distinct poems held out (BLEU's references)
+POEM_SPLIT_SEED = 0  # the fixed random order of the poems before the split
 POEM_LENGTH = 24  # four lines of five characters, each line closed by ， or 。
 
 
 def load_poems(split: str = "train", path: str | Path | None = None) -> list[list[str]]:
-    """Chinese quatrains as character tokens (``，`` and ``。`` included), as the file gives them.
+    """Chinese quatrains as character tokens (``，`` and ``。`` included).
 
-    ``split``: ``"train"`` (the first 90 % of the file), ``"test"`` (the last 10 %, fixed), or
-    ``"all"``. A quatrain is four lines of five characters: 24 tokens with its punctuation.
+    ``split``: ``"all"`` (the file as it is), or ``"train"`` / ``"test"``: the distinct poems (a
+    poem the file repeats is kept once, so none is both trained on and held out) in a fixed random
+    order (seed :data:`POEM_SPLIT_SEED`; the file is ordered, so a slice of it is not a sample),
+    the last 10 % held out. A quatrain is four lines of five characters: 24 tokens with its
+    punctuation.
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     poems = [line.split() for line in read_lines(data_path("poems", path))]
-    n_test = round(len(poems) * POEM_HELD_OUT)
-    return {"train": poems[:-n_test], "test": poems[-n_test:], "all": poems}[split]
+    if split == "all":
+        return poems
+    distinct = list({tuple(p): p for p in poems}.values())  # first occurrences, in file order
+    random.Random(POEM_SPLIT_SEED).shuffle(distinct)
+    n_test = round(len(distinct) * POEM_HELD_OUT)
+    return distinct[:-n_test] if split == "train" else distinct[-n_test:]
 
 
 _MULTIARRAY = "numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray"

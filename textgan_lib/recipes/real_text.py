@@ -16,9 +16,10 @@ Every method starts from the same MLE checkpoint (trained once per corpus, profi
 scored the same way: ``profile.real_text.samples`` samples, decoded to tokens with ``<unk>`` dropped, against
 the held-out texts as references (BLEU-2..5, the mean sentence BLEU of NLTK's ``sentence_bleu``
 with method-1 smoothing), leave-one-out Self-BLEU-2..5, distinct-n, the share of samples that copy
-a training text, the model's NLL of the held-out texts (``nll_test``; ``None`` for ``latent``,
-whose likelihood is intractable) and the MLE model's NLL of the samples (``nll_under_mle``, a
-quality measure every method shares). It writes, in ``out``:
+a training text, for the poems the share of samples in quatrain form
+(:func:`~textgan_lib.data.corpora.quatrain_form`), the model's NLL of the held-out texts
+(``nll_test``; ``None`` for ``latent``, whose likelihood is intractable) and the MLE model's NLL
+of the samples (``nll_under_mle``, a quality measure every method shares). It writes, in ``out``:
 
 - ``<corpus>_<method>_samples.txt``: one sample a line, tokens separated by single spaces;
 - ``<corpus>_references.txt``: the references, tokenized the same way;
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from ..data.corpora import TextSplits
+from ..data.corpora import TextSplits, quatrain_form
 from ..eval.metrics import mean_token_nll
 from ..eval.text_scores import decode_samples, score_samples
 from ..models.code_gan import generate
@@ -85,10 +86,13 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
         nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
     texts = decode_samples(data, samples)
+    form = {}
+    if corpus == "poems":  # checked before <unk> is dropped: an unknown character is still a character
+        form["quatrain_form"] = sum(quatrain_form(data.vocab.decode(row)) for row in samples.tolist()) / len(texts)
     result = {
         "corpus": corpus, "method": method, "profile": profile.name, "seed": seed,
         **score_samples(texts, references, data.train_texts, sizes.self_bleu_subset),
-        "self_bleu_subset": sizes.self_bleu_subset,
+        "self_bleu_subset": sizes.self_bleu_subset, **form,
         "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),
         "seconds": time.perf_counter() - started,
