@@ -4,7 +4,8 @@ One run is one (corpus, method, seed): :func:`~textgan_lib.recipes.real_text.rea
 profile, each seed with its own MLE model. For ``mle`` the run also records the MLE model's
 temperature curve (:func:`mle_temperature_curve`). Each run writes ``<corpus>_<method>_seed<k>.json``
 atomically when it ends, and a study skips the runs whose file exists, so it can be completed
-across sessions and machines and its files committed as they come.
+across sessions and machines and its files committed as they come. The samples and references
+(test data, never committed) stay in ``cache_dir()/study_runs``.
 
 :func:`summarize` reads every finished run of a corpus and gives
 
@@ -32,13 +33,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ..data.files import cache_dir
 from ..eval.metrics import OutsideSweepError, mean_token_nll, temperature_matched
 from ..eval.text_scores import decode_samples, score_samples
 from ..models.generator import LSTMGenerator
 from .language import language_model, text_splits
 from .profiles import Profile, get_profile
 from .real_text import CORPORA, METHODS, real_text
-from .runs import write_csv, write_text_atomic
+from .runs import profile_tag, write_csv, write_text_atomic
 
 MORE_DIVERSE = "more diverse than the cooled MLE model"
 LESS_DIVERSE = "less diverse than the cooled MLE model"
@@ -117,8 +119,9 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
     if path.is_file():
         return path
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    result = real_text(corpus, method, profile, seed, out=Path(out) / "runs" / f"{corpus}_{method}_seed{seed}",
-                       device=device, progress=False)
+    # samples and references (test data) stay in the cache; the study's folder holds only scores
+    work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+    result = real_text(corpus, method, profile, seed, out=work, device=device, progress=False)
     if method == "mle":
         data = text_splits(corpus, profile)
         model, _ = language_model(data, profile, seed, device=device, progress=False)
