@@ -275,8 +275,10 @@ def _tiny_trainer(tmp_path=None, seed=0, **overrides):
                          checkpoint_path=None if tmp_path is None else tmp_path / "seqgan.pt")
 
 
-def test_policy_gradient_raises_the_probability_of_the_rewarded_token():
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_policy_gradient_raises_the_probability_of_the_rewarded_token(dropout):
     trainer = _tiny_trainer(g_lr=0.02)
+    trainer.generator.dropout.p = dropout  # off in the adversarial phase: the same learning either way
     trainer.discriminator = PatternDiscriminator()
     probe = torch.Generator().manual_seed(9)
     before = (trainer.generator.sample(4000, 6, rng=probe) == TARGET).float().mean()
