@@ -117,3 +117,15 @@ def test_a_trainer_repeats_its_run_whatever_the_caller_did_with_the_global_strea
         torch.manual_seed(caller_seed)  # dropout draws from the trainer's own stream, not this one
         histories.append(trainer.run()["train_nll"].tolist())
     assert histories[0] == histories[1]
+
+
+def test_the_chapter_toys_leave_the_global_random_stream_alone():
+    from textgan_lib.toys.memory_task import train_memory_task
+    from textgan_lib.toys.toy_gan import train_toy_gan
+
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    train_memory_task("lstm", 3, 4, eval_every=2)
+    train_toy_gan("nonsaturating", 4, eval_every=2, n_eval=50)
+    assert torch.equal(torch.rand(3), expected)

@@ -84,25 +84,27 @@ def train_memory_task(
     """Train a fresh classifier on fresh batches; returns it and a history with one row per
     evaluation: step, training loss, gradient norm before clipping, accuracy on 1,000 held-out
     sequences."""
-    torch.manual_seed(seed)
-    data_rng = torch.Generator().manual_seed(seed)
-    model = RecurrentClassifier(cell, n_symbols + n_noise + 1, n_symbols, hidden_dim, forget_bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    eval_rng = torch.Generator().manual_seed(-1 - seed)
-    eval_inputs, eval_targets = memory_task_batch(1000, distance, n_symbols, n_noise, eval_rng)
-    records = []
-    started = time.perf_counter()
-    for step in range(1, steps + 1):
-        inputs, targets = memory_task_batch(batch_size, distance, n_symbols, n_noise, data_rng)
-        loss = nn.functional.cross_entropy(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = nn.utils.clip_grad_norm_(model.parameters(), clip_norm if clip_norm is not None else float("inf"))
-        optimizer.step()
-        if step % eval_every == 0 or step == steps:
-            with torch.no_grad():
-                accuracy = (model(eval_inputs).argmax(-1) == eval_targets).float().mean().item()
-            records.append({"cell": cell, "distance": distance, "step": step, "loss": loss.item(),
-                            "grad_norm": grad_norm.item(), "accuracy": accuracy,
-                            "elapsed_s": time.perf_counter() - started})
-    return model, pd.DataFrame(records)
+    with torch.random.fork_rng():  # seeded draws that leave the caller's random stream alone
+        torch.manual_seed(seed)
+        data_rng = torch.Generator().manual_seed(seed)
+        model = RecurrentClassifier(cell, n_symbols + n_noise + 1, n_symbols, hidden_dim, forget_bias)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        eval_rng = torch.Generator().manual_seed(-1 - seed)
+        eval_inputs, eval_targets = memory_task_batch(1000, distance, n_symbols, n_noise, eval_rng)
+        records = []
+        started = time.perf_counter()
+        for step in range(1, steps + 1):
+            inputs, targets = memory_task_batch(batch_size, distance, n_symbols, n_noise, data_rng)
+            loss = nn.functional.cross_entropy(model(inputs), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            max_norm = clip_norm if clip_norm is not None else float("inf")
+            grad_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            optimizer.step()
+            if step % eval_every == 0 or step == steps:
+                with torch.no_grad():
+                    accuracy = (model(eval_inputs).argmax(-1) == eval_targets).float().mean().item()
+                records.append({"cell": cell, "distance": distance, "step": step, "loss": loss.item(),
+                                "grad_norm": grad_norm.item(), "accuracy": accuracy,
+                                "elapsed_s": time.perf_counter() - started})
+        return model, pd.DataFrame(records)

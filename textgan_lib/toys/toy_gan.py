@@ -79,31 +79,32 @@ def train_toy_gan(
     g_objective = {"minimax": lambda real, fake: minimax_generator_loss(fake),
                    "nonsaturating": lambda real, fake: nonsaturating_generator_loss(fake),
                    "rsgan": rsgan_generator_loss}[generator_loss]
-    torch.manual_seed(seed)
-    rng = torch.Generator().manual_seed(seed)
-    G, D = mlp(noise_dim, 2), mlp(2, 1)
-    g_opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    eval_noise = torch.randn(n_eval, noise_dim, generator=torch.Generator().manual_seed(-1 - seed))
-    rows, snapshots = [], {}
-    for step in range(1, steps + 1):
-        real = sample_ring(batch_size, rng=rng)
-        fake = G(torch.randn(batch_size, noise_dim, generator=rng))
-        real_logits = D(real).squeeze(1)
-        d_loss = d_objective(real_logits, D(fake.detach()).squeeze(1))
-        d_opt.zero_grad()
-        d_loss.backward()
-        d_opt.step()
-        g_loss = g_objective(D(real).squeeze(1), D(fake).squeeze(1))
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
-        if step % eval_every == 0 or step in snapshot_steps:
-            with torch.no_grad():
-                samples = G(eval_noise)
-            if step % eval_every == 0:
-                rows.append({"loss": generator_loss, "step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                             **mode_statistics(samples)})
-            if step in snapshot_steps:
-                snapshots[step] = samples
-    return pd.DataFrame(rows), snapshots
+    with torch.random.fork_rng():  # seeded draws that leave the caller's random stream alone
+        torch.manual_seed(seed)
+        rng = torch.Generator().manual_seed(seed)
+        G, D = mlp(noise_dim, 2), mlp(2, 1)
+        g_opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+        d_opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        eval_noise = torch.randn(n_eval, noise_dim, generator=torch.Generator().manual_seed(-1 - seed))
+        rows, snapshots = [], {}
+        for step in range(1, steps + 1):
+            real = sample_ring(batch_size, rng=rng)
+            fake = G(torch.randn(batch_size, noise_dim, generator=rng))
+            real_logits = D(real).squeeze(1)
+            d_loss = d_objective(real_logits, D(fake.detach()).squeeze(1))
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+            g_loss = g_objective(D(real).squeeze(1), D(fake).squeeze(1))
+            g_opt.zero_grad()
+            g_loss.backward()
+            g_opt.step()
+            if step % eval_every == 0 or step in snapshot_steps:
+                with torch.no_grad():
+                    samples = G(eval_noise)
+                if step % eval_every == 0:
+                    rows.append({"loss": generator_loss, "step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                                 **mode_statistics(samples)})
+                if step in snapshot_steps:
+                    snapshots[step] = samples
+        return pd.DataFrame(rows), snapshots
