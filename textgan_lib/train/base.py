@@ -10,7 +10,7 @@ A :class:`Trainer` owns
 - **registries** of ``modules``, ``optimizers`` and ``rngs`` (``torch.Generator``), from which
   :meth:`save` and :meth:`load` are written once for every trainer;
 - its own stream of torch's **global RNG** (what dropout draws from): it starts as
-  ``torch.manual_seed(config.seed)`` would leave it, is swapped in for each step
+  seeding the global generator with ``config.seed`` would leave it, is swapped in for each step
   (:meth:`rng_scope`) and saved in checkpoints, so a trainer never changes the caller's random
   stream and a resumed run repeats an uninterrupted one;
 - one **guarded update** (:meth:`update`): the global gradient norm is always computed, and a
@@ -77,7 +77,7 @@ def training_target(done: int, until: int | None, more: int | None, default: int
 
 
 def global_rng_state(seed: int, device: torch.device) -> dict[str, Tensor | None]:
-    """torch's global RNG states (CPU, and ``device`` if it is a GPU) as ``torch.manual_seed(seed)``
+    """torch's global RNG states (CPU, and ``device`` if it is a GPU) as seeding them with ``seed``
     leaves them, read without changing the caller's."""
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
