@@ -87,11 +87,11 @@ def test_a_nan_gradient_leaves_weights_and_checkpoint_as_they_were(tmp_path, tra
     saved = _digest(path)
     token_nll, calls = trainer.model.token_nll, []
 
-    def poisoned_on_the_last_batch(batch, check_ids=True):  # the step right before the epoch's save
+    def poisoned_on_the_last_batch(batch, **kwargs):  # the step right before the epoch's save
         calls.append(1)
         if len(calls) == 4:
             _poison_next_gradient(trainer.model)
-        return token_nll(batch, check_ids=check_ids)
+        return token_nll(batch, **kwargs)
 
     trainer.model.token_nll = poisoned_on_the_last_batch
     with pytest.raises(NonFiniteLossError, match=r"gradient norm became nan at epoch 2, update 8 \(batch 3\)"):

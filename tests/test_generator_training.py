@@ -263,6 +263,29 @@ def test_the_sync_free_epoch_trains_like_the_plain_loop(vocab, tokens):
     assert not hasattr(fast.optimizers["model"], "found_inf")  # the skip flag does not outlive the epoch
 
 
+def test_padding_targets_teach_pad_after_eos_and_train_nll_counts_real_tokens(vocab, tokens):
+    from textgan_lib.train.gumbel_gan import padding_probability
+
+    plain = MLETrainer(_model(vocab), tokens, tokens, MLEConfig(epochs=6, batch_size=8, lr=1e-2), progress=False)
+    plain.run()
+    padded = MLETrainer(_model(vocab), tokens, tokens, MLEConfig(epochs=6, batch_size=8, lr=1e-2,
+                                                                padding_targets=True), progress=False)
+    padded.run()
+    assert padding_probability(plain.model, tokens) < 0.05 < 0.9 < padding_probability(padded.model, tokens)
+    with torch.no_grad():  # train_nll: the real tokens' mean, as valid_nll, not diluted by the easy <pad>s
+        real_nll = mean_token_nll(padded.model, tokens)
+        with_padding = padded.model.token_nll(tokens, padding_targets=True).mean().item()
+    assert with_padding < 0.8 * real_nll
+    assert padded.history["valid_nll"].iloc[-1] == pytest.approx(real_nll)
+    assert padded.history["train_nll"].iloc[-1] > with_padding
+    fast = SyncFreeMLETrainer(_model(vocab), tokens, tokens, padded.config, progress=False)
+    fast.run()
+    for a, b in zip(padded.model.parameters(), fast.model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="padding_targets"):
+        padded.model.token_nll(tokens, padding_targets=True, temperature=0.5)
+
+
 @pytest.mark.parametrize("skip", [0.0, 1.0])
 def test_fused_adam_skips_its_step_when_found_inf_is_set(skip):
     # the sync-free epoch relies on this undocumented mechanism of torch's GradScaler: a fused
@@ -283,9 +306,9 @@ def test_the_sync_free_epoch_stops_before_a_nan_step_and_names_it(vocab, tokens,
                                                                    progress=False)
         token_nll, calls = trainer.model.token_nll, []
 
-        def failing(batch, check_ids=True):
+        def failing(batch, **kwargs):
             calls.append(1)
-            nll = token_nll(batch, check_ids=check_ids)
+            nll = token_nll(batch, **kwargs)
             return nll * float("nan") if len(calls) == 3 else nll
 
         monkeypatch.setattr(trainer.model, "token_nll", failing)

@@ -70,15 +70,50 @@ def test_relaxed_samples_are_exact_samples_and_differentiable():
     torch.testing.assert_close(straight, F.one_hot(tokens, 8).float())  # forward: exactly the one-hot
 
 
-def test_relaxed_samples_after_eos_are_padding():
+def test_until_eos_relaxation_holds_exact_padding_after_eos():
     g = _generator(vocab=10, start_id=1, pad_id=0, eos_id=2)
-    tokens, relaxed = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0))
+    tokens, relaxed = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0), relaxation="until_eos")
     assert not (tokens == 1).any()  # <bos> is never drawn
     for row, soft in zip(tokens.tolist(), relaxed):
         if 2 in row:
             end = row.index(2)
             assert all(t == 0 for t in row[end + 1:])
             torch.testing.assert_close(soft[end + 1:], F.one_hot(torch.zeros(6 - end, dtype=torch.long), 10).float())
+
+
+def _after_eos(tokens):
+    """``[n, T]`` bool: the positions after each row's first ``<eos>`` (id 2)."""
+    return (tokens == 2).long().cumsum(dim=1).roll(1, dims=1).index_fill(1, torch.tensor([0]), 0) > 0
+
+
+def test_full_relaxation_is_soft_at_every_position_and_pads_once_learned():
+    g = _generator(vocab=10, start_id=1, pad_id=0, eos_id=2)
+    with torch.no_grad():
+        g.output.bias[2] += 1.5  # end early, so that many positions lie after <eos>
+    tokens, full = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0))
+    same, until = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0), relaxation="until_eos")
+    after = _after_eos(tokens)
+    assert torch.equal(tokens, same) and after.float().mean() > 0.3  # the same ids; only the relaxation differs
+    torch.testing.assert_close(full[~after], until[~after])
+    torch.testing.assert_close(full.sum(-1), torch.ones(300, 7))
+    assert full[after].max(-1).values.mean() < 0.9  # soft after <eos> too, as RelGAN's padding
+    full[after][:, 0].sum().backward()
+    assert g.output.weight.grad.abs().sum() > 0  # and differentiable there
+
+    with torch.no_grad():  # a generator that has learned to pad: nearly one-hot <pad>, still relaxed
+        g.output.bias[0] += 12.0
+    _, padded = relaxed_sample(g, 300, 7, beta=2.0, rng=torch.Generator().manual_seed(0))
+    assert padded[after][:, 0].mean() > 0.99 and padded[after][:, 0].min() < 1.0
+    assert padded[~after][:, 0].max() == 0  # before <eos>, <pad> is never drawn
+
+
+def test_a_generator_that_never_learned_to_pad_is_warned_about():
+    g = _generator(vocab=10, start_id=1, pad_id=0, eos_id=2)
+    real = torch.tensor([[3, 4, 2, 0, 0, 0]] * 32)
+    d = CNNDiscriminator(10, embed_dim=8, windows=(1, 2), filters=(4, 4), dropout=0.0)
+    with pytest.warns(UserWarning, match="padding_targets=True"):
+        GumbelGANTrainer(g, d, real, 6, GumbelGANConfig(batch_size=16), progress=False)
+    GumbelGANTrainer(g, d, real, 6, GumbelGANConfig(batch_size=16, relaxation="until_eos"), progress=False)
 
 
 def _trainer(tmp_path=None, seed=0, discriminator=None, **overrides):

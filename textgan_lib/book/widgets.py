@@ -168,16 +168,17 @@ def relaxation_at_beta(generator: LSTMGenerator, length: int, beta: float, *, po
 
     Draws ``n`` sequences with :func:`~textgan_lib.train.gumbel_gan.relaxed_sample`; returns the first
     sequence's relaxed vector at ``position`` (its ``top`` largest entries, ``[top]``, with their
-    token ids) and, over every sequence and position, the mean mass on the sampled token and the
-    mean entropy in nats (0 for a one-hot vector).
+    token ids) and, over every sampled token up to ``<eos>``, the mean mass on the sampled token
+    and the mean entropy in nats (0 for a one-hot vector).
     """
     if not 0 <= position < length:
         raise ValueError(f"position must be in [0, {length}), got {position}")
     rng = torch.Generator(device=generator.device).manual_seed(seed)
     with torch.no_grad():
         tokens, relaxed = relaxed_sample(generator, n, length, beta=beta, rng=rng)  # [n, T], [n, T, V]
-    on_sampled = relaxed.gather(2, tokens[..., None]).squeeze(2)  # [n, T]
-    entropy = -(relaxed * relaxed.clamp_min(1e-30).log()).sum(dim=2)  # [n, T]
+    words = generator.mask(tokens)  # [n, T]: up to and including <eos>
+    on_sampled = relaxed.gather(2, tokens[..., None]).squeeze(2)[words]  # [words]
+    entropy = -(relaxed * relaxed.clamp_min(1e-30).log()).sum(dim=2)[words]  # [words]
     values, ids = relaxed[0, position].topk(min(top, relaxed.shape[2]))
     return {"values": values.cpu(), "ids": ids.cpu(), "sampled": tokens[0, position].item(),
             "mass_on_sampled": on_sampled.mean().item(), "entropy": entropy.mean().item()}
@@ -193,7 +194,7 @@ def relaxation_figure(generator: LSTMGenerator, length: int, beta: float, **opti
     ax.bar([str(i) for i in r["ids"].tolist()], r["values"].numpy(), color=colours)
     ax.set(xlabel="token id (red: the sampled token)", ylabel="relaxed value", ylim=(0, 1),
            title=(f"β = {beta:g}: mass on the sampled token {r['mass_on_sampled']:.3f}, "
-                  f"entropy {r['entropy']:.2f} nats (means over all positions)"))
+                  f"entropy {r['entropy']:.2f} nats (means over the sampled tokens)"))
     fig.tight_layout()
     return fig
 

@@ -21,7 +21,7 @@ def score_samples(texts: list[list[str]], references: list[list[str]], train_tex
                   self_bleu_subset: int | None = None) -> dict:
     """BLEU-2..5 against ``references``, Self-BLEU-2..5 (the mean over disjoint subsets of
     ``self_bleu_subset`` texts, if given; see :func:`~textgan_lib.eval.bleu.self_bleu`), distinct-2..4
-    (``None`` where no sample is long enough) and the training-copy rate."""
+    (``None`` where no sample is long enough), the training-copy rate and the mean length in tokens."""
     bleu = BLEU(references, max_n=max(BLEU_NS)).corpus_mean(texts, ns=BLEU_NS)
     seen = {tuple(t) for t in train_texts}
     return {
@@ -30,4 +30,5 @@ def score_samples(texts: list[list[str]], references: list[list[str]], train_tex
         # None when no sample is n tokens long (a degenerate generator: nothing to count)
         "distinct": {str(n): distinct_n(texts, n) if any(len(t) >= n for t in texts) else None for n in (2, 3, 4)},
         "train_copy_rate": sum(tuple(t) in seen for t in texts) / len(texts),
+        "mean_length": sum(map(len, texts)) / len(texts),
     }

@@ -129,11 +129,11 @@ class LSTMAutoencoder(nn.Module):
         h, c = self.bridge(codes).chunk(2, dim=1)  # [B, H] each
         return torch.tanh(h)[None].contiguous(), c[None].contiguous()  # [1, B, H] each
 
-    def token_nll(self, tokens: Tensor, check_ids: bool = True) -> Tensor:
+    def token_nll(self, tokens: Tensor, check_ids: bool = True, padding_targets: bool = False) -> Tensor:
         """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding.
 
         In training mode a share ``word_dropout`` of the decoder's input words is ``<unk>``.
-        ``check_ids=False``: as in :meth:`LSTMGenerator.token_nll`.
+        ``check_ids=False``, ``padding_targets=True``: as in :meth:`LSTMGenerator.token_nll`.
         """
         codes = self.encode(tokens, check_ids)
         inputs = self.decoder.shift_right(tokens)  # [B, T]
@@ -142,7 +142,8 @@ class LSTMAutoencoder(nn.Module):
             dropped[:, 0] = False  # the start token stays: it is not a word
             inputs = inputs.masked_fill(dropped, self.config.unk_id)
         h, _ = self.decoder.features(inputs, self.initial_state(codes), codes)  # [B, T, H]
-        return masked_token_nll(h, self.decoder.output.weight, self.decoder.output.bias, tokens, self.mask(tokens))
+        mask = torch.ones_like(tokens, dtype=torch.bool) if padding_targets else self.mask(tokens)
+        return masked_token_nll(h, self.decoder.output.weight, self.decoder.output.bias, tokens, mask)
 
     @torch.no_grad()
     def decode(self, codes: Tensor, max_len: int, *, rng: torch.Generator | None = None,

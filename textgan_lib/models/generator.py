@@ -152,6 +152,7 @@ class LSTMGenerator(nn.Module):
         state: State | None = None,
         context: Tensor | None = None,
         check_ids: bool = True,
+        padding_targets: bool = False,
     ) -> Tensor:
         """Per-token negative log-likelihood ``[B, T]`` of ``tokens`` ``[B, T]``; 0 at padding.
 
@@ -164,12 +165,18 @@ class LSTMGenerator(nn.Module):
         ``context`` ``[B, C]`` is fed beside every input (see :meth:`features`). ``check_ids=False``
         skips the range check of the ids, which waits for the GPU, for callers that checked them
         already (:class:`~textgan_lib.train.mle.MLETrainer` checks its whole training set once).
+        ``padding_targets=True`` scores the ``<pad>`` targets after ``<eos>`` too (they are not 0):
+        the loss of a model that learns to pad (``MLEConfig.padding_targets``); only under the
+        model itself.
         """
         if check_ids:
             self.check_tokens(tokens)
+        sampling = temperature is not None or top_k is not None or top_p is not None
+        if padding_targets and sampling:
+            raise ValueError("padding_targets scores <pad> under the model itself: pass no temperature, top_k or top_p")
         h, _ = self.features(self.shift_right(tokens), state, context)  # [B, T, H]
-        mask = self.mask(tokens)
-        if temperature is None and top_k is None and top_p is None:
+        mask = torch.ones_like(tokens, dtype=torch.bool) if padding_targets else self.mask(tokens)
+        if not sampling:
             return masked_token_nll(h, self.output.weight, self.output.bias, tokens, mask)
         nll_real = self._sampling_nll(h[mask], tokens[mask], 1.0 if temperature is None else temperature,
                                       top_k, top_p)

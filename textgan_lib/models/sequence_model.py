@@ -21,8 +21,8 @@ class SequenceModel(Protocol):
     @property
     def device(self) -> torch.device: ...
 
-    def token_nll(self, tokens: Tensor, check_ids: bool = True) -> Tensor:
-        """NLL per token ``[B, T]``, 0 at padding."""
+    def token_nll(self, tokens: Tensor, check_ids: bool = True, padding_targets: bool = False) -> Tensor:
+        """NLL per token ``[B, T]``, 0 at padding (unless ``padding_targets``: ``<pad>`` after ``<eos>`` is scored)."""
 
     def mask(self, tokens: Tensor) -> Tensor:
         """``[B, T]`` bool: the positions that count (up to and including ``<eos>``)."""

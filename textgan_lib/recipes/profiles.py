@@ -172,13 +172,14 @@ def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollo
 
 
 def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
-    return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs), iterations,
+    return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs, padding_targets=False), iterations,
                        LatentGANConfig(eval_every=max(iterations // 20, 1)))
 
 
-_CI_LM = MLEConfig(epochs=2, batch_size=64, lr=3e-3)
-_CPU_LM = MLEConfig(epochs=10, batch_size=64, lr=3e-3)
-_GPU_LM = MLEConfig(epochs=40, batch_size=128, lr=2e-3)
+# the language models learn <pad> after <eos> (as RelGAN's do) for the Gumbel GAN's full-length relaxation
+_CI_LM = MLEConfig(epochs=2, batch_size=64, lr=3e-3, padding_targets=True)
+_CPU_LM = MLEConfig(epochs=10, batch_size=64, lr=3e-3, padding_targets=True)
+_GPU_LM = MLEConfig(epochs=40, batch_size=128, lr=2e-3, padding_targets=True)
 
 
 def _oracle_mle(epochs: int, eval_every: int) -> MLEConfig:

@@ -16,14 +16,14 @@ Every method starts from the same MLE checkpoint (trained once per corpus, profi
 scored the same way: ``profile.real_text.samples`` samples, decoded to tokens with ``<unk>`` dropped, against
 the held-out texts as references (BLEU-2..5, the mean sentence BLEU of NLTK's ``sentence_bleu``
 with method-1 smoothing), leave-one-out Self-BLEU-2..5, distinct-n, the share of samples that copy
-a training text, for the poems the share of samples in quatrain form
+a training text, the mean length (and the references'), for the poems the share of samples in quatrain form
 (:func:`~textgan_lib.data.corpora.quatrain_form`), the model's NLL of the held-out texts
 (``nll_test``; ``None`` for ``latent``, whose likelihood is intractable) and the MLE model's NLL
 of the samples (``nll_under_mle``, a quality measure every method shares). It writes, in ``out``:
 
 - ``<corpus>_<method>_samples.txt``: one sample a line, tokens separated by single spaces;
 - ``<corpus>_references.txt``: the references, tokenized the same way;
-- ``<corpus>_<method>.json``: the scores, the sizes and the seconds it took;
+- ``<corpus>_<method>.json``: the scores, the sizes, the trainer's settings and the seconds it took;
 - ``<corpus>_<method>_history.csv`` for the GANs: their training history.
 """
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -79,10 +80,11 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         write_csv(history, out / f"{corpus}_{method}_history.csv")
         samples = generate(autoencoder, code_generator, sizes.samples, data.max_len, rng=rng, temperature=0.0)
         nll_test = None
+        settings = asdict(profile.latent)
     else:
-        model = mle
+        model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
-            model = _adversarial(method, copy_generator(mle), data, profile, seed, checkpoint, out, progress)
+            model, settings = _adversarial(method, copy_generator(mle), data, profile, seed, checkpoint, out, progress)
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
         nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
     texts = decode_samples(data, samples)
@@ -95,6 +97,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         "self_bleu_subset": sizes.self_bleu_subset, **form,
         "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),
+        "reference_length": sum(map(len, references)) / len(references), "settings": settings,
         "seconds": time.perf_counter() - started,
     }
     write_text_atomic(out / f"{corpus}_{method}_samples.txt", _lines(texts))
@@ -104,7 +107,8 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
 
 
 def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
-                 checkpoint: Checkpoint, out: Path, progress: bool) -> LSTMGenerator:
+                 checkpoint: Checkpoint, out: Path, progress: bool) -> tuple[LSTMGenerator, dict]:
+    """``generator`` trained by ``method``, and its trainer's settings."""
     sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -125,7 +129,7 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
                                    checkpoint_path=path, progress=progress)
         train_or_resume(trainer, path, sizes.iterations)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
-    return generator
+    return generator, asdict(trainer.config)
 
 
 def _lines(texts: list[list[str]]) -> str:

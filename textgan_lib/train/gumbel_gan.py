@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,9 @@ def relgan_horizon(iterations: int) -> int:
     return max(1, round(iterations * RELGAN_ORACLE.beta_horizon / RELGAN_ORACLE.adversarial_iterations))
 
 
+RELAXATIONS = ("full", "until_eos")
+
+
 def relaxed_sample(
     generator: LSTMGenerator,
     n: int,
@@ -91,36 +95,53 @@ def relaxed_sample(
     beta: float,
     rng: torch.Generator | None = None,
     straight_through: bool = False,
+    relaxation: str = "full",
 ) -> tuple[Tensor, Tensor]:
     """``n`` sequences as token ids ``[n, T]`` and as relaxed one-hot vectors ``[n, T, V]``.
 
-    The ids are exact samples of the generator (Gumbel-max); the relaxed vectors are
-    ``softmax(beta * (logits + gumbel))`` (straight-through: the one-hot in the forward pass),
-    differentiable with respect to the generator's parameters. After ``<eos>`` both hold
-    ``<pad>``, as in real data, with no gradient.
+    The ids are exact samples of the generator (Gumbel-max), ``<pad>`` after ``<eos>``; the relaxed
+    vectors are ``softmax(beta * (logits + gumbel))`` (straight-through: the ids' one-hot in the
+    forward pass), differentiable with respect to the generator's parameters. Where a row has ended:
+
+    - ``relaxation="full"`` (RelGAN's): the generator runs on, fed ``<pad>`` as real data is, and every
+      later position is its relaxed distribution over the whole vocabulary, ``<pad>`` included:
+      padding is an ordinary soft token, as sure as the generator is of it, and the discriminator's
+      verdict on it reaches the generator. The generator should have learned ``<pad>`` after
+      ``<eos>`` (``MLEConfig(padding_targets=True)``): otherwise its positions after ``<eos>`` look
+      like words.
+    - ``relaxation="until_eos"``: exact one-hot ``<pad>`` vectors with no gradient, as in real data.
+      Only the positions up to ``<eos>`` are soft and exact padding follows, so a discriminator
+      that reads softness finds the samples that end early more real.
     """
+    if relaxation not in RELAXATIONS:
+        raise ValueError(f"relaxation must be one of {RELAXATIONS}, got {relaxation!r}")
     cfg = generator.config
-    banned = generator.never_sampled()
-    tokens = torch.empty(n, max_len, dtype=torch.long, device=generator.device)
+    device = generator.device
+    banned = generator.never_sampled()  # before <eos>: what sample() never draws
+    after_eos_banned = torch.tensor([cfg.start_id], device=device)  # after <eos>: <pad> is the likely token
+    tokens = torch.empty(n, max_len, dtype=torch.long, device=device)
     relaxed = []
-    finished = torch.zeros(n, dtype=torch.bool, device=generator.device)
+    finished = torch.zeros(n, dtype=torch.bool, device=device)
     if cfg.eos_id is not None:  # what a finished row holds at every later position: <pad>, one-hot
-        pad = F.one_hot(torch.tensor(cfg.pad_id, device=generator.device), cfg.vocab_size).float()
-    h, state = generator.features(torch.full((n, 1), cfg.start_id, device=generator.device))
+        pad = F.one_hot(torch.tensor(cfg.pad_id, device=device), cfg.vocab_size).float()
+    h, state = generator.features(torch.full((n, 1), cfg.start_id, device=device))
     for t in range(max_len):
         logits = generator.output(h[:, -1])  # [n, V]
-        if banned is not None:
-            logits = logits.index_fill(1, banned, float("-inf"))
         u = torch.rand(logits.shape, generator=rng, device=logits.device).clamp_(1e-10, 1 - 1e-10)
         perturbed = logits - torch.log(-torch.log(u))  # logits + Gumbel(0, 1) noise
-        token = perturbed.argmax(dim=-1)  # [n], an exact sample of softmax(logits)
-        soft = F.softmax(beta * perturbed, dim=-1)  # [n, V]
-        if straight_through:
-            soft = F.one_hot(token, cfg.vocab_size).to(soft.dtype) - soft.detach() + soft
+        open_rows = perturbed if banned is None else perturbed.index_fill(1, banned, float("-inf"))
+        token = open_rows.argmax(dim=-1)  # [n], an exact sample of sample()'s distribution
+        soft = F.softmax(beta * open_rows, dim=-1)  # [n, V]
         if cfg.eos_id is not None:
             token = token.masked_fill(finished, cfg.pad_id)
-            soft = torch.where(finished[:, None], pad.to(soft.dtype), soft)
+            if relaxation == "full":
+                ended = F.softmax(beta * perturbed.index_fill(1, after_eos_banned, float("-inf")), dim=-1)
+                soft = torch.where(finished[:, None], ended, soft)
+            else:
+                soft = torch.where(finished[:, None], pad.to(soft.dtype), soft)
             finished = finished | (token == cfg.eos_id)
+        if straight_through:
+            soft = F.one_hot(token, cfg.vocab_size).to(soft.dtype) - soft.detach() + soft
         tokens[:, t] = token
         relaxed.append(soft)
         if t + 1 < max_len:
@@ -142,6 +163,7 @@ class GumbelGANConfig:
     g_steps: int = 1  # generator steps per iteration
     d_steps: int = RELGAN_ORACLE.d_steps  # discriminator steps per iteration
     straight_through: bool = False
+    relaxation: str = "full"  # or "until_eos": see relaxed_sample
     eval_every: int = 100  # iterations between evaluations
     monitor_samples: int = 1000  # samples whose distinct-2/3 are recorded at each evaluation (collapse)
     seed: int = 0
@@ -155,6 +177,8 @@ class GumbelGANConfig:
             raise ValueError(f"loss must be 'rsgan' or 'standard', got {self.loss!r}")
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ValueError(f"beta_schedule must be one of {BETA_SCHEDULES}, got {self.beta_schedule!r}")
+        if self.relaxation not in RELAXATIONS:
+            raise ValueError(f"relaxation must be one of {RELAXATIONS}, got {self.relaxation!r}")
         if self.max_beta < 1:
             raise ValueError(f"max_beta must be >= 1 (the schedules start at 1), got {self.max_beta}")
 
@@ -166,7 +190,8 @@ class GumbelGANTrainer(AdversarialTrainer):
     Each iteration (:meth:`train_step`) takes ``g_steps`` generator and ``d_steps`` discriminator
     updates, each on a fresh real minibatch and fresh samples, with :math:`\\beta` set by the
     schedule. Every ``eval_every`` iterations the history gets ``beta``, ``g_loss``, ``d_loss``,
-    distinct-2/3 of ``monitor_samples`` samples (a collapse monitor) and ``evaluate(generator)``,
+    distinct-2/3 and mean length (``monitor_length``) of ``monitor_samples`` samples (a collapse
+    monitor), ``mean_length`` of the last generator step's samples and ``evaluate(generator)``,
     and the checkpoint is written; row 0 is the starting point.
     """
 
@@ -188,6 +213,12 @@ class GumbelGANTrainer(AdversarialTrainer):
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
         super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
+        if config.relaxation == "full" and generator.config.eos_id is not None:
+            learned = padding_probability(generator, self.real[:256])
+            if learned < 0.5:
+                warnings.warn(f"the generator gives <pad> after <eos> probability {learned:.3f} on real rows: with "
+                              "relaxation='full' the discriminator sees words where real text has padding. Train "
+                              "it with MLEConfig(padding_targets=True), or use relaxation='until_eos'.", stacklevel=2)
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
         self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
                                                             betas=config.adam_betas)
@@ -211,17 +242,17 @@ class GumbelGANTrainer(AdversarialTrainer):
         index = torch.randperm(len(self.real), generator=self.rngs["batch"])[: self.config.batch_size]
         return self.real[index.to(self.real.device)]
 
-    def _relaxed(self) -> Tensor:
-        """Relaxed samples of the generator without dropout: the policy that is evaluated."""
+    def _relaxed(self) -> tuple[Tensor, Tensor]:
+        """Samples (ids, relaxed) of the generator without dropout: the policy that is evaluated."""
         cfg = self.config
         with evaluating(self.generator):
-            _, fake = relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta,
-                                     rng=self.rngs["sample"], straight_through=cfg.straight_through)
-        return fake
+            return relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta,
+                                     rng=self.rngs["sample"], straight_through=cfg.straight_through,
+                                     relaxation=cfg.relaxation)
 
     def generator_step(self) -> dict[str, float]:
         """One update of the generator through the relaxed samples."""
-        fake = self._relaxed()
+        tokens, fake = self._relaxed()
         real_logits = self.discriminator(self._real_batch())
         fake_logits = self.discriminator(fake)
         if self.config.loss == "rsgan":
@@ -229,12 +260,12 @@ class GumbelGANTrainer(AdversarialTrainer):
         else:
             loss = nonsaturating_generator_loss(fake_logits)
         self.update(loss, "generator", "generator loss", self.config.clip_norm)
-        return {"g_loss": loss.item()}
+        return {"g_loss": loss.item(), "mean_length": _mean_length(self.generator, tokens)}
 
     def discriminator_step(self) -> dict[str, float]:
         """One update of the discriminator on a real minibatch against fresh relaxed samples."""
         with torch.no_grad():
-            fake = self._relaxed()
+            _, fake = self._relaxed()
         real_logits, fake_logits = self.discriminator(self._real_batch()), self.discriminator(fake)
         if self.config.loss == "rsgan":
             loss = rsgan_discriminator_loss(real_logits, fake_logits)
@@ -260,7 +291,23 @@ class GumbelGANTrainer(AdversarialTrainer):
     def measure(self) -> dict[str, float]:
         monitor = self.generator.sample(self.config.monitor_samples, self.max_len, rng=self.rngs["monitor"])
         rows = [[t for t in row if t != self.generator.config.pad_id] for row in monitor.tolist()]
-        return {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3)}
+        return {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3),
+                "monitor_length": _mean_length(self.generator, monitor)}
+
+
+@torch.no_grad()
+def padding_probability(generator: LSTMGenerator, tokens: Tensor) -> float:
+    """Mean probability that ``generator`` gives ``<pad>`` at the positions after ``<eos>`` in ``tokens``
+    ``[B, T]`` (1.0 when no row has such a position): whether it has learned to pad."""
+    with evaluating(generator):
+        nll = generator.token_nll(tokens, padding_targets=True)  # [B, T]
+    padding = ~generator.mask(tokens)
+    return float(torch.exp(-nll[padding]).mean()) if padding.any() else 1.0
+
+
+def _mean_length(generator: LSTMGenerator, tokens: Tensor) -> float:
+    """Mean number of tokens per sample, ``<eos>`` included."""
+    return generator.mask(tokens).sum(dim=1).float().mean().item()
 
 
 def copy_generator(generator: LSTMGenerator) -> LSTMGenerator:

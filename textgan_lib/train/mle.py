@@ -31,6 +31,9 @@ class MLEConfig:
     clip_norm: float | None = 5.0  # max global gradient norm; None disables clipping
     eval_every: int = 1  # epochs between history rows (and checkpoints); the last epoch always has one
     seed: int = 0  # seeds the shuffling and the trainer's dropout stream
+    # also learn <pad> after <eos>, as RelGAN's generators do: the Gumbel GAN's full-length relaxation
+    # feeds the discriminator the generator's soft <pad>s (train_nll still averages the real tokens only)
+    padding_targets: bool = False
 
     def __post_init__(self) -> None:
         check_config(self, positive=("batch_size", "lr", "eval_every"), non_negative=("epochs", "seed"),
@@ -112,14 +115,18 @@ class MLETrainer(Trainer):
         total_nll, total_tokens = 0.0, 0
         for batch_in_epoch, index in enumerate(iterate_minibatches(len(self.train_tokens), self.config.batch_size,
                                                                    rng=self.rngs["shuffle"])):
-            batch = self.model.trim(self.train_tokens[index.to(self.train_tokens.device)])
-            nll = self.model.token_nll(batch, check_ids=False)  # checked in __init__
-            n_tokens = int(self.model.mask(batch).sum())
-            loss = nll.sum() / n_tokens
+            batch = self.train_tokens[index.to(self.train_tokens.device)]
+            if not self.config.padding_targets:  # every <pad> of a full-length row is a target otherwise
+                batch = self.model.trim(batch)
+            nll = self.model.token_nll(batch, check_ids=False,  # checked in __init__
+                                       padding_targets=self.config.padding_targets)
+            real = self.model.mask(batch)
+            n_tokens = int(real.sum())
+            loss = nll.sum() / n_tokens  # padding targets, if any, add to the real tokens' mean
             self._batch = batch_in_epoch
             self.update(loss, "model", "loss", self.config.clip_norm)
             self.counters["updates"] += 1
-            total_nll += loss.item() * n_tokens
+            total_nll += float(nll.detach()[real].sum()) if self.config.padding_targets else loss.item() * n_tokens
             total_tokens += n_tokens
         return total_nll, total_tokens
 

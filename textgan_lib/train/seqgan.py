@@ -263,7 +263,8 @@ class SeqGANTrainer(AdversarialTrainer):
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
         grad_norm = self.update(loss, "generator", "policy-gradient loss", cfg.clip_norm)
-        return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item()}
+        return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item(),
+                "mean_length": self.generator.mask(samples).sum(dim=1).float().mean().item()}
 
     def before_run(self) -> None:
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):

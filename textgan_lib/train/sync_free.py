@@ -98,9 +98,11 @@ class SyncFreeMLETrainer(MLETrainer):
     def _device_step(self, batch: Tensor) -> tuple[()]:
         """One step on ``batch`` ``[B, T]``; every result goes into ``self._totals`` in place."""
         totals = self._totals
-        nll = self.model.token_nll(batch, check_ids=False)  # [B, T]; ids checked in __init__
-        n_tokens = self.model.mask(batch).sum()
-        loss = nll.sum() / n_tokens
+        nll = self.model.token_nll(batch, check_ids=False,  # [B, T]; ids checked in __init__
+                                   padding_targets=self.config.padding_targets)
+        real = self.model.mask(batch)
+        n_tokens = real.sum()
+        loss = nll.sum() / n_tokens  # padding targets, if any, add to the real tokens' mean
         optimizer = self.optimizers["model"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -112,7 +114,7 @@ class SyncFreeMLETrainer(MLETrainer):
                                                 totals.failure_values))
         totals.skip_update.copy_(totals.first_failure >= 0)  # read by the fused Adam as found_inf
         optimizer.step()
-        totals.nll += nll.detach().sum()
+        totals.nll += torch.where(real, nll.detach(), 0.0).sum()
         totals.tokens += n_tokens
         totals.steps += 1
         return ()
