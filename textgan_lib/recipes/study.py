@@ -1,51 +1,94 @@
-"""A multi-seed study of the GANs on real text, and the one rule by which the book states a verdict.
+"""A multi-seed study of the GANs, and the one rule by which the book states a verdict.
 
-One run is one (corpus, method, seed): :func:`~textgan_lib.recipes.real_text.real_text` at a
-profile, each seed with its own MLE model. For ``mle`` the run also records the MLE model's
-temperature curve (:func:`mle_temperature_curve`). Each run writes ``<corpus>_<method>_seed<k>.json``
-atomically when it ends, and a study skips the runs whose file exists, so it can be completed
-across sessions and machines and its files committed as they come. The samples and references
-(test data, never committed) stay in ``cache_dir()/study_runs``.
+One run is one (corpus, method, seed), each seed with its own MLE model:
+
+- ``oracle`` (chapters 8, 9): :func:`~textgan_lib.recipes.oracle.oracle_mle`, then
+  :func:`~textgan_lib.recipes.oracle.seqgan_oracle` or :func:`~textgan_lib.recipes.oracle.gumbel_oracle`
+  (at the profile's largest :math:`\beta_{\max}`). The plane: NLL_oracle (quality, lower is
+  better) against NLL_div (diversity, higher is more diverse), at the end of training.
+- ``coco``, ``poems`` (chapters 10, 11): :func:`~textgan_lib.recipes.real_text.real_text`. The
+  plane: BLEU-4 (quality) against Self-BLEU-4 in subsets (diversity, lower is more diverse).
+  ``latent`` also records the Gaussian baseline's curve (:func:`gaussian_curve`).
+
+For ``mle`` the run records the MLE model's temperature curve. Each run writes
+``<corpus>_<method>_seed<k>.json`` atomically when it ends, with the GAN's training history, and a
+study skips the runs whose file exists, so it can be completed across sessions and machines and
+its files committed as they come. Samples and references (test data, never committed) stay in
+``cache_dir()/study_runs``.
 
 :func:`summarize` reads every finished run of a corpus and gives
 
 - each method's metrics as mean and 95 % confidence interval over seeds (Student's t);
-- each GAN's **diversity gap** to its own seed's MLE curve at matched quality (BLEU-4): the curve's
-  Self-BLEU-4 minus the GAN's, so that a **positive gap means more diverse than the MLE model
-  cooled to the same quality** (on every plane of the book, the same sign);
+- each GAN's **diversity gap** to its own seed's MLE curve at matched quality, signed so that a
+  **positive gap means more diverse than the MLE model cooled to the same quality** on every
+  plane of the book (on the oracle: the GAN's NLL_div minus the curve's; on text: the curve's
+  Self-BLEU-4 minus the GAN's); for ``latent`` also the gap to the Gaussian baseline's curve;
 - the :func:`verdict` on those gaps.
 
 The verdict rule, written once: "more diverse" (or "less diverse") "than the cooled MLE model" only
 when the confidence interval of the mean gap excludes 0 *and* the sign holds in at least 80 % of
-the seeds (4 of 5); otherwise "indistinguishable from the cooled MLE model".
+the seeds (4 of 5); otherwise "indistinguishable from the cooled MLE model". Against another
+baseline, the same words with its name.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 import torch
 
+from ..data.corpora import TextSplits
 from ..data.files import cache_dir
-from ..eval.metrics import OutsideSweepError, mean_token_nll, temperature_matched
+from ..eval.metrics import OutsideSweepError, mean_token_nll, quality_diversity_sweep, temperature_matched
 from ..eval.text_scores import decode_samples, score_samples
+from ..models.autoencoder import encode_all
+from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
-from .language import language_model, text_splits
+from ..models.oracle import OracleLSTM
+from .language import language_model, latent_model, text_splits
+from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
 from .profiles import Profile, get_profile
-from .real_text import CORPORA, METHODS, real_text
+from .real_text import CORPORA, real_text
 from .runs import profile_tag, write_csv, write_text_atomic
 
-MORE_DIVERSE = "more diverse than the cooled MLE model"
-LESS_DIVERSE = "less diverse than the cooled MLE model"
-INDISTINGUISHABLE = "indistinguishable from the cooled MLE model"
+COOLED_MLE = "the cooled MLE model"
+MORE_DIVERSE = f"more diverse than {COOLED_MLE}"
+LESS_DIVERSE = f"less diverse than {COOLED_MLE}"
+INDISTINGUISHABLE = f"indistinguishable from {COOLED_MLE}"
+GAUSSIAN = "the Gaussian fit of the codes"
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
+
+STUDY_CORPORA = ("oracle", *CORPORA)
+STUDY_METHODS = {"oracle": ("seqgan", "gumbel"), **{corpus: ("seqgan", "gumbel", "latent") for corpus in CORPORA}}
+# chapter 8's sweep of the oracle MLE model
+ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)
+GAUSSIAN_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # chapter 11's: the Gaussian's std times this
+
+
+@dataclass(frozen=True)
+class Plane:
+    """A corpus's quality–diversity plane: the run files' columns, and which way is more diverse."""
+
+    quality: str
+    diversity: str
+    more_diverse_is_higher: bool
+
+    def gap(self, curve: pd.DataFrame, point: dict) -> tuple[float, float]:
+        """(the gap, the matched temperature) of ``point`` to ``curve``, positive = more diverse."""
+        match = temperature_matched(curve, point[self.quality], point[self.diversity], self.quality, self.diversity)
+        return (match.gap if self.more_diverse_is_higher else -match.gap), match.temperature
+
+
+PLANES = {"oracle": Plane("nll_oracle", "nll_div", True),
+          **{corpus: Plane("bleu_4", "self_bleu_4", False) for corpus in CORPORA}}
 
 # Student's t, two-sided 95 %: the 0.975 quantile for 1..30 degrees of freedom
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
@@ -76,18 +119,17 @@ def confidence_interval(values: Sequence[float]) -> Estimate:
     return Estimate(mean, mean - half, mean + half, n)
 
 
-def verdict(gaps: Sequence[float]) -> str:
-    """The book's verdict on diversity gaps (one per seed; positive = more diverse than the MLE
-    model cooled to the same quality). See the module docstring."""
-    if len(gaps) < 2:
-        return INDISTINGUISHABLE
-    ci = confidence_interval(gaps)
-    needed = math.ceil(AGREEMENT * len(gaps))
-    if ci.low > 0 and sum(g > 0 for g in gaps) >= needed:
-        return MORE_DIVERSE
-    if ci.high < 0 and sum(g < 0 for g in gaps) >= needed:
-        return LESS_DIVERSE
-    return INDISTINGUISHABLE
+def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE) -> str:
+    """The book's verdict on diversity gaps (one per seed; positive = more diverse than ``baseline``
+    at the same quality, by default the MLE model cooled to it). See the module docstring."""
+    if len(gaps) >= 2:
+        ci = confidence_interval(gaps)
+        needed = math.ceil(AGREEMENT * len(gaps))
+        if ci.low > 0 and sum(g > 0 for g in gaps) >= needed:
+            return f"more diverse than {baseline}"
+        if ci.high < 0 and sum(g < 0 for g in gaps) >= needed:
+            return f"less diverse than {baseline}"
+    return f"indistinguishable from {baseline}"
 
 
 def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: int) -> pd.DataFrame:
@@ -108,6 +150,58 @@ def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: in
     return pd.DataFrame(rows)
 
 
+def _text_scores(data: TextSplits, samples, profile: Profile) -> dict[str, float]:
+    """BLEU-4 and Self-BLEU-4 of sample ids ``[n, T]`` by the real-text protocol."""
+    sizes = profile.real_text
+    scored = score_samples(decode_samples(data, samples), data.test_texts[: sizes.references], data.train_texts,
+                           sizes.self_bleu_subset)
+    return {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"]}
+
+
+def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = "cpu") -> pd.DataFrame:
+    """Chapter 11's baseline of a code GAN: ``profile.real_text.samples`` codes from the Gaussian fit of
+    the autoencoder's training codes (:func:`~textgan_lib.models.code_gan.gaussian_codes`), decoded
+    greedily as the GAN's are, at each scale of :data:`GAUSSIAN_SCALES` (column ``temperature``:
+    the scale plays its part), scored on the real-text plane."""
+    autoencoder, _, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    codes = encode_all(autoencoder, data.train.tokens)
+    rows = []
+    for scale in GAUSSIAN_SCALES:
+        rng = torch.Generator(device=codes.device).manual_seed(seed + 2)
+        fake = gaussian_codes(codes, scale, profile.real_text.samples, rng=rng)
+        samples = autoencoder.decode(fake, data.max_len, temperature=0.0)
+        rows.append({"temperature": scale, **_text_scores(data, samples, profile)})
+    return pd.DataFrame(rows)
+
+
+def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
+    """One oracle run: its point on the plane (NLL_oracle, NLL_div, NLL_test), history and settings."""
+    oracle = OracleLSTM.from_seqgan().to(device)
+    train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+    if method == "mle":
+        model, history = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        curve = quality_diversity_sweep(model, ORACLE_CURVE_TEMPERATURES, profile.oracle.samples, oracle.seq_len,
+                                        {"nll_oracle": oracle.nll}, seed=seed + 1, held_out=held_out)
+        point = curve.loc[curve["temperature"] == 1.0].iloc[0]
+        return {"nll_oracle": float(point["nll_oracle"]), "nll_div": float(point["nll_div"]),
+                "nll_test": float(point["nll_test"]), "temperature_curve": curve.to_dict("records"),
+                "settings": asdict(profile.oracle.config(seed)), "history": history.to_dict("records")}
+    if method == "seqgan":
+        history = seqgan_oracle(oracle, profile, seed, progress=False)
+        history = history[history["phase"] == "adversarial"]
+        settings = asdict(profile.seqgan_oracle.config(seed))
+    elif method == "gumbel":
+        max_beta = profile.gumbel_oracle.max_betas[-1]
+        _, history = gumbel_oracle(oracle, profile, seed, max_beta=max_beta, progress=False)
+        settings = asdict(profile.gumbel_oracle.config(seed, max_beta))
+    else:
+        raise ValueError(f"the oracle study has no method {method!r}: choose from {STUDY_METHODS['oracle']}")
+    last = history.iloc[-1]  # the end of training, scored by the oracle evaluator's fresh samples
+    return {"nll_oracle": float(last["nll_oracle"]), "nll_div": float(last["nll_div"]),
+            "nll_test": float(last["nll_test"]), "settings": settings,
+            "history": history.dropna(axis=1, how="all").to_dict("records")}
+
+
 def run_file(out: str | Path, corpus: str, method: str, seed: int) -> Path:
     return Path(out) / f"{corpus}_{method}_seed{seed}.json"
 
@@ -119,15 +213,35 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
     if path.is_file():
         return path
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    # samples and references (test data) stay in the cache; the study's folder holds only scores
-    work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
-    result = real_text(corpus, method, profile, seed, out=work, device=device, progress=False)
-    if method == "mle":
+    started = time.perf_counter()
+    if corpus == "oracle":
+        result = {"corpus": corpus, "method": method, "profile": profile.name, "seed": seed,
+                  **_oracle_run(method, seed, profile, device)}
+    else:
+        # samples and references (test data) stay in the cache; the study's folder holds only scores
+        work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+        result = real_text(corpus, method, profile, seed, out=work, device=device, progress=False)
+        result.update(bleu_4=result["bleu"]["4"], self_bleu_4=result["self_bleu"]["4"])
         data = text_splits(corpus, profile)
-        model, _ = language_model(data, profile, seed, device=device, progress=False)
-        result["temperature_curve"] = mle_temperature_curve(model, data, profile, seed).to_dict("records")
-    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        if method == "mle":
+            model, _ = language_model(data, profile, seed, device=device, progress=False)
+            result["temperature_curve"] = mle_temperature_curve(model, data, profile, seed).to_dict("records")
+        else:
+            result["history"] = pd.read_csv(work / f"{corpus}_{method}_history.csv").to_dict("records")
+        if method == "latent":
+            result["gaussian_curve"] = gaussian_curve(data, profile, seed, device).to_dict("records")
+    result["seconds"] = time.perf_counter() - started
+    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
     return path
+
+
+def _plain(value):
+    """JSON for what pandas' records hold besides floats and strings (NaN stays NaN)."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, out: str | Path,
@@ -140,11 +254,11 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
           jobs: int = 1, device: str = "cpu") -> dict:
     """Run every (method, seed) of ``corpus`` that has no file in ``out`` yet (the MLE run of each
     seed always, first), ``jobs`` seeds at a time in separate processes, then :func:`summarize`."""
-    if corpus not in CORPORA:
-        raise ValueError(f"unknown corpus {corpus!r}: choose one of {CORPORA}")
-    unknown = [m for m in methods if m not in METHODS]
+    if corpus not in STUDY_CORPORA:
+        raise ValueError(f"unknown corpus {corpus!r}: choose one of {STUDY_CORPORA}")
+    unknown = [m for m in methods if m not in ("mle", *STUDY_METHODS[corpus])]
     if unknown:
-        raise ValueError(f"unknown methods {unknown}: choose from {METHODS}")
+        raise ValueError(f"no method {unknown} in the {corpus} study: choose from {STUDY_METHODS[corpus]}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     methods = [m for m in methods if m != "mle"]
@@ -160,10 +274,44 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
     return summarize(out, corpus)
 
 
+def _metrics(corpus: str, result: dict) -> dict[str, float]:
+    if corpus == "oracle":
+        return {"NLL_oracle": result["nll_oracle"], "NLL_div": result["nll_div"], "NLL_test": result["nll_test"]}
+    return {"BLEU-4": result["bleu_4"], "Self-BLEU-4": result["self_bleu_4"],
+            "NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
+
+
+def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], baseline: str, method: str
+          ) -> tuple[list[dict], dict | None]:
+    """Each seed's gap to its own curve, and the verdict on them."""
+    rows, by_seed = [], {}
+    for seed, result in sorted(runs.items()):
+        if seed not in curves:
+            continue  # its seed's baseline run is not finished
+        try:
+            by_seed[seed], temperature = plane.gap(curves[seed], result)
+        except OutsideSweepError:
+            rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": None,
+                         "note": "outside the curve's sweep"})
+            continue
+        rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": by_seed[seed],
+                     "matched_temperature": temperature})
+    if not by_seed:
+        return rows, {"baseline": baseline, "gap": math.nan, "low": math.nan, "high": math.nan, "seeds": 0,
+                      "same_sign": 0, "outside_sweep": len(rows),
+                      "verdict": f"no verdict: outside the sweep of the curve of {baseline} in every seed"}
+    e = confidence_interval(list(by_seed.values()))
+    return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
+                  "same_sign": sum((g > 0) == (e.mean > 0) for g in by_seed.values()),
+                  "outside_sweep": sum(r["gap"] is None for r in rows),
+                  "verdict": verdict(list(by_seed.values()), baseline)}
+
+
 def summarize(out: str | Path, corpus: str) -> dict:
     """The study's summary of ``corpus`` from the run files in ``out``, written there as
     ``<corpus>_summary.json`` and ``<corpus>_summary.csv`` (metrics) and ``<corpus>_gaps.csv``."""
     out = Path(out)
+    plane = PLANES[corpus]
     runs: dict[str, dict[int, dict]] = {}
     for path in sorted(out.glob(f"{corpus}_*_seed*.json")):
         result = json.loads(path.read_text(encoding="utf-8"))
@@ -172,37 +320,27 @@ def summarize(out: str | Path, corpus: str) -> dict:
         raise FileNotFoundError(f"no MLE run of {corpus} in {out}: the gaps are measured against its curve")
     metrics = []
     for method, by_seed in runs.items():
-        columns = {"BLEU-4": [r["bleu"]["4"] for r in by_seed.values()],
-                   "Self-BLEU-4": [r["self_bleu"]["4"] for r in by_seed.values()],
-                   "NLL under MLE": [r["nll_under_mle"] for r in by_seed.values()]}
+        columns: dict[str, list[float]] = {}
+        for result in by_seed.values():
+            for metric, value in _metrics(corpus, result).items():
+                columns.setdefault(metric, []).append(value)
         for metric, values in columns.items():
             e = confidence_interval(values)
             metrics.append({"method": method, "metric": metric, "mean": e.mean, "low": e.low, "high": e.high,
                             "seeds": e.n})
+    mle_curves = {seed: pd.DataFrame(r["temperature_curve"]) for seed, r in runs["mle"].items()}
     gaps, verdicts = [], {}
     for method, by_seed in runs.items():
         if method == "mle":
             continue
-        seeds_gaps = {}
-        for seed, result in sorted(by_seed.items()):
-            if seed not in runs["mle"]:
-                continue  # its seed's MLE run is not finished
-            curve = pd.DataFrame(runs["mle"][seed]["temperature_curve"])
-            try:
-                match = temperature_matched(curve, result["bleu"]["4"], result["self_bleu"]["4"], "bleu_4",
-                                            "self_bleu_4")
-            except OutsideSweepError:
-                gaps.append({"method": method, "seed": seed, "gap": None, "note": "outside the temperature sweep"})
-                continue
-            seeds_gaps[seed] = -match.gap  # Self-BLEU: lower is more diverse, so the curve's minus the GAN's
-            gaps.append({"method": method, "seed": seed, "gap": seeds_gaps[seed],
-                         "matched_temperature": match.temperature})
-        if seeds_gaps:
-            e = confidence_interval(list(seeds_gaps.values()))
-            verdicts[method] = {"gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
-                                "same_sign": sum((g > 0) == (e.mean > 0) for g in seeds_gaps.values()),
-                                "verdict": verdict(list(seeds_gaps.values()))}
-    summary = {"corpus": corpus, "metrics": metrics, "gaps": gaps, "verdicts": verdicts,
+        rows, verdicts[method] = _gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
+        gaps += rows
+        if method == "latent":
+            gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
+            rows, verdicts["latent_vs_gaussian"] = _gaps(plane, by_seed, gaussian, GAUSSIAN, method)
+            gaps += rows
+    verdicts = {k: v for k, v in verdicts.items() if v is not None}  # None: no seed has its baseline yet
+    summary = {"corpus": corpus, "plane": asdict(plane), "metrics": metrics, "gaps": gaps, "verdicts": verdicts,
                "rule": f"'{MORE_DIVERSE}' or '{LESS_DIVERSE}' only when the 95 % interval of the mean gap excludes 0 "
                        f"and at least {AGREEMENT:.0%} of the seeds share its sign; else '{INDISTINGUISHABLE}'"}
     write_text_atomic(out / f"{corpus}_summary.json", json.dumps(summary, indent=2) + "\n")
