@@ -5,15 +5,21 @@ import math
 
 import pytest
 
+import torch
+
 from textgan_lib.cli import main
+from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.study import (
+    GAUSSIAN,
     INDISTINGUISHABLE,
     LESS_DIVERSE,
     MORE_DIVERSE,
+    PLANES,
     confidence_interval,
     run_file,
     study,
+    summarize,
     verdict,
 )
 
@@ -49,6 +55,68 @@ def test_the_verdict_rule(gaps, expected):
     assert verdict(gaps) == expected
 
 
+def test_the_verdict_names_its_baseline():
+    assert verdict([0.05, 0.06, 0.04, 0.05, 0.07], GAUSSIAN) == "more diverse than the Gaussian fit of the codes"
+    assert verdict([0.05], GAUSSIAN) == "indistinguishable from the Gaussian fit of the codes"
+
+
+def _write(out, corpus, method, seed, **fields):
+    out.mkdir(exist_ok=True)
+    run_file(out, corpus, method, seed).write_text(json.dumps({"corpus": corpus, "method": method, "seed": seed,
+                                                               **fields}))
+
+
+def test_every_plane_gives_a_positive_gap_to_the_more_diverse_model(tmp_path):
+    """On the oracle NLL_div grows with diversity, on text Self-BLEU-4 falls: one sign for both."""
+    oracle_curve = [{"temperature": t, "nll_oracle": 8 + 2 * t, "nll_div": 5 * t, "nll_test": 7.0} for t in (0.5, 1, 1.5)]
+    text_curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
+    for seed in range(5):
+        _write(tmp_path, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0,
+               temperature_curve=oracle_curve)
+        # NLL_oracle 9 is the curve's quality at tau = 0.5, where its NLL_div is 2.5: the GAN's 3.0 is more diverse
+        _write(tmp_path, "oracle", "gumbel", seed, nll_oracle=9.0, nll_div=3.0 + 0.01 * seed, nll_test=7.5)
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=text_curve)
+        # BLEU-4 .5 is the curve's at tau = 0.5, Self-BLEU-4 .7 there: the GAN's .75 is less diverse
+        _write(tmp_path, "coco", "seqgan", seed, bleu_4=0.5, self_bleu_4=0.75 + 0.01 * seed, nll_under_mle=3.5,
+               mean_length=9.0)
+    oracle = summarize(tmp_path, "oracle")
+    assert oracle["verdicts"]["gumbel"]["gap"] == pytest.approx(0.52) and PLANES["oracle"].more_diverse_is_higher
+    assert oracle["verdicts"]["gumbel"]["verdict"] == MORE_DIVERSE and oracle["verdicts"]["gumbel"]["seeds"] == 5
+    coco = summarize(tmp_path, "coco")
+    assert coco["verdicts"]["seqgan"]["gap"] == pytest.approx(-0.07)
+    assert coco["verdicts"]["seqgan"]["verdict"] == LESS_DIVERSE
+    assert {m["metric"] for m in coco["metrics"]} == {"BLEU-4", "Self-BLEU-4", "NLL under MLE", "mean length"}
+
+
+def test_a_seed_outside_the_sweep_is_named_not_extrapolated(tmp_path):
+    curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
+    for seed in range(2):
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0, temperature_curve=curve)
+        _write(tmp_path, "coco", "latent", seed, bleu_4=0.9, self_bleu_4=0.9, nll_under_mle=2.0,
+               gaussian_curve=curve)
+    summary = summarize(tmp_path, "coco")
+    assert summary["verdicts"]["latent"]["seeds"] == 0 and summary["verdicts"]["latent"]["outside_sweep"] == 2
+    assert summary["verdicts"]["latent"]["verdict"].startswith("no verdict: outside the sweep")
+    assert summary["verdicts"]["latent_vs_gaussian"]["baseline"] == GAUSSIAN
+
+
+def test_gaussian_codes_fit_the_codes_on_the_sphere_from_their_own_stream():
+    codes = torch.nn.functional.normalize(torch.randn(500, 6, generator=torch.Generator().manual_seed(0)) +
+                                          torch.tensor([3.0, 0, 0, 0, 0, 0]), dim=1)
+    before = torch.random.get_rng_state()
+    narrow = gaussian_codes(codes, 0.5, 2000, rng=torch.Generator().manual_seed(1))
+    wide = gaussian_codes(codes, 2.0, 2000, rng=torch.Generator().manual_seed(1))
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's stream is untouched
+    torch.testing.assert_close(narrow.norm(dim=1), torch.ones(2000))
+    assert torch.equal(narrow, gaussian_codes(codes, 0.5, 2000, rng=torch.Generator().manual_seed(1)))
+    assert narrow.std(0).sum() < codes.std(0).sum() < wide.std(0).sum()  # the scale is a temperature
+    direction = torch.nn.functional.normalize(codes.mean(0), dim=0)
+    torch.testing.assert_close(torch.nn.functional.normalize(narrow.mean(0), dim=0), direction, atol=0.05, rtol=0)
+    with pytest.raises(ValueError, match="scale"):
+        gaussian_codes(codes, 0.0, 10)
+
+
 @pytest.mark.slow  # four small real-text runs (about 15 s)
 def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     profile = get_profile("ci", **SMALL)
@@ -69,6 +137,21 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")}
     study("coco", ["gumbel"], [0, 1], profile, out)  # everything done: nothing runs again
     assert {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")} == stamps
+
+
+@pytest.mark.slow  # two small oracle runs and their MLE models (about 20 s)
+def test_an_oracle_study_scores_the_end_of_training_against_its_seeds_curve(tmp_path):
+    profile = get_profile("ci", oracle={"samples": 200})
+    out = tmp_path / "study"
+    summary = study("oracle", ["seqgan"], [0, 1], profile, out)
+    mle, gan = (json.loads(run_file(out, "oracle", m, 0).read_text()) for m in ("mle", "seqgan"))
+    at_one = next(r for r in mle["temperature_curve"] if r["temperature"] == 1.0)
+    assert mle["nll_oracle"] == at_one["nll_oracle"] and mle["settings"]["epochs"] == profile.oracle.trainer.epochs
+    assert gan["history"][-1]["nll_div"] == gan["nll_div"] and gan["settings"]["n_rollouts"] > 0
+    assert {r["phase"] for r in gan["history"]} == {"adversarial"}
+    assert summary["plane"]["quality"] == "nll_oracle" and summary["verdicts"]["seqgan"]["seeds"] <= 2
+    with pytest.raises(ValueError, match="no method"):
+        study("oracle", ["latent"], [0], profile, out)
 
 
 def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, capsys):

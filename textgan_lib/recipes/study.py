@@ -1,4 +1,4 @@
-"""A multi-seed study of the GANs, and the one rule by which the book states a verdict.
+r"""A multi-seed study of the GANs, and the one rule by which the book states a verdict.
 
 One run is one (corpus, method, seed), each seed with its own MLE model:
 
