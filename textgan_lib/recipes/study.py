@@ -105,6 +105,11 @@ class Estimate:
     n: int
 
 
+def t975(df: int) -> float:
+    """Student's t 0.975 quantile for ``df`` degrees of freedom (1.96 beyond 30)."""
+    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
+
+
 def confidence_interval(values: Sequence[float]) -> Estimate:
     """Mean and 95 % Student-t interval of ``values`` (one per seed)."""
     values = [float(v) for v in values]
@@ -115,7 +120,7 @@ def confidence_interval(values: Sequence[float]) -> Estimate:
     if n < 2:
         return Estimate(mean, math.nan, math.nan, n)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = (_T975[n - 2] if n - 1 <= len(_T975) else 1.96) * sd / math.sqrt(n)
+    half = t975(n - 1) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)
 
 

@@ -1,0 +1,68 @@
+"""The recorded study as the chapters show it: table, verdict sentences, the plane."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from textgan_lib.book.recorded import find_study_folder, load_study, study_plane, study_table, verdict_sentence  # noqa: E402
+from textgan_lib.recipes.study import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE, run_file, summarize  # noqa: E402
+
+ORACLE_CURVE = [{"temperature": t, "nll_oracle": 8 + 2 * t, "nll_div": 5 * t, "nll_test": 7.0} for t in (0.5, 1, 1.5)]
+TEXT_CURVE = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
+
+
+def _write(out, corpus, method, seed, **fields):
+    out.mkdir(parents=True, exist_ok=True)
+    run_file(out, corpus, method, seed).write_text(json.dumps({"corpus": corpus, "method": method, "seed": seed,
+                                                               **fields}))
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    folder = tmp_path / "benchmarks" / "results" / "study_cpu"
+    for seed in range(5):
+        _write(folder, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0, temperature_curve=ORACLE_CURVE)
+        _write(folder, "oracle", "gumbel", seed, nll_oracle=9.0, nll_div=3.0 + 0.01 * seed, nll_test=7.5)
+        _write(folder, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0, temperature_curve=TEXT_CURVE)
+        _write(folder, "coco", "seqgan", seed, bleu_4=0.5, self_bleu_4=0.75 + 0.01 * seed, nll_under_mle=3.5)
+        _write(folder, "coco", "latent", seed, bleu_4=0.5, self_bleu_4=0.6 + 0.01 * seed, nll_under_mle=3.5,
+               gaussian_curve=TEXT_CURVE)
+    summarize(folder, "oracle")
+    summarize(folder, "coco")
+    return folder
+
+
+def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypatch):
+    monkeypatch.chdir(recorded.parent.parent.parent / "benchmarks")  # found from below the repository's root too
+    assert find_study_folder() == recorded.resolve()
+    oracle = load_study("oracle")
+    table = study_table(oracle)
+    assert list(table.index) == ["MLE (τ = 1)", "Gumbel GAN"]
+    assert table.loc["Gumbel GAN", "verdict"] == MORE_DIVERSE and table.loc["Gumbel GAN", "seeds agreeing"] == "5 of 5"
+    assert table.loc["Gumbel GAN", "NLL_oracle"] == "9.000 [9.000, 9.000]"
+    assert verdict_sentence(oracle, "gumbel").startswith(f"{MORE_DIVERSE} (gap +0.520, 95 % CI +0.5")
+    coco = load_study("coco")
+    assert study_table(coco).loc["SeqGAN", "verdict"] == LESS_DIVERSE
+    # the latent GAN is .1 more diverse than the Gaussian at the same BLEU-4 in every seed
+    assert study_table(coco, ["latent"], GAUSSIAN).loc["latent GAN", "diversity gap"].startswith("0.080")
+    assert verdict_sentence(coco, "latent", GAUSSIAN).startswith("more diverse than the Gaussian fit of the codes")
+    assert verdict_sentence(coco, "gumbel").startswith("not yet recorded")
+
+
+def test_the_plane_puts_more_diverse_to_the_right_on_both_corpora(recorded):
+    oracle, coco = load_study("oracle", recorded), load_study("coco", recorded)
+    oracle_axes = study_plane(oracle, ["gumbel"]).axes[0]
+    coco_axes = study_plane(coco, ["seqgan"]).axes[0]
+    assert not oracle_axes.xaxis_inverted() and coco_axes.xaxis_inverted()
+    assert len(oracle_axes.lines) >= 5 and "reversed" in coco_axes.get_xlabel()
+    gaussian_axes = study_plane(coco, ["latent"], curve="gaussian_curve", curve_label="Gaussian").axes[0]
+    assert "Gaussian" in [t.get_text() for t in gaussian_axes.get_legend().get_texts()]
+
+
+def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, capsys):
+    assert load_study("coco", tmp_path) is None
+    assert "benchmarks/results/study_cpu" in capsys.readouterr().out

@@ -1,0 +1,149 @@
+"""The recorded multi-seed study (``benchmarks/results/study_cpu``) as the chapters show it: a
+table with confidence intervals, the plane with every seed, and the verdict sentences.
+
+The files are those of :mod:`textgan_lib.recipes.study`, committed with the repository; a chapter
+reads them, it does not recompute them (the study takes hours). Outside a clone of the repository
+(a ``pip`` install in Colab) they are not there: :func:`load_study` says where to find them and
+returns ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..recipes.study import COOLED_MLE, PLANES, Plane, t975
+
+STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
+NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN"}
+AXIS_NAMES = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "bleu_4": "BLEU-4", "self_bleu_4": "Self-BLEU-4"}
+
+
+@dataclass
+class RecordedStudy:
+    """A corpus's recorded study: its summary and its run files, by method and seed."""
+
+    corpus: str
+    folder: Path
+    summary: dict
+    runs: dict[str, dict[int, dict]] = field(default_factory=dict)
+
+    @property
+    def plane(self) -> Plane:
+        return PLANES[self.corpus]
+
+    def seeds(self, method: str) -> list[int]:
+        return sorted(self.runs.get(method, {}))
+
+    def verdict(self, method: str) -> dict | None:
+        return self.summary["verdicts"].get(method)
+
+
+def find_study_folder(start: str | Path = ".") -> Path | None:
+    """``benchmarks/results/study_cpu`` in ``start`` or the nearest folder above it that has one."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / STUDY_FOLDER).is_dir():
+            return folder / STUDY_FOLDER
+    return None
+
+
+def load_study(corpus: str, folder: str | Path | None = None) -> RecordedStudy | None:
+    """The recorded study of ``corpus`` from ``folder`` (default: :func:`find_study_folder`), or
+    ``None``, with a printed note, when it has no summary of that corpus."""
+    folder = find_study_folder() if folder is None else Path(folder)
+    summary_file = None if folder is None else folder / f"{corpus}_summary.json"
+    if summary_file is None or not summary_file.is_file():
+        print(f"No recorded study of {corpus} here: it lives in the repository's {STUDY_FOLDER.as_posix()} "
+              "(clone the repository and run the chapter there to see it).")
+        return None
+    study = RecordedStudy(corpus, folder, json.loads(summary_file.read_text(encoding="utf-8")))
+    for path in sorted(folder.glob(f"{corpus}_*_seed*.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        study.runs.setdefault(result["method"], {})[result["seed"]] = result
+    return study
+
+
+def _interval(mean: float, low: float, high: float, digits: int = 3) -> str:
+    if math.isnan(mean):
+        return "—"
+    if math.isnan(low):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def study_table(study: RecordedStudy, methods: list[str] | None = None, baseline: str = COOLED_MLE) -> pd.DataFrame:
+    """One row per method: the plane's two metrics as mean [95 % CI] over seeds, the diversity gap
+    against ``baseline`` with its interval, how many seeds share its sign, and the verdict."""
+    methods = methods or [m for m in NAMES if m in study.runs]
+    quality, diversity = (AXIS_NAMES[study.plane.quality], AXIS_NAMES[study.plane.diversity])
+    metrics = {(m["method"], m["metric"]): m for m in study.summary["metrics"]}
+    rows = []
+    for method in methods:
+        row: dict[str, Any] = {"method": NAMES.get(method, method), "seeds": len(study.seeds(method))}
+        for metric in (quality, diversity):
+            m = metrics.get((method, metric))
+            row[metric] = "—" if m is None else _interval(m["mean"], m["low"], m["high"])
+        key = method if baseline == COOLED_MLE else f"{method}_vs_gaussian"
+        v = study.verdict(key)
+        if method == "mle" or v is None:
+            row.update({"diversity gap": "—", "seeds agreeing": "—", "verdict": "—"})
+        else:
+            row.update({"diversity gap": _interval(v["gap"], v["low"], v["high"]),
+                        "seeds agreeing": f"{v['same_sign']} of {v['seeds']}", "verdict": v["verdict"]})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def verdict_sentence(study: RecordedStudy, method: str, baseline: str = COOLED_MLE) -> str:
+    """The verdict on ``method`` in words, with its evidence: e.g. "less diverse than the cooled
+    MLE model (gap −0.256, 95 % CI −0.339 to −0.172; 5 of 5 seeds agree)"."""
+    v = study.verdict(method if baseline == COOLED_MLE else f"{method}_vs_gaussian")
+    if v is None:
+        return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
+    if v["seeds"] == 0:
+        return v["verdict"]
+    interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
+    return (f"{v['verdict']} (gap {v['gap']:+.3f}{interval}; {v['same_sign']} of {v['seeds']} seeds "
+            f"agree in sign)")
+
+
+def study_plane(study: RecordedStudy, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
+                curve_label: str = "MLE at temperature τ, one line per seed") -> Any:
+    """The quality–diversity plane of the recorded study, more diverse to the right: each seed's
+    baseline curve (grey; ``curve`` names it in the MLE runs, or ``gaussian_curve`` in the latent
+    runs), each method's seeds (small markers) and their mean with its 95 % interval (error bars)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    plane = study.plane
+    q, d = plane.quality, plane.diversity
+    holder = "mle" if curve == "temperature_curve" else "latent"
+    for i, seed in enumerate(study.seeds(holder)):
+        frame = pd.DataFrame(study.runs[holder][seed][curve])
+        ax.plot(frame[d], frame[q], "-", color="grey", alpha=0.5, lw=1, label=curve_label if i == 0 else None)
+    for colour, method in zip(("C0", "C3", "C2", "C1"), methods):
+        points = pd.DataFrame([{q: r[q], d: r[d]} for r in study.runs.get(method, {}).values()])
+        if points.empty:
+            continue
+        ax.plot(points[d], points[q], "o", color=colour, alpha=0.45, ms=5)
+        n = len(points)
+        half = {c: (points[c].std(ddof=1) * t975(n - 1) / math.sqrt(n)) if n > 1 else 0.0 for c in (q, d)}
+        ax.errorbar(points[d].mean(), points[q].mean(), xerr=half[d], yerr=half[q], fmt="s", color=colour,
+                    ms=8, capsize=4, label=f"{NAMES.get(method, method)}: {n} seeds, mean ± 95 % CI")
+    quality_hint = "lower = better" if q == "nll_oracle" else "higher = better"
+    if plane.more_diverse_is_higher:
+        ax.set_xlabel(f"{AXIS_NAMES[d]} (more diverse to the right)")
+    else:
+        ax.set_xlabel(f"{AXIS_NAMES[d]}, reversed (more diverse to the right)")
+        if not ax.xaxis_inverted():
+            ax.invert_xaxis()
+    ax.set_ylabel(f"{AXIS_NAMES[q]} ({quality_hint})")
+    ax.legend(fontsize=8)
+    return ax.figure
