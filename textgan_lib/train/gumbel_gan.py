@@ -117,36 +117,58 @@ def relaxed_sample(
         raise ValueError(f"relaxation must be one of {RELAXATIONS}, got {relaxation!r}")
     cfg = generator.config
     device = generator.device
-    banned = generator.never_sampled()  # before <eos>: what sample() never draws
-    after_eos_banned = torch.tensor([cfg.start_id], device=device)  # after <eos>: <pad> is the likely token
+    vocab = cfg.vocab_size
+    never = torch.zeros(vocab, dtype=torch.bool, device=device)  # what sample() never draws: <bos>, <pad>
+    banned = generator.never_sampled()
+    if banned is not None:
+        never[banned] = True
+    soft_padding = relaxation == "full" and cfg.eos_id is not None
+    if soft_padding:  # after <eos> only <bos> is banned: <pad> is the likely token there
+        after_eos = torch.zeros(vocab, dtype=torch.bool, device=device)
+        after_eos[cfg.start_id] = True
+        open_only = never & ~after_eos  # [V]: banned in the rows still open only (<pad>)
+    if cfg.eos_id is not None:  # until_eos: what a finished row holds at every later position
+        pad = F.one_hot(torch.tensor(cfg.pad_id, device=device), vocab).float()
     tokens = torch.empty(n, max_len, dtype=torch.long, device=device)
-    relaxed = []
+    # without autograd, each step writes into one [n, T, V] tensor (no list to stack at the end)
+    relaxed = [] if torch.is_grad_enabled() else torch.empty(n, max_len, vocab, device=device)
     finished = torch.zeros(n, dtype=torch.bool, device=device)
-    if cfg.eos_id is not None:  # what a finished row holds at every later position: <pad>, one-hot
-        pad = F.one_hot(torch.tensor(cfg.pad_id, device=device), cfg.vocab_size).float()
     h, state = generator.features(torch.full((n, 1), cfg.start_id, device=device))
     for t in range(max_len):
         logits = generator.output(h[:, -1])  # [n, V]
         u = torch.rand(logits.shape, generator=rng, device=logits.device).clamp_(1e-10, 1 - 1e-10)
-        perturbed = logits - torch.log(-torch.log(u))  # logits + Gumbel(0, 1) noise
-        open_rows = perturbed if banned is None else perturbed.index_fill(1, banned, float("-inf"))
-        token = open_rows.argmax(dim=-1)  # [n], an exact sample of sample()'s distribution
-        soft = F.softmax(beta * open_rows, dim=-1)  # [n, V]
+        perturbed = logits + u.log_().neg_().log_().neg_()  # logits + Gumbel(0, 1) noise, -log(-log u)
+        if soft_padding:
+            ban = after_eos | (open_only & ~finished[:, None])  # [n, V]
+        else:
+            ban = never
+        perturbed = perturbed.masked_fill(ban, float("-inf"))
+        token = perturbed.argmax(dim=-1)  # [n]: in the open rows, an exact sample of sample()'s distribution
+        soft = _softmax_without_denormals(beta * perturbed)  # [n, V]: one softmax for open and finished rows
         if cfg.eos_id is not None:
             token = token.masked_fill(finished, cfg.pad_id)
-            if relaxation == "full":
-                ended = F.softmax(beta * perturbed.index_fill(1, after_eos_banned, float("-inf")), dim=-1)
-                soft = torch.where(finished[:, None], ended, soft)
-            else:
+            if not soft_padding:
                 soft = torch.where(finished[:, None], pad.to(soft.dtype), soft)
             finished = finished | (token == cfg.eos_id)
         if straight_through:
-            soft = F.one_hot(token, cfg.vocab_size).to(soft.dtype) - soft.detach() + soft
+            soft = F.one_hot(token, vocab).to(soft.dtype) - soft.detach() + soft
         tokens[:, t] = token
-        relaxed.append(soft)
+        if isinstance(relaxed, list):
+            relaxed.append(soft)
+        else:
+            relaxed[:, t] = soft
         if t + 1 < max_len:
             h, state = generator.features(token[:, None], state)
-    return tokens, torch.stack(relaxed, dim=1)
+    return tokens, torch.stack(relaxed, dim=1) if isinstance(relaxed, list) else relaxed
+
+
+def _softmax_without_denormals(x: Tensor) -> Tensor:
+    """``softmax(x)`` over the last dimension, with the probabilities below :math:`e^{-80}` (about
+    1e-35) exactly 0. A large :math:`\beta` spreads the logits over thousands of nats, and the
+    exponentials of the far tail are float32 denormals, on which the CPU is several times slower;
+    the change to any probability is below 1e-35."""
+    shifted = x - x.amax(dim=-1, keepdim=True).detach()
+    return shifted.masked_fill(shifted < -80.0, float("-inf")).softmax(dim=-1)
 
 
 @dataclass(frozen=True)
@@ -242,17 +264,17 @@ class GumbelGANTrainer(AdversarialTrainer):
         index = torch.randperm(len(self.real), generator=self.rngs["batch"])[: self.config.batch_size]
         return self.real[index.to(self.real.device)]
 
-    def _relaxed(self) -> tuple[Tensor, Tensor]:
-        """Samples (ids, relaxed) of the generator without dropout: the policy that is evaluated."""
+    def _relaxed(self, n: int) -> tuple[Tensor, Tensor]:
+        """``n`` samples (ids, relaxed) of the generator without dropout: the policy that is evaluated."""
         cfg = self.config
         with evaluating(self.generator):
-            return relaxed_sample(self.generator, cfg.batch_size, self.max_len, beta=self.beta,
+            return relaxed_sample(self.generator, n, self.max_len, beta=self.beta,
                                      rng=self.rngs["sample"], straight_through=cfg.straight_through,
                                      relaxation=cfg.relaxation)
 
     def generator_step(self) -> dict[str, float]:
         """One update of the generator through the relaxed samples."""
-        tokens, fake = self._relaxed()
+        tokens, fake = self._relaxed(self.config.batch_size)
         real_logits = self.discriminator(self._real_batch())
         fake_logits = self.discriminator(fake)
         if self.config.loss == "rsgan":
@@ -262,10 +284,12 @@ class GumbelGANTrainer(AdversarialTrainer):
         self.update(loss, "generator", "generator loss", self.config.clip_norm)
         return {"g_loss": loss.item(), "mean_length": _mean_length(self.generator, tokens)}
 
-    def discriminator_step(self) -> dict[str, float]:
-        """One update of the discriminator on a real minibatch against fresh relaxed samples."""
-        with torch.no_grad():
-            _, fake = self._relaxed()
+    def discriminator_step(self, fake: Tensor | None = None) -> dict[str, float]:
+        """One update of the discriminator on a real minibatch against relaxed samples ``fake``
+        ``[B, T, V]`` (default: a fresh batch)."""
+        if fake is None:
+            with torch.no_grad():
+                _, fake = self._relaxed(self.config.batch_size)
         real_logits, fake_logits = self.discriminator(self._real_batch()), self.discriminator(fake)
         if self.config.loss == "rsgan":
             loss = rsgan_discriminator_loss(real_logits, fake_logits)
@@ -284,8 +308,13 @@ class GumbelGANTrainer(AdversarialTrainer):
             self.record({})
 
     def train_step(self) -> dict[str, float]:
-        g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
-        d_stats = [self.discriminator_step() for _ in range(self.config.d_steps)]
+        cfg = self.config
+        g_stats = [self.generator_step() for _ in range(cfg.g_steps)]
+        # the generator is fixed during the discriminator's steps, so their fresh samples are drawn in
+        # one batch: the same distribution as d_steps draws, in one pass of the LSTM instead of d_steps
+        with torch.no_grad():
+            _, fakes = self._relaxed(cfg.d_steps * cfg.batch_size)
+        d_stats = [self.discriminator_step(fake) for fake in fakes.split(cfg.batch_size)]
         return {**g_stats[-1], **d_stats[-1]}
 
     def measure(self) -> dict[str, float]:
