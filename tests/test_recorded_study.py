@@ -66,3 +66,5 @@ def test_the_plane_puts_more_diverse_to_the_right_on_both_corpora(recorded):
 def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, capsys):
     assert load_study("coco", tmp_path) is None
     assert "benchmarks/results/study_cpu" in capsys.readouterr().out
+    assert verdict_sentence(None, "seqgan").startswith("not recorded here")
+    assert "note" in study_table(None).columns and study_plane(None, ["seqgan"]).axes[0].texts

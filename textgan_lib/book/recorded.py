@@ -58,9 +58,12 @@ def load_study(corpus: str, folder: str | Path | None = None) -> RecordedStudy |
     ``None``, with a printed note, when it has no summary of that corpus."""
     folder = find_study_folder() if folder is None else Path(folder)
     summary_file = None if folder is None else folder / f"{corpus}_summary.json"
-    if summary_file is None or not summary_file.is_file():
+    if summary_file is None:
         print(f"No recorded study of {corpus} here: it lives in the repository's {STUDY_FOLDER.as_posix()} "
               "(clone the repository and run the chapter there to see it).")
+        return None
+    if not summary_file.is_file():
+        print(f"No summary of {corpus} in {folder} yet: `textgan study --corpus {corpus} --out {folder}` makes it.")
         return None
     study = RecordedStudy(corpus, folder, json.loads(summary_file.read_text(encoding="utf-8")))
     for path in sorted(folder.glob(f"{corpus}_*_seed*.json")):
@@ -77,9 +80,16 @@ def _interval(mean: float, low: float, high: float, digits: int = 3) -> str:
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def study_table(study: RecordedStudy, methods: list[str] | None = None, baseline: str = COOLED_MLE) -> pd.DataFrame:
+NOT_HERE = "not recorded here (the study lives in the repository's benchmarks/results/study_cpu)"
+
+
+def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
+                baseline: str = COOLED_MLE) -> pd.DataFrame:
     """One row per method: the plane's two metrics as mean [95 % CI] over seeds, the diversity gap
-    against ``baseline`` with its interval, how many seeds share its sign, and the verdict."""
+    against ``baseline`` with its interval, how many seeds share its sign, and the verdict (an
+    empty table without a study)."""
+    if study is None:
+        return pd.DataFrame({"note": [NOT_HERE]})
     methods = methods or [m for m in NAMES if m in study.runs]
     quality, diversity = (AXIS_NAMES[study.plane.quality], AXIS_NAMES[study.plane.diversity])
     metrics = {(m["method"], m["metric"]): m for m in study.summary["metrics"]}
@@ -100,9 +110,11 @@ def study_table(study: RecordedStudy, methods: list[str] | None = None, baseline
     return pd.DataFrame(rows).set_index("method")
 
 
-def verdict_sentence(study: RecordedStudy, method: str, baseline: str = COOLED_MLE) -> str:
+def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = COOLED_MLE) -> str:
     """The verdict on ``method`` in words, with its evidence: e.g. "less diverse than the cooled
-    MLE model (gap −0.256, 95 % CI −0.339 to −0.172; 5 of 5 seeds agree)"."""
+    MLE model (gap −0.256, 95 % CI −0.339 to −0.172; 5 of 5 seeds agree in sign)"."""
+    if study is None:
+        return NOT_HERE
     v = study.verdict(method if baseline == COOLED_MLE else f"{method}_vs_gaussian")
     if v is None:
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
@@ -113,7 +125,7 @@ def verdict_sentence(study: RecordedStudy, method: str, baseline: str = COOLED_M
             f"agree in sign)")
 
 
-def study_plane(study: RecordedStudy, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
+def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
                 curve_label: str = "MLE at temperature τ, one line per seed") -> Any:
     """The quality–diversity plane of the recorded study, more diverse to the right: each seed's
     baseline curve (grey; ``curve`` names it in the MLE runs, or ``gaussian_curve`` in the latent
@@ -122,6 +134,9 @@ def study_plane(study: RecordedStudy, methods: list[str], ax: Any = None, curve:
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
+    if study is None:
+        ax.text(0.5, 0.5, NOT_HERE.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes)
+        return ax.figure
     plane = study.plane
     q, d = plane.quality, plane.diversity
     holder = "mle" if curve == "temperature_curve" else "latent"
