@@ -288,6 +288,31 @@ def test_policy_gradient_raises_the_probability_of_the_rewarded_token(dropout):
     assert after > before + 0.1
 
 
+def test_pretraining_goes_on_to_the_held_out_accuracy_target_and_measuring_changes_nothing():
+    # real sequences are all TARGET: the discriminator can learn to tell them from the samples
+    real = torch.full((40, 6), TARGET)
+    held_out = torch.full((30, 6), TARGET)
+    plain = _tiny_trainer(d_pretrain_rounds=1, d_lr=2e-3)
+    plain.real = real.clone()
+    measured = _tiny_trainer(d_pretrain_rounds=1, d_lr=2e-3, d_target_accuracy=0.9, d_pretrain_max_rounds=12)
+    measured.real = real.clone()
+    measured.held_out = held_out
+    measured.rngs["held_out"] = measured.seeded_rng(99)
+    assert not measured.pretraining_done
+    history = measured.pretrain_discriminator()
+    rows = history[history["phase"] == "d_pretrain"]
+    assert rows["d_heldout_accuracy"].iloc[-1] >= 0.9 or len(rows) == 12
+    assert (rows["d_heldout_accuracy"].iloc[:-1] < 0.9).all() and measured.pretraining_done
+    assert len(rows) > 1 and measured.counters["d_rounds"] == len(rows)
+    plain.pretrain_discriminator(until=len(rows))  # the same rounds without measuring: the same weights
+    for a, b in zip(plain.discriminator.parameters(), measured.discriminator.parameters()):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="d_target_accuracy"):
+        SeqGANConfig(d_target_accuracy=0.4)
+    with pytest.raises(ValueError, match="d_pretrain_max_rounds"):
+        SeqGANConfig(d_pretrain_rounds=5, d_pretrain_max_rounds=2)
+
+
 def test_seqgan_history_and_exact_resume(tmp_path):
     straight = _tiny_trainer()
     straight.pretrain_discriminator()

@@ -148,7 +148,9 @@ def test_an_oracle_study_scores_the_end_of_training_against_its_seeds_curve(tmp_
     at_one = next(r for r in mle["temperature_curve"] if r["temperature"] == 1.0)
     assert mle["nll_oracle"] == at_one["nll_oracle"] and mle["settings"]["epochs"] == profile.oracle.trainer.epochs
     assert gan["history"][-1]["nll_div"] == gan["nll_div"] and gan["settings"]["n_rollouts"] > 0
-    assert {r["phase"] for r in gan["history"]} == {"adversarial"}
+    assert {r["phase"] for r in gan["history"]} == {"d_pretrain", "adversarial"}
+    assert gan["settings"]["d_heldout_accuracy"] == next(r for r in reversed(gan["history"])
+                                                         if r["phase"] == "d_pretrain")["d_heldout_accuracy"]
     assert summary["plane"]["quality"] == "nll_oracle" and summary["verdicts"]["seqgan"]["seeds"] <= 2
     with pytest.raises(ValueError, match="no method"):
         study("oracle", ["latent"], [0], profile, out)

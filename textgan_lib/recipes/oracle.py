@@ -35,6 +35,7 @@ from .profiles import Profile
 from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv
 
 Evaluation = Callable[[LSTMGenerator], dict[str, float]]
+HELD_OUT = 2000  # held-out sequences on which SeqGAN's discriminator is measured during its pretraining
 
 
 def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,7 +137,7 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
                             max_len=oracle.seq_len, config=config,
                             evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                             checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
-                            progress=progress)
+                            progress=progress, held_out=held_out[:HELD_OUT])
     resume_if_same(trainer, trainer.checkpoint_path)
     mle_seconds = time.perf_counter() - started
 
@@ -148,7 +149,7 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
         return frame
 
     table()
-    if trainer.counters["d_rounds"] < config.d_pretrain_rounds:
+    if not trainer.pretraining_done:
         trainer.pretrain_discriminator()
         table()
     while trainer.step < sizes.rounds:

@@ -166,9 +166,17 @@ def _gumbel(lr: float, filters: int, iterations: int, eval_every: int, monitor: 
                                                             monitor_samples=monitor), max_betas)
 
 
-def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollouts: int) -> SeqGANSizes:
+# SeqGAN's discriminator is pretrained until its held-out accuracy reaches this (issue 23): below it
+# the rewards are nearly constant and REINFORCE only sharpens the generator
+D_TARGET = 0.75
+
+
+def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollouts: int,
+                      d_target_accuracy: float | None = D_TARGET, d_pretrain_max_rounds: int = 30) -> SeqGANSizes:
     return SeqGANSizes(rounds, SeqGANConfig(d_pretrain_rounds=d_pretrain_rounds, d_steps=1, d_epochs=1,
-                                            d_samples=d_samples, n_rollouts=rollouts, eval_every=rounds))
+                                            d_samples=d_samples, n_rollouts=rollouts, eval_every=rounds,
+                                            d_target_accuracy=d_target_accuracy,
+                                            d_pretrain_max_rounds=max(d_pretrain_max_rounds, d_pretrain_rounds)))
 
 
 def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
@@ -196,7 +204,7 @@ PROFILES: dict[str, Profile] = {
         seqgan_oracle=SeqGANSizes(2, SeqGANConfig(d_pretrain_rounds=1, d_steps=1, d_epochs=1, d_samples=200,
                                                   eval_every=1)),
         gumbel_oracle=_gumbel(1e-3, 20, 4, 2, max_betas=(2.0, 100.0)),
-        real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2), _gumbel(1e-3, 20, 2, 1, monitor=50),
+        real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2, d_target_accuracy=None), _gumbel(1e-3, 20, 2, 1, monitor=50),
                                 self_bleu_subset=40),
         latent=_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4),
     ),
@@ -207,7 +215,8 @@ PROFILES: dict[str, Profile] = {
         lm=LanguageModelSizes(128, 256, 1, 0.3, _CPU_LM, char_epochs=6, n_samples=1000),
         oracle=OracleSizes(samples=10_000, trainer=_oracle_mle(40, 5)),
         seqgan_oracle=SeqGANSizes(40, SeqGANConfig(d_pretrain_rounds=10, d_steps=1, d_epochs=1, d_samples=2000,
-                                                   eval_every=5)),
+                                                   eval_every=5, d_target_accuracy=D_TARGET,
+                                                   d_pretrain_max_rounds=30)),
         # 120 iterations at 10x RelGAN's learning rate: Adam moves each weight by about lr per step, so
         # the generator travels a good way towards RelGAN's 3000 (at 1e-4 it barely moves in 120).
         gumbel_oracle=_gumbel(1e-3, 100, 120, 40, max_betas=(2.0, 100.0)),
@@ -222,12 +231,14 @@ PROFILES: dict[str, Profile] = {
         toys=ToySizes(steps=3000, memory_distance=60, discriminator_steps=3000, gradient_repeats=4000),
         lm=LanguageModelSizes(256, 512, 2, 0.4, _GPU_LM, char_epochs=25, n_samples=10_000),
         oracle=OracleSizes(samples=P.n_sequences, trainer=_oracle_mle(P.mle_epochs, P.mle_eval_every)),
-        seqgan_oracle=SeqGANSizes(P.adversarial_rounds, SeqGANConfig()),  # the paper's schedule
+        # the paper's schedule (its 50 pretraining rounds, then on to the accuracy target if need be)
+        seqgan_oracle=SeqGANSizes(P.adversarial_rounds, SeqGANConfig(d_target_accuracy=D_TARGET,
+                                                                     d_pretrain_max_rounds=100)),
         gumbel_oracle=_gumbel(R.lr, R.filters, R.adversarial_iterations, 100, max_betas=R.max_betas),
         # RelGAN's oracle iterations (its COCO runs: 2,000)
         real_text=RealTextSizes(P.n_sequences, None,
                                 _real_text_seqgan(P.d_pretrain_rounds, P.adversarial_rounds, P.n_sequences,
-                                                  P.n_rollouts),
+                                                  P.n_rollouts, d_pretrain_max_rounds=100),
                                 _gumbel(R.lr, R.filters, 3000, 300)),
         latent=_latent(256, 512, _GPU_LM, ae_epochs=30, iterations=20_000),
     ),

@@ -49,6 +49,7 @@ from .profiles import Profile, get_profile
 from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv, write_text_atomic
 
 CORPORA = ("coco", "poems")
+HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
 METHODS = ("mle", "seqgan", "gumbel", "latent")
 __all__ = ["CORPORA", "METHODS", "decode_samples", "real_text", "score_samples"]
 
@@ -118,9 +119,9 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
-                                checkpoint_path=path, progress=progress)
+                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
         resume_if_same(trainer, path)
-        if trainer.counters["d_rounds"] < trainer.config.d_pretrain_rounds:
+        if not trainer.pretraining_done:
             trainer.pretrain_discriminator()
         if trainer.step < sizes.rounds:
             trainer.run(until=sizes.rounds)
@@ -129,7 +130,12 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
                                    checkpoint_path=path, progress=progress)
         train_or_resume(trainer, path, sizes.iterations)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
-    return generator, asdict(trainer.config)
+    settings = asdict(trainer.config)
+    if method == "seqgan":  # where the discriminator's pretraining stopped
+        pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]
+        settings |= {"d_rounds_done": trainer.counters["d_rounds"],
+                     "d_heldout_accuracy": pretraining[-1].get("d_heldout_accuracy") if pretraining else None}
+    return generator, settings
 
 
 def _lines(texts: list[list[str]]) -> str:

@@ -193,15 +193,18 @@ def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
                 "settings": asdict(profile.oracle.config(seed)), "history": history.to_dict("records")}
     if method == "seqgan":
         history = seqgan_oracle(oracle, profile, seed, progress=False)
-        history = history[history["phase"] == "adversarial"]
-        settings = asdict(profile.seqgan_oracle.config(seed))
+        pretraining = history[history["phase"] == "d_pretrain"]
+        history = history[history["phase"] != "mle"]  # the MLE rows are the mle run's
+        settings = asdict(profile.seqgan_oracle.config(seed)) | {
+            "d_rounds_done": len(pretraining),
+            "d_heldout_accuracy": float(pretraining["d_heldout_accuracy"].iloc[-1]) if len(pretraining) else None}
     elif method == "gumbel":
         max_beta = profile.gumbel_oracle.max_betas[-1]
         _, history = gumbel_oracle(oracle, profile, seed, max_beta=max_beta, progress=False)
         settings = asdict(profile.gumbel_oracle.config(seed, max_beta))
     else:
         raise ValueError(f"the oracle study has no method {method!r}: choose from {STUDY_METHODS['oracle']}")
-    last = history.iloc[-1]  # the end of training, scored by the oracle evaluator's fresh samples
+    last = history.dropna(subset=["nll_oracle"]).iloc[-1]  # the end of training, scored on fresh samples
     return {"nll_oracle": float(last["nll_oracle"]), "nll_div": float(last["nll_div"]),
             "nll_test": float(last["nll_test"]), "settings": settings,
             "history": history.dropna(axis=1, how="all").to_dict("records")}

@@ -4,7 +4,9 @@ discriminator, with Monte-Carlo rollout rewards.
 The generator is pretrained by MLE elsewhere (``MLETrainer``). This trainer then runs
 
 1. **discriminator pretraining**: ``d_pretrain_rounds`` times, draw fresh negatives from the
-   generator and train the discriminator for ``d_epochs`` epochs on them and the real data;
+   generator and train the discriminator for ``d_epochs`` epochs on them and the real data; with
+   held-out real sequences and ``d_target_accuracy``, go on until the discriminator's held-out
+   accuracy reaches it (a discriminator near chance gives nearly constant rewards);
 2. **adversarial rounds**: ``g_steps`` policy-gradient steps (sample ``batch_size`` sequences,
    reward every prefix with ``n_rollouts`` rollouts of the rollout policy, minimise
    :func:`~textgan_lib.train.losses.policy_gradient_loss`), then ``d_steps`` times fresh negatives and
@@ -38,7 +40,7 @@ from .._checks import check_config
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
-from .base import AdversarialTrainer, training_target
+from .base import AdversarialTrainer, check_gan_inputs, training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import rollout_rewards
@@ -61,6 +63,11 @@ class SeqGANConfig:
     # θ_rollout ← r θ_rollout + (1 - r) θ after every round, which that code's update_params meant.
     rollout_update_rate: float = 0.0
     d_pretrain_rounds: int = SEQGAN_PAPER.d_pretrain_rounds
+    # With held-out real sequences given to the trainer: after d_pretrain_rounds, pretraining goes
+    # on until the discriminator's held-out accuracy reaches this (None: no target), for at most
+    # d_pretrain_max_rounds rounds in all. A near-chance discriminator gives nearly constant rewards.
+    d_target_accuracy: float | None = None
+    d_pretrain_max_rounds: int = 50
     g_steps: int = 1  # generator steps per adversarial round
     d_steps: int = SEQGAN_PAPER.d_steps  # fresh negative sets per adversarial round
     d_epochs: int = SEQGAN_PAPER.d_epochs  # discriminator epochs per negative set
@@ -78,7 +85,12 @@ class SeqGANConfig:
     def __post_init__(self) -> None:
         check_config(self, positive=("batch_size", "n_rollouts", "g_lr", "d_lr", "clip_norm", "g_steps", "d_steps",
                                      "d_epochs", "d_samples", "d_batch_size", "eval_every"),
-                     non_negative=("d_pretrain_rounds", "seed"))
+                     non_negative=("d_pretrain_rounds", "d_pretrain_max_rounds", "seed"))
+        if self.d_target_accuracy is not None and not 0.5 < self.d_target_accuracy < 1:
+            raise ValueError(f"d_target_accuracy must lie in (0.5, 1) or be None, got {self.d_target_accuracy}")
+        if self.d_pretrain_max_rounds < self.d_pretrain_rounds:
+            raise ValueError(f"d_pretrain_max_rounds ({self.d_pretrain_max_rounds}) is below d_pretrain_rounds "
+                             f"({self.d_pretrain_rounds})")
         if self.pg_reduction not in ("sum", "mean"):
             raise ValueError(f"pg_reduction must be 'sum' or 'mean', got {self.pg_reduction!r}")
         if not 0 <= self.rollout_update_rate < 1:
@@ -110,7 +122,11 @@ class SeqGANTrainer(AdversarialTrainer):
     :meth:`run` the adversarial rounds (``step``), recording ``evaluate(generator)`` and saving every
     ``eval_every`` rounds. History rows carry ``phase`` (``d_pretrain`` or ``adversarial``) and
     ``round``; adversarial rows ``g_loss`` (the policy-gradient loss), ``mean_reward``,
-    ``g_grad_norm``, ``d_loss`` and ``d_accuracy``.
+    ``g_grad_norm``, ``mean_length`` (of the step's samples), ``d_loss`` and ``d_accuracy``.
+
+    With ``held_out`` real sequences ``[M, T]`` (never trained on), every pretraining row also
+    holds ``d_heldout_accuracy`` (:meth:`held_out_accuracy`), and pretraining goes on past
+    ``d_pretrain_rounds`` until it reaches ``d_target_accuracy`` (or ``d_pretrain_max_rounds``).
     """
 
     kind = "seqgan"
@@ -128,8 +144,12 @@ class SeqGANTrainer(AdversarialTrainer):
         evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
+        held_out: Tensor | None = None,
     ) -> None:
         super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
+        if held_out is not None:
+            check_gan_inputs(generator, discriminator, held_out, max_len)
+        self.held_out = None if held_out is None else held_out.to(generator.device)
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         if self.rollout is not generator:
             self.modules["rollout"] = self.rollout
@@ -138,6 +158,8 @@ class SeqGANTrainer(AdversarialTrainer):
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["shuffle"] = self.seeded_rng(config.seed)
         self.counters["d_rounds"] = 0
+        if held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
+            self.rngs["held_out"] = self.seeded_rng(config.seed + 2, generator.device)
         self._d_step = self._graphed_discriminator_update()
         dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
         self.reward_low_precision = dtype == "bfloat16"
@@ -238,18 +260,56 @@ class SeqGANTrainer(AdversarialTrainer):
         self.optimizers["discriminator"].load_state_dict(optimizer_state)
         self._d_step = self._graphed_discriminator_update()
 
+    @torch.no_grad()
+    def held_out_accuracy(self) -> float:
+        """The discriminator's accuracy (eval mode) on the held-out real sequences and as many fresh
+        samples of the generator."""
+        if self.held_out is None:
+            raise ValueError("no held-out sequences: pass held_out= to the trainer")
+        fake = self.generator.sample(len(self.held_out), self.max_len, rng=self.rngs["held_out"])
+        with evaluating(self.discriminator):
+            real_right = (self.discriminator(self.held_out) > 0).sum()
+            fake_right = (self.discriminator(fake) <= 0).sum()
+        return (real_right + fake_right).item() / (2 * len(self.held_out))
+
+    def _pretraining_goes_on(self) -> bool:
+        """After ``d_pretrain_rounds``: whether the held-out accuracy is still below the target."""
+        cfg = self.config
+        if cfg.d_target_accuracy is None or self.held_out is None or self.step > 0:
+            return False
+        if self.counters["d_rounds"] >= cfg.d_pretrain_max_rounds:
+            return False
+        rows = [r for r in self.records if r.get("phase") == "d_pretrain"]
+        return not rows or rows[-1]["d_heldout_accuracy"] < cfg.d_target_accuracy
+
     def pretrain_discriminator(self, *, until: int | None = None, more: int | None = None) -> pd.DataFrame:
         """Discriminator pretraining until ``until`` rounds are done in total, or for ``more``
-        more; with neither, until the config's ``d_pretrain_rounds``. Saves at the end."""
+        more; with neither, until the config's ``d_pretrain_rounds`` and then, with held-out
+        sequences and a ``d_target_accuracy``, until the held-out accuracy reaches it (at most
+        ``d_pretrain_max_rounds`` in all). Saves at the end."""
         done = self.counters["d_rounds"]
         target = training_target(done, until, more, self.config.d_pretrain_rounds, "round")
         for _ in self.progress_bar(range(done, target), "D pretraining"):
-            with self.rng_scope():
-                stats = self.train_discriminator(1)
-            self.counters["d_rounds"] += 1
-            self.record(stats, phase="d_pretrain", round=self.counters["d_rounds"])
+            self._pretraining_round()
+        if until is None and more is None:
+            while self._pretraining_goes_on():
+                self._pretraining_round()
         self.save_if_set()
         return self.history
+
+    def _pretraining_round(self) -> None:
+        with self.rng_scope():
+            stats = self.train_discriminator(1)
+            if self.held_out is not None:
+                stats["d_heldout_accuracy"] = self.held_out_accuracy()
+        self.counters["d_rounds"] += 1
+        self.record(stats, phase="d_pretrain", round=self.counters["d_rounds"])
+
+    @property
+    def pretraining_done(self) -> bool:
+        """Whether :meth:`pretrain_discriminator` (with neither argument) has nothing left to do."""
+        return self.step > 0 or (self.counters["d_rounds"] >= self.config.d_pretrain_rounds
+                                 and not self._pretraining_goes_on())
 
     # -- the generator --------------------------------------------------------------------------
 
