@@ -181,9 +181,9 @@ def test_a_nan_gradient_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_p
     saved, before = _digest(path), _weights(player)
     step = getattr(trainer, f"{poisoned}_step")  # poisoned in its own update, not in the other player's
 
-    def poisoned_step():
+    def poisoned_step(*args):
         _poison_next_gradient(player)
-        return step()
+        return step(*args)
 
     setattr(trainer, f"{poisoned}_step", poisoned_step)
     with pytest.raises(NonFiniteLossError, match=message):

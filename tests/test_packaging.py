@@ -59,8 +59,8 @@ def test_profiles_and_auto(monkeypatch):
     assert resolve_profile_name("auto") == "colab"  # inside Colab, whatever its hardware
     assert PROFILES["colab"] == dataclasses.replace(PROFILES["cpu"], name="colab")
     assert get_profile("ci", lm={"trainer": {"epochs": 7}}).lm.trainer.epochs == 7
-    assert get_profile("ci", lm={"trainer": {"epochs": 7}}).lm.config(3) == MLEConfig(epochs=7, batch_size=64,
-                                                                                      lr=3e-3, seed=3)
+    assert get_profile("ci", lm={"trainer": {"epochs": 7}}).lm.config(3) == MLEConfig(
+        epochs=7, batch_size=64, lr=3e-3, seed=3, padding_targets=True)
     with pytest.raises(ValueError, match="unknown profile"):
         get_profile("tpu")
     with pytest.raises(TypeError, match="unknown profile fields"):

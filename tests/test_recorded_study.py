@@ -25,9 +25,11 @@ def _write(out, corpus, method, seed, **fields):
 def recorded(tmp_path):
     folder = tmp_path / "benchmarks" / "results" / "study_cpu"
     for seed in range(5):
-        _write(folder, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0, temperature_curve=ORACLE_CURVE)
+        _write(folder, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0,
+               temperature_curve=ORACLE_CURVE)
         _write(folder, "oracle", "gumbel", seed, nll_oracle=9.0, nll_div=3.0 + 0.01 * seed, nll_test=7.5)
-        _write(folder, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0, temperature_curve=TEXT_CURVE)
+        _write(folder, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=TEXT_CURVE)
         _write(folder, "coco", "seqgan", seed, bleu_4=0.5, self_bleu_4=0.75 + 0.01 * seed, nll_under_mle=3.5)
         _write(folder, "coco", "latent", seed, bleu_4=0.5, self_bleu_4=0.6 + 0.01 * seed, nll_under_mle=3.5,
                gaussian_curve=TEXT_CURVE)
@@ -63,8 +65,11 @@ def test_the_plane_puts_more_diverse_to_the_right_on_both_corpora(recorded):
     assert "Gaussian" in [t.get_text() for t in gaussian_axes.get_legend().get_texts()]
 
 
-def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, capsys):
-    assert load_study("coco", tmp_path) is None
-    assert "benchmarks/results/study_cpu" in capsys.readouterr().out
+def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_study("coco") is None
+    assert "the repository's benchmarks/results/study_cpu" in capsys.readouterr().out
+    assert load_study("coco", tmp_path) is None  # the folder, but no summary of that corpus yet
+    assert "textgan study --corpus coco" in capsys.readouterr().out
     assert verdict_sentence(None, "seqgan").startswith("not recorded here")
     assert "note" in study_table(None).columns and study_plane(None, ["seqgan"]).axes[0].texts

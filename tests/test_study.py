@@ -4,7 +4,6 @@ import json
 import math
 
 import pytest
-
 import torch
 
 from textgan_lib.cli import main
@@ -68,7 +67,8 @@ def _write(out, corpus, method, seed, **fields):
 
 def test_every_plane_gives_a_positive_gap_to_the_more_diverse_model(tmp_path):
     """On the oracle NLL_div grows with diversity, on text Self-BLEU-4 falls: one sign for both."""
-    oracle_curve = [{"temperature": t, "nll_oracle": 8 + 2 * t, "nll_div": 5 * t, "nll_test": 7.0} for t in (0.5, 1, 1.5)]
+    oracle_curve = [{"temperature": t, "nll_oracle": 8 + 2 * t, "nll_div": 5 * t, "nll_test": 7.0}
+                    for t in (0.5, 1, 1.5)]
     text_curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
     for seed in range(5):
         _write(tmp_path, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0,

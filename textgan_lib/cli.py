@@ -127,7 +127,8 @@ def _study(args: argparse.Namespace) -> None:
     device = _device(args.device)
     summary = study(args.corpus, args.method, args.seeds, args.profile, args.out, jobs=args.jobs, device=str(device))
     for method, v in summary["verdicts"].items():
-        print(f"{args.corpus} / {method} against {v['baseline']}: diversity gap {v['gap']:+.4f} (95 % CI {v['low']:+.4f} to {v['high']:+.4f}, "
+        print(f"{args.corpus} / {method} against {v['baseline']}: diversity gap {v['gap']:+.4f} "
+              f"(95 % CI {v['low']:+.4f} to {v['high']:+.4f}, "
               f"{v['same_sign']} of {v['seeds']} seeds agree): {v['verdict']}")
     print(f"wrote {args.out}/{args.corpus}_summary.json, _summary.csv and _gaps.csv")
 
@@ -328,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--quiet", action="store_true", help="no progress bars")
     real.set_defaults(run=_real_text)
 
-    study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in its own "
-                                              "file; a summary with confidence intervals and the verdicts")
+    study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in "
+                                              "its own file; a summary with confidence intervals and the verdicts")
     study.add_argument("--corpus", choices=["oracle", "coco", "poems"], required=True)
     study.add_argument("--method", choices=["seqgan", "gumbel", "latent"], nargs="+", default=["seqgan", "gumbel"],
                        help="the methods beside MLE (which every seed runs first)")
