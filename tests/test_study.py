@@ -11,11 +11,14 @@ from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.study import (
     GAUSSIAN,
+    LENGTH_MATCHED,
+    TOP_P,
     INDISTINGUISHABLE,
     LESS_DIVERSE,
     MORE_DIVERSE,
     PLANES,
     confidence_interval,
+    length_matched,
     run_file,
     study,
     summarize,
@@ -101,6 +104,31 @@ def test_a_seed_outside_the_sweep_is_named_not_extrapolated(tmp_path):
     assert summary["verdicts"]["latent_vs_gaussian"]["baseline"] == GAUSSIAN
 
 
+def test_length_matching_copies_the_gans_histogram_and_falls_back_to_the_nearest_length():
+    pool = [["w"] * k for k in (3, 3, 5, 5, 5, 8, 9, 2)]
+    chosen = length_matched(pool, [5, 3, 5, 3])
+    assert sorted(map(len, chosen)) == [3, 3, 5, 5]
+    # 8 is nearest to 7; then 5 and 9 tie at 2 and the shorter goes first, then the last 5
+    assert [len(t) for t in length_matched(pool, [7, 7, 7])] == [8, 5, 5]
+    with pytest.raises(ValueError, match="smaller"):
+        length_matched(pool[:2], [3, 3, 3])
+
+
+def test_the_controls_give_their_own_verdicts(tmp_path):
+    curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
+    shifted = [{**row, "self_bleu_4": row["self_bleu_4"] + 0.2} for row in curve]  # a less diverse baseline
+    for seed in range(5):
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=curve, top_p_curve=shifted)
+        _write(tmp_path, "coco", "gumbel", seed, bleu_4=0.5, self_bleu_4=0.75 + 0.01 * seed, nll_under_mle=3.5,
+               length_matched_curve=shifted)
+    verdicts = summarize(tmp_path, "coco")["verdicts"]
+    assert verdicts["gumbel"]["verdict"] == LESS_DIVERSE  # .07 less diverse than the temperature curve
+    for key, baseline in (("gumbel_vs_top_p", TOP_P), ("gumbel_vs_length_matched", LENGTH_MATCHED)):
+        assert verdicts[key]["baseline"] == baseline and verdicts[key]["gap"] == pytest.approx(0.13)
+        assert verdicts[key]["verdict"] == f"more diverse than {baseline}"
+
+
 def test_gaussian_codes_fit_the_codes_on_the_sphere_from_their_own_stream():
     codes = torch.nn.functional.normalize(torch.randn(500, 6, generator=torch.Generator().manual_seed(0)) +
                                           torch.tensor([3.0, 0, 0, 0, 0, 0]), dim=1)
@@ -131,9 +159,13 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     assert row_at_one["bleu_4"] == mle["bleu"]["4"]  # the curve at 1 is the MLE run's own samples
     assert {m["method"] for m in summary["metrics"]} == {"mle", "gumbel"}
     assert all(m["seeds"] == 2 for m in summary["metrics"])
-    assert len(summary["gaps"]) == 2 and (out / "coco_summary.json").is_file() and (out / "coco_gaps.csv").is_file()
+    assert len([g for g in summary["gaps"] if g["baseline"] == "the cooled MLE model"]) == 2
+    assert (out / "coco_summary.json").is_file() and (out / "coco_gaps.csv").is_file()
     if "gumbel" in summary["verdicts"]:
         assert summary["verdicts"]["gumbel"]["verdict"] in (MORE_DIVERSE, LESS_DIVERSE, INDISTINGUISHABLE)
+    assert [row["top_p"] for row in mle["top_p_curve"]][-1] == 1.0
+    gumbel = json.loads(run_file(out, "coco", "gumbel", 1).read_text())
+    assert len(gumbel["length_matched_curve"]) == 5 and "gumbel_vs_length_matched" in summary["verdicts"]
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")}
     study("coco", ["gumbel"], [0, 1], profile, out)  # everything done: nothing runs again
     assert {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")} == stamps

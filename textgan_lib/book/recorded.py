@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..recipes.study import COOLED_MLE, PLANES, Plane, t975
+from ..recipes.study import COOLED_MLE, PLANES, Plane, t975, verdict_key
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN"}
@@ -99,8 +99,7 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
         for metric in (quality, diversity):
             m = metrics.get((method, metric))
             row[metric] = "—" if m is None else _interval(m["mean"], m["low"], m["high"])
-        key = method if baseline == COOLED_MLE else f"{method}_vs_gaussian"
-        v = study.verdict(key)
+        v = study.verdict(verdict_key(method, baseline))
         if method == "mle" or v is None:
             row.update({"diversity gap": "—", "seeds agreeing": "—", "verdict": "—"})
         else:
@@ -115,7 +114,7 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     MLE model (gap −0.256, 95 % CI −0.339 to −0.172; 5 of 5 seeds agree in sign)"."""
     if study is None:
         return NOT_HERE
-    v = study.verdict(method if baseline == COOLED_MLE else f"{method}_vs_gaussian")
+    v = study.verdict(verdict_key(method, baseline))
     if v is None:
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
     if v["seeds"] == 0:

@@ -23,7 +23,16 @@ its files committed as they come. Samples and references (test data, never commi
   **positive gap means more diverse than the MLE model cooled to the same quality** on every
   plane of the book (on the oracle: the GAN's NLL_div minus the curve's; on text: the curve's
   Self-BLEU-4 minus the GAN's); for ``latent`` also the gap to the Gaussian baseline's curve;
-- the :func:`verdict` on those gaps.
+- the :func:`verdict` on those gaps;
+- the same gaps against two **controls** for what a GAN may have changed besides diversity
+  (:func:`add_controls`): the MLE model cooled by top-p truncation instead of temperature
+  (``top_p_curve``), and, on text, the MLE temperature curve drawn at the GAN's own length
+  histogram (``length_matched_curve``, per GAN run).
+
+The interval is Student's t over seeds. Each seed's point is itself an estimate from a finite
+sample set, so the spread across seeds already holds the sampling noise as well as the training
+noise; the interval over seeds covers both (a separate bootstrap over samples would count the
+sampling noise twice).
 
 The verdict rule, written once: "more diverse" (or "less diverse") "than the cooled MLE model" only
 when the confidence interval of the mean gap excludes 0 *and* the sign holds in at least 80 % of
@@ -71,6 +80,11 @@ STUDY_METHODS = {"oracle": ("seqgan", "gumbel"), **{corpus: ("seqgan", "gumbel",
 # chapter 8's sweep of the oracle MLE model
 ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)
 GAUSSIAN_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # chapter 11's: the Gaussian's std times this
+# the controls: another way of cooling the MLE model, and cooling at the GAN's own lengths
+TOP_P = "the MLE model truncated by top-p"
+LENGTH_MATCHED = "the cooled MLE model at the GAN's lengths"
+TOP_P_VALUES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+LENGTH_POOL = 4  # MLE samples drawn per GAN sample, from which the length-matched set is chosen
 
 
 @dataclass(frozen=True)
@@ -179,6 +193,85 @@ def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = 
     return pd.DataFrame(rows)
 
 
+def top_p_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int) -> pd.DataFrame:
+    """The MLE model cooled by top-p truncation instead of temperature: for each of
+    :data:`TOP_P_VALUES` (column ``temperature`` holds p, the curve's parameter, and ``top_p``),
+    samples at temperature 1 scored by the real-text protocol, with the seed of the temperature curve."""
+    rows = []
+    for p in TOP_P_VALUES:
+        rng = torch.Generator(device=model.device).manual_seed(seed + 2)
+        samples = model.sample(profile.real_text.samples, data.max_len, rng=rng, top_p=p)
+        rows.append({"temperature": p, "top_p": p, **_text_scores(data, samples, profile)})
+    return pd.DataFrame(rows)
+
+
+def length_matched(pool: list[list[str]], lengths: Sequence[int]) -> list[list[str]]:
+    """Texts of ``pool`` with the length histogram of ``lengths``: for each length, in order, an unused
+    text of that length, or of the nearest length that has one left."""
+    by_length: dict[int, list[list[str]]] = {}
+    for text in pool:
+        by_length.setdefault(len(text), []).append(text)
+    chosen = []
+    for length in lengths:
+        available = [k for k, texts in by_length.items() if texts]
+        if not available:
+            raise ValueError(f"the pool of {len(pool)} texts is smaller than the {len(lengths)} lengths to match")
+        nearest = min(available, key=lambda k: (abs(k - length), k))
+        chosen.append(by_length[nearest].pop())
+    return chosen
+
+
+def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
+                         lengths: Sequence[int]) -> pd.DataFrame:
+    """The MLE temperature curve at a GAN's length histogram: at each of the profile's curve
+    temperatures, :data:`LENGTH_POOL` times as many samples as ``lengths`` are drawn and
+    :func:`length_matched` to them, then scored by the real-text protocol. It controls for what
+    a shorter or longer text does to BLEU and Self-BLEU by itself."""
+    sizes = profile.real_text
+    rows = []
+    for temperature in sizes.curve_temperatures:
+        rng = torch.Generator(device=model.device).manual_seed(seed + 3)
+        pool = decode_samples(data, model.sample(LENGTH_POOL * len(lengths), data.max_len, rng=rng,
+                                                 temperature=temperature))
+        texts = length_matched(pool, lengths)
+        scored = score_samples(texts, data.test_texts[: sizes.references], data.train_texts, sizes.self_bleu_subset)
+        rows.append({"temperature": temperature, "bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
+                     "mean_length": scored["mean_length"]})
+    return pd.DataFrame(rows)
+
+
+def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: Profile | str,
+                 device: str = "cpu") -> bool:
+    """Add the controls to a finished run file that lacks them (so that runs recorded before the
+    controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
+    run on text. Returns whether the file changed."""
+    path = run_file(out, corpus, method, seed)
+    result = json.loads(path.read_text(encoding="utf-8"))
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    key = "top_p_curve" if method == "mle" else "length_matched_curve"
+    if key in result or (corpus == "oracle" and method != "mle"):
+        return False
+    if corpus == "oracle":
+        oracle = OracleLSTM.from_seqgan().to(device)
+        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        curve = pd.concat([quality_diversity_sweep(model, [1.0], profile.oracle.samples, oracle.seq_len,
+                                                   {"nll_oracle": oracle.nll}, seed=seed + 1, held_out=held_out,
+                                                   top_p=p).assign(temperature=p, top_p=p) for p in TOP_P_VALUES])
+    else:
+        data = text_splits(corpus, profile)
+        model, _ = language_model(data, profile, seed, device=device, progress=False)
+        if method == "mle":
+            curve = top_p_curve(model, data, profile, seed)
+        else:
+            work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+            samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
+            curve = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples])
+    result[key] = curve.to_dict("records")
+    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+    return True
+
+
 def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
     """One oracle run: its point on the plane (NLL_oracle, NLL_div, NLL_test), history and settings."""
     oracle = OracleLSTM.from_seqgan().to(device)
@@ -254,8 +347,13 @@ def _plain(value):
 
 def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, out: str | Path,
                device: str) -> list[Path]:
-    """A seed's runs in order: its MLE run first, since every GAN of that seed starts from its checkpoint."""
-    return [run_one(corpus, method, seed, profile, out, device) for method in ("mle", *methods)]
+    """A seed's runs in order, each with its controls: its MLE run first, since every GAN of that seed
+    starts from its checkpoint."""
+    paths = []
+    for method in ("mle", *methods):
+        paths.append(run_one(corpus, method, seed, profile, out, device))
+        add_controls(out, corpus, method, seed, profile, device)
+    return paths
 
 
 def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Profile | str, out: str | Path, *,
@@ -304,6 +402,8 @@ def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], 
             continue
         rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": by_seed[seed],
                      "matched_temperature": temperature})
+    if not rows:
+        return rows, None  # no seed has this baseline's curve (yet)
     if not by_seed:
         return rows, {"baseline": baseline, "gap": math.nan, "low": math.nan, "high": math.nan, "seeds": 0,
                       "same_sign": 0, "outside_sweep": len(rows),
@@ -313,6 +413,14 @@ def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], 
                   "same_sign": sum((g > 0) == (e.mean > 0) for g in by_seed.values()),
                   "outside_sweep": sum(r["gap"] is None for r in rows),
                   "verdict": verdict(list(by_seed.values()), baseline)}
+
+
+_SUFFIXES = {COOLED_MLE: "", GAUSSIAN: "_vs_gaussian", TOP_P: "_vs_top_p", LENGTH_MATCHED: "_vs_length_matched"}
+
+
+def verdict_key(method: str, baseline: str = COOLED_MLE) -> str:
+    """The key of ``method``'s verdict against ``baseline`` in a summary's ``verdicts``."""
+    return method + _SUFFIXES[baseline]
 
 
 def summarize(out: str | Path, corpus: str) -> dict:
@@ -343,9 +451,17 @@ def summarize(out: str | Path, corpus: str) -> dict:
             continue
         rows, verdicts[method] = _gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
         gaps += rows
+        top_p = {seed: pd.DataFrame(r["top_p_curve"]) for seed, r in runs["mle"].items() if "top_p_curve" in r}
+        rows, verdicts[verdict_key(method, TOP_P)] = _gaps(plane, by_seed, top_p, TOP_P, method)
+        gaps += rows
+        matched = {seed: pd.DataFrame(r["length_matched_curve"]) for seed, r in by_seed.items()
+                   if "length_matched_curve" in r}
+        rows, verdicts[verdict_key(method, LENGTH_MATCHED)] = _gaps(plane, by_seed, matched, LENGTH_MATCHED,
+                                                                     method)
+        gaps += rows
         if method == "latent":
             gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
-            rows, verdicts["latent_vs_gaussian"] = _gaps(plane, by_seed, gaussian, GAUSSIAN, method)
+            rows, verdicts[verdict_key(method, GAUSSIAN)] = _gaps(plane, by_seed, gaussian, GAUSSIAN, method)
             gaps += rows
     verdicts = {k: v for k, v in verdicts.items() if v is not None}  # None: no seed has its baseline yet
     summary = {"corpus": corpus, "plane": asdict(plane), "metrics": metrics, "gaps": gaps, "verdicts": verdicts,
