@@ -188,6 +188,42 @@ def test_an_oracle_study_scores_the_end_of_training_against_its_seeds_curve(tmp_
         study("oracle", ["latent"], [0], profile, out)
 
 
+TIMINGS = {"seconds", "elapsed_s", "epoch_s", "tokens_per_s"}
+
+
+def _without_timings(value):
+    """A run file without what the clock measured (everything else must agree)."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+@pytest.mark.slow  # a local Ray instance and two tiny studies (about 40 s)
+def test_the_ray_backend_writes_the_files_of_the_local_backend(tmp_path, monkeypatch):
+    pytest.importorskip("ray", reason="the ray backend's test needs the cluster extra (in the test extra)")
+    profile = get_profile("ci", **SMALL)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in a Ray task of one CPU, so that float sums agree to the last bit
+    try:
+        study("coco", ["gumbel"], [0, 1], profile, tmp_path / "local")
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "ray_cache"))  # nothing reused from the local runs
+    run_file(tmp_path / "ray", "coco", "mle", 1).parent.mkdir()
+    local_mle = json.loads(run_file(tmp_path / "local", "coco", "mle", 1).read_text())
+    run_file(tmp_path / "ray", "coco", "mle", 1).write_text(json.dumps(local_mle))  # recorded already: kept
+    study("coco", ["gumbel"], [0, 1], profile, tmp_path / "ray", jobs=2, backend="ray")
+    for method in ("mle", "gumbel"):
+        for seed in (0, 1):
+            local, ray = (_without_timings(json.loads(run_file(tmp_path / b, "coco", method, seed).read_text()))
+                          for b in ("local", "ray"))
+            assert json.dumps(ray) == json.dumps(local), (method, seed)  # as text: NaN equals NaN
+    with pytest.raises(ValueError, match="unknown backend"):
+        study("coco", ["gumbel"], [0], profile, tmp_path / "x", backend="dask")
+
+
 def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["study", "--corpus", "coco", "--seeds", "4-x", "--out", str(tmp_path)])

@@ -7,7 +7,7 @@
                                                 chapter 9: Gumbel GANs on the oracle, one CSV per beta_max
     textgan real-text --corpus coco --method gumbel --profile cpu --out DIR
                                                 a GAN (or MLE) on real text: samples, references, scores
-    textgan study --corpus coco --seeds 0-4 --profile cpu --out DIR
+    textgan study --corpus coco --seeds 0-4 --profile cpu --out DIR [--backend ray]
                                                 several seeds per method; verdicts with confidence intervals
     textgan fetch-data                          download and verify every data file into the cache
 """
@@ -125,7 +125,8 @@ def _study(args: argparse.Namespace) -> None:
     from .recipes.study import study
 
     device = _device(args.device)
-    summary = study(args.corpus, args.method, args.seeds, args.profile, args.out, jobs=args.jobs, device=str(device))
+    summary = study(args.corpus, args.method, args.seeds, args.profile, args.out, jobs=args.jobs, device=str(device),
+                    backend=args.backend)
     for method, v in summary["verdicts"].items():
         print(f"{args.corpus} / {method} against {v['baseline']}: diversity gap {v['gap']:+.4f} "
               f"(95 % CI {v['low']:+.4f} to {v['high']:+.4f}, "
@@ -338,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     study.add_argument("--out", type=_folder, required=True, help="folder of the run files and the summary")
     study.add_argument("--jobs", type=_positive(int), default=1, help="seeds run at once, each in its own process")
+    study.add_argument("--backend", choices=["local", "ray"], default="local",
+                       help="local processes (default) or Ray tasks (the cluster of RAY_ADDRESS, or a local Ray)")
     study.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     study.set_defaults(run=_study)
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -356,10 +357,60 @@ def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile 
     return paths
 
 
+BACKENDS = ("local", "ray")
+
+
+def _ray_seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, device: str,
+                   recorded: dict[str, str]) -> dict[str, str]:
+    """A Ray task: a seed's runs in a folder of the worker's own, starting from the run files already
+    ``recorded`` (name → text); returns the files it wrote or changed (name → text), for the driver
+    to write. The worker's cache keeps its checkpoints, as a local run's does."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in recorded.items():
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        _seed_runs(corpus, methods, seed, profile, folder, device)
+        written = {path.name: path.read_text(encoding="utf-8") for path in Path(folder).glob("*.json")}
+    return {name: text for name, text in written.items() if recorded.get(name) != text}
+
+
+def _run_on_ray(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Profile | str, out: Path,
+                device: str, jobs: int) -> None:
+    """Each seed as a Ray task with its own resources (1 CPU, and 1 GPU on ``cuda``), on the cluster of
+    ``RAY_ADDRESS`` or on a local Ray instance of ``jobs`` CPUs started here (and stopped after)."""
+    try:
+        import ray
+    except ImportError as error:
+        raise ImportError("the ray backend needs Ray: pip install 'textgan_lib[cluster]' (or use --backend "
+                          "local)") from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(num_cpus=None if os.environ.get("RAY_ADDRESS") else jobs, include_dashboard=False,
+                 log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1, num_gpus=1 if device.startswith("cuda") else 0)(_ray_seed_runs)
+        pending = {}
+        for seed in seeds:
+            names = [run_file(out, corpus, m, seed).name for m in ("mle", *methods)]
+            recorded = {n: (out / n).read_text(encoding="utf-8") for n in names if (out / n).is_file()}
+            pending[task.remote(corpus, methods, seed, profile, device, recorded)] = seed
+        while pending:  # write each seed's files as soon as its task ends
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for name, text in ray.get(done[0]).items():
+                write_text_atomic(out / name, text)
+            del pending[done[0]]
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
 def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Profile | str, out: str | Path, *,
-          jobs: int = 1, device: str = "cpu") -> dict:
+          jobs: int = 1, device: str = "cpu", backend: str = "local") -> dict:
     """Run every (method, seed) of ``corpus`` that has no file in ``out`` yet (the MLE run of each
-    seed always, first), ``jobs`` seeds at a time in separate processes, then :func:`summarize`."""
+    seed always, first), then :func:`summarize`. ``backend="local"``: ``jobs`` seeds at a time in
+    separate processes; ``"ray"``: each seed a Ray task (:func:`_run_on_ray`), whose files the
+    driver writes to ``out``, the same files as the local backend's."""
     if corpus not in STUDY_CORPORA:
         raise ValueError(f"unknown corpus {corpus!r}: choose one of {STUDY_CORPORA}")
     unknown = [m for m in methods if m not in ("mle", *STUDY_METHODS[corpus])]
@@ -367,10 +418,14 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
         raise ValueError(f"no method {unknown} in the {corpus} study: choose from {STUDY_METHODS[corpus]}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {BACKENDS}")
     methods = [m for m in methods if m != "mle"]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if jobs == 1:
+    if backend == "ray":
+        _run_on_ray(corpus, methods, seeds, profile, out, device, jobs)
+    elif jobs == 1:
         for seed in seeds:
             _seed_runs(corpus, methods, seed, profile, out, device)
     else:
