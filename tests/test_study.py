@@ -11,12 +11,12 @@ from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.study import (
     GAUSSIAN,
-    LENGTH_MATCHED,
-    TOP_P,
     INDISTINGUISHABLE,
+    LENGTH_MATCHED,
     LESS_DIVERSE,
     MORE_DIVERSE,
     PLANES,
+    TOP_P,
     confidence_interval,
     length_matched,
     run_file,
