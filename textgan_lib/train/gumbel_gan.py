@@ -130,8 +130,7 @@ def relaxed_sample(
     if cfg.eos_id is not None:  # until_eos: what a finished row holds at every later position
         pad = F.one_hot(torch.tensor(cfg.pad_id, device=device), vocab).float()
     tokens = torch.empty(n, max_len, dtype=torch.long, device=device)
-    # without autograd, each step writes into one [n, T, V] tensor (no list to stack at the end)
-    relaxed = [] if torch.is_grad_enabled() else torch.empty(n, max_len, vocab, device=device)
+    relaxed = []
     finished = torch.zeros(n, dtype=torch.bool, device=device)
     h, state = generator.features(torch.full((n, 1), cfg.start_id, device=device))
     for t in range(max_len):
@@ -144,7 +143,7 @@ def relaxed_sample(
             ban = never
         perturbed = perturbed.masked_fill(ban, float("-inf"))
         token = perturbed.argmax(dim=-1)  # [n]: in the open rows, an exact sample of sample()'s distribution
-        soft = _softmax_without_denormals(beta * perturbed)  # [n, V]: one softmax for open and finished rows
+        soft = F.softmax(beta * perturbed, dim=-1)  # [n, V]: one softmax for open and finished rows
         if cfg.eos_id is not None:
             token = token.masked_fill(finished, cfg.pad_id)
             if not soft_padding:
@@ -153,22 +152,10 @@ def relaxed_sample(
         if straight_through:
             soft = F.one_hot(token, vocab).to(soft.dtype) - soft.detach() + soft
         tokens[:, t] = token
-        if isinstance(relaxed, list):
-            relaxed.append(soft)
-        else:
-            relaxed[:, t] = soft
+        relaxed.append(soft)
         if t + 1 < max_len:
             h, state = generator.features(token[:, None], state)
-    return tokens, torch.stack(relaxed, dim=1) if isinstance(relaxed, list) else relaxed
-
-
-def _softmax_without_denormals(x: Tensor) -> Tensor:
-    """``softmax(x)`` over the last dimension, with the probabilities below :math:`e^{-80}` (about
-    1e-35) exactly 0. A large :math:`\beta` spreads the logits over thousands of nats, and the
-    exponentials of the far tail are float32 denormals, on which the CPU is several times slower;
-    the change to any probability is below 1e-35."""
-    shifted = x - x.amax(dim=-1, keepdim=True).detach()
-    return shifted.masked_fill(shifted < -80.0, float("-inf")).softmax(dim=-1)
+    return tokens, torch.stack(relaxed, dim=1)
 
 
 @dataclass(frozen=True)
@@ -284,12 +271,10 @@ class GumbelGANTrainer(AdversarialTrainer):
         self.update(loss, "generator", "generator loss", self.config.clip_norm)
         return {"g_loss": loss.item(), "mean_length": _mean_length(self.generator, tokens)}
 
-    def discriminator_step(self, fake: Tensor | None = None) -> dict[str, float]:
-        """One update of the discriminator on a real minibatch against relaxed samples ``fake``
-        ``[B, T, V]`` (default: a fresh batch)."""
-        if fake is None:
-            with torch.no_grad():
-                _, fake = self._relaxed(self.config.batch_size)
+    def discriminator_step(self) -> dict[str, float]:
+        """One update of the discriminator on a real minibatch against fresh relaxed samples."""
+        with torch.no_grad():
+            _, fake = self._relaxed(self.config.batch_size)
         real_logits, fake_logits = self.discriminator(self._real_batch()), self.discriminator(fake)
         if self.config.loss == "rsgan":
             loss = rsgan_discriminator_loss(real_logits, fake_logits)
@@ -308,13 +293,8 @@ class GumbelGANTrainer(AdversarialTrainer):
             self.record({})
 
     def train_step(self) -> dict[str, float]:
-        cfg = self.config
-        g_stats = [self.generator_step() for _ in range(cfg.g_steps)]
-        # the generator is fixed during the discriminator's steps, so their fresh samples are drawn in
-        # one batch: the same distribution as d_steps draws, in one pass of the LSTM instead of d_steps
-        with torch.no_grad():
-            _, fakes = self._relaxed(cfg.d_steps * cfg.batch_size)
-        d_stats = [self.discriminator_step(fake) for fake in fakes.split(cfg.batch_size)]
+        g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
+        d_stats = [self.discriminator_step() for _ in range(self.config.d_steps)]
         return {**g_stats[-1], **d_stats[-1]}
 
     def measure(self) -> dict[str, float]:
