@@ -16,7 +16,7 @@ from textgan_lib.recipes.profiles import PROFILES, resolve_profile_name
 from textgan_lib.train.mle import MLEConfig
 
 # conda names the PyTorch package differently from PyPI.
-CONDA_TO_PYPI = {"pytorch": "torch"}
+CONDA_TO_PYPI = {"pytorch": "torch", "ray-default": "ray"}
 
 
 def _split(requirement: str) -> tuple[str, str]:

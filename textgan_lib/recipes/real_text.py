@@ -30,19 +30,23 @@ of the samples (``nll_under_mle``, a quality measure every method shares). It wr
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from ..data.corpora import TextSplits, quatrain_form
-from ..eval.metrics import mean_token_nll
+from ..eval.metrics import OutsideSweepError, mean_token_nll, temperature_matched
 from ..eval.text_scores import decode_samples, score_samples
 from ..models.code_gan import generate
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import LSTMGenerator
+from ..train.base import Evaluation
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
+from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .language import language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
@@ -85,7 +89,8 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
-            model, settings = _adversarial(method, copy_generator(mle), data, profile, seed, checkpoint, out, progress)
+            model, settings = _adversarial(method, copy_generator(mle), mle, data, profile, seed, checkpoint, out,
+                                           progress)
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
         nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
     texts = decode_samples(data, samples)
@@ -107,9 +112,40 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     return result
 
 
-def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
-                 checkpoint: Checkpoint, out: Path, progress: bool) -> tuple[LSTMGenerator, dict]:
-    """``generator`` trained by ``method``, and its trainer's settings."""
+def validation_gap(mle: LSTMGenerator, data: TextSplits, profile: Profile, seed: int) -> Evaluation:
+    """A generator's diversity gap on the validation texts, for checkpoint selection
+    (:class:`~textgan_lib.train.selection.BestCheckpoint`): ``profile.real_text.samples`` samples
+    (the same random stream at every call) scored against the validation texts as references, and
+    the gap to ``mle``'s temperature curve scored the same way (computed once here): the curve's
+    Self-BLEU-4 minus the generator's at its BLEU-4, positive = more diverse. NaN outside the sweep."""
+    sizes = profile.real_text
+    references = data.valid_texts
+
+    def point(model: LSTMGenerator, temperature: float = 1.0) -> dict[str, float]:
+        rng = torch.Generator(device=model.device).manual_seed(seed + 4)
+        samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
+        scored = score_samples(decode_samples(data, samples), references, data.train_texts, sizes.self_bleu_subset)
+        return {"valid_bleu_4": scored["bleu"]["4"], "valid_self_bleu_4": scored["self_bleu"]["4"]}
+
+    curve = pd.DataFrame([{"temperature": t, **point(mle, t)} for t in sizes.curve_temperatures])
+
+    def evaluate(generator: LSTMGenerator) -> dict[str, float]:
+        scores = point(generator)
+        try:
+            match = temperature_matched(curve, scores["valid_bleu_4"], scores["valid_self_bleu_4"], "valid_bleu_4",
+                                        "valid_self_bleu_4")
+            gap = -match.gap  # Self-BLEU: lower is more diverse
+        except OutsideSweepError:
+            gap = math.nan
+        return {**scores, "valid_gap": gap}
+
+    return evaluate
+
+
+def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data: TextSplits, profile: Profile,
+                 seed: int, checkpoint: Checkpoint, out: Path, progress: bool) -> tuple[LSTMGenerator, dict]:
+    """``generator`` (a copy of ``mle``) trained by ``method``, and its trainer's settings; with
+    ``profile.real_text.select_on_validation``, the checkpoint of its best validation gap."""
     sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -117,9 +153,14 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
                          else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
     discriminator.to(generator.device)
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
+    selector = None
+    if profile.real_text.select_on_validation:
+        best_path = None if path is None else path.with_name(f"{path.stem}_best.pt")
+        selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap", best_path)
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
-                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
+                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT],
+                                evaluate=selector)
         resume_if_same(trainer, path)
         if not trainer.pretraining_done:
             trainer.pretrain_discriminator()
@@ -127,7 +168,7 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
             trainer.run(until=sizes.rounds)
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
-                                   checkpoint_path=path, progress=progress)
+                                   checkpoint_path=path, progress=progress, evaluate=selector)
         train_or_resume(trainer, path, sizes.iterations)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
     settings = asdict(trainer.config)
@@ -135,6 +176,12 @@ def _adversarial(method: str, generator: LSTMGenerator, data: TextSplits, profil
         pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]
         settings |= {"d_rounds_done": trainer.counters["d_rounds"],
                      "d_heldout_accuracy": pretraining[-1].get("d_heldout_accuracy") if pretraining else None}
+    if selector is not None:  # the test scores are the selected checkpoint's
+        evaluated = [r for r in trainer.records if "valid_gap" in r]
+        chosen = evaluated[selector.restore(generator)]
+        settings |= {"selected_on_validation": True, "selected_step": chosen[trainer.unit],
+                     "selected_phase": chosen.get("phase"), "selected_valid_gap": chosen["valid_gap"],
+                     "last_step": trainer.step}
     return generator, settings
 
 

@@ -1,0 +1,76 @@
+"""Checkpoint selection on validation: keep the generator of the evaluation where a criterion was best.
+
+A GAN's last iteration is not its best one (training noise moves a text GAN's point by more than
+the gaps the book measures), and choosing the iteration by the test scores would report a
+maximum of noise. :class:`BestCheckpoint` is a trainer's ``evaluate`` hook that scores the
+generator on *validation* data at every evaluation, remembers the weights where the criterion was
+highest, and puts them back at the end; the test scores are then measured once, for that
+checkpoint. The criterion's values stay in the trainer's history, so the curve of the criterion
+against the iteration shows whether the run had settled.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..models.checkpoint import remove_stale_temporaries
+
+
+class BestCheckpoint:
+    """``score(generator) -> dict`` as a trainer's ``evaluate``, keeping the best weights by ``key``.
+
+    Every call records the scores and, when ``scores[key]`` is the highest so far (a NaN never
+    is), a copy of the generator's weights; with ``path``, the best weights and the count of
+    evaluations are written there (atomically) after every call, so that a resumed run starts from
+    its best so far. The returned scores gain ``best_<key>``.
+    :meth:`restore` loads the best weights into a generator and returns the index of the
+    evaluation they come from (0: the first, e.g. the MLE model a GAN started from; indices count
+    the calls, so a run resumed from a checkpoint older than its best file counts the evaluations
+    it repeats again).
+    """
+
+    def __init__(self, score: Callable[[nn.Module], dict[str, float]], key: str, path: str | Path | None = None):
+        self.score, self.key = score, key
+        self.path = None if path is None else Path(path)
+        self.best_value, self.best_evaluation, self.evaluations = -math.inf, None, 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        if self.path is not None and self.path.is_file():
+            saved = torch.load(self.path, map_location="cpu", weights_only=True)
+            self.best_value, self.best_evaluation = saved["value"], saved["evaluation"]
+            self.evaluations, self.best_state = saved["evaluations"], saved["state"]
+
+    def __call__(self, generator: nn.Module) -> dict[str, float]:
+        scores = dict(self.score(generator))
+        if self.key not in scores:
+            raise KeyError(f"the criterion returned {sorted(scores)}, without the selection key {self.key!r}")
+        value = float(scores[self.key])
+        if not math.isnan(value) and value > self.best_value:
+            self.best_value, self.best_evaluation = value, self.evaluations
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in generator.state_dict().items()}
+        self.evaluations += 1
+        self._save()  # every call, so that a resumed run counts its evaluations from here
+        return {**scores, f"best_{self.key}": self.best_value}
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.path)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")  # what remove_stale_temporaries finds
+        torch.save({"value": self.best_value, "evaluation": self.best_evaluation, "evaluations": self.evaluations,
+                    "state": self.best_state}, tmp)
+        tmp.replace(self.path)
+
+    def restore(self, generator: nn.Module) -> int:
+        """Load the best weights into ``generator``; the index of their evaluation."""
+        if self.best_state is None:
+            raise ValueError(f"no evaluation had a finite {self.key}: nothing to select")
+        generator.load_state_dict(copy.deepcopy(self.best_state))
+        return self.best_evaluation
