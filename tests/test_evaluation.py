@@ -93,6 +93,18 @@ def test_sweep_reports_tempered_nll_test_and_nll_div(tiny):
     assert sweep["nll_test"].iloc[0] > sweep["nll_test"].iloc[1]
 
 
+def test_a_quality_reached_twice_is_matched_at_the_warmest_temperature():
+    """Very cold samples repeat themselves and lose BLEU, so BLEU-4 against temperature rises, then
+    falls (chapter 10's COCO curve peaks near tau = 0.6). The fair baseline is the MLE model cooled
+    as little as possible to the GAN's quality: the crossing at the highest temperature."""
+    curve = pd.DataFrame({"temperature": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+                          "bleu_4": [0.34, 0.354, 0.358, 0.364, 0.34, 0.30],
+                          "self_bleu_4": [0.91, 0.85, 0.76, 0.64, 0.50, 0.39]})
+    match = temperature_matched(curve, 0.356, 0.49, "bleu_4", "self_bleu_4")
+    assert 0.8 < match.temperature < 0.9  # not the crossing between 0.6 and 0.7
+    assert match.curve_diversity == pytest.approx(0.64 + (0.356 - 0.364) / (0.34 - 0.364) * (0.50 - 0.64))
+
+
 def test_temperature_matching_interpolates_and_refuses_to_extrapolate():
     curve = pd.DataFrame({"temperature": [0.8, 0.9, 1.0], "nll_oracle": [8.6, 8.8, 9.0], "nll_div": [5.0, 5.4, 6.0]})
     match = temperature_matched(curve, quality=8.7, diversity=5.5, quality_column="nll_oracle",

@@ -150,13 +150,16 @@ def temperature_matched(curve: pd.DataFrame, quality: float, diversity: float, q
 
     ``curve`` is a :func:`quality_diversity_sweep` table. Between consecutive swept temperatures the
     curve is interpolated linearly; a quality outside the swept range raises
-    :class:`OutsideSweepError` rather than extrapolating (widen the sweep).
+    :class:`OutsideSweepError` rather than extrapolating (widen the sweep). Where the curve reaches
+    the quality more than once (very cold samples repeat themselves, so BLEU can fall again as the
+    temperature drops), the match is the crossing at the highest temperature: the model cooled as
+    little as possible to that quality, the most diverse way the curve has of reaching it.
     """
     ordered = curve.sort_values("temperature")
     tau = ordered["temperature"].to_numpy(dtype=float)
     q = ordered[quality_column].to_numpy(dtype=float)
     d = ordered[diversity_column].to_numpy(dtype=float)
-    for i in range(len(tau) - 1):
+    for i in reversed(range(len(tau) - 1)):  # from the warmest segment down
         lo, hi = sorted((q[i], q[i + 1]))
         if lo <= quality <= hi:
             w = 0.0 if q[i + 1] == q[i] else (quality - q[i]) / (q[i + 1] - q[i])
