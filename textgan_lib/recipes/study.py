@@ -26,7 +26,7 @@ its files committed as they come. Samples and references (test data, never commi
 - the :func:`verdict` on those gaps;
 - the same gaps against two **controls** for what a GAN may have changed besides diversity
   (:func:`add_controls`): the MLE model cooled by top-p truncation instead of temperature
-  (``top_p_curve``), and, on text, the MLE temperature curve drawn at the GAN's own length
+  (``top_p_curve``, continued above temperature 1 by the temperature curve), and, on text, the MLE temperature curve drawn at the GAN's own length
   histogram (``length_matched_curve``, per GAN run).
 
 The interval is Student's t over seeds. Each seed's point is itself an estimate from a finite
@@ -470,6 +470,14 @@ def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], 
                   "verdict": verdict(list(by_seed.values()), baseline)}
 
 
+def _top_p_control(mle_run: dict) -> pd.DataFrame:
+    """The top-p curve (p < 1 at temperature 1, its ``temperature`` column holding p), continued
+    above temperature 1 by the temperature curve: truncation can only cool a model, so a GAN of
+    lower quality than the MLE model at temperature 1 is matched on the warm side as before."""
+    warm = pd.DataFrame(mle_run["temperature_curve"])
+    return pd.concat([pd.DataFrame(mle_run["top_p_curve"]), warm[warm["temperature"] > 1.0]], ignore_index=True)
+
+
 _SUFFIXES = {COOLED_MLE: "", GAUSSIAN: "_vs_gaussian", TOP_P: "_vs_top_p", LENGTH_MATCHED: "_vs_length_matched"}
 
 
@@ -506,7 +514,7 @@ def summarize(out: str | Path, corpus: str) -> dict:
             continue
         rows, verdicts[method] = _gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
         gaps += rows
-        top_p = {seed: pd.DataFrame(r["top_p_curve"]) for seed, r in runs["mle"].items() if "top_p_curve" in r}
+        top_p = {seed: _top_p_control(r) for seed, r in runs["mle"].items() if "top_p_curve" in r}
         rows, verdicts[verdict_key(method, TOP_P)] = _gaps(plane, by_seed, top_p, TOP_P, method)
         gaps += rows
         matched = {seed: pd.DataFrame(r["length_matched_curve"]) for seed, r in by_seed.items()
