@@ -231,3 +231,6 @@ def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, caps
     with pytest.raises(SystemExit):
         main(["study", "--corpus", "coco", "--jobs", "0", "--out", str(tmp_path)])
     assert "argument --jobs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["study", "--corpus", "oracle", "--backend", "dask", "--out", str(tmp_path)])
+    assert "argument --backend" in capsys.readouterr().err
