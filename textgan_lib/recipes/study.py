@@ -26,8 +26,9 @@ its files committed as they come. Samples and references (test data, never commi
 - the :func:`verdict` on those gaps;
 - the same gaps against two **controls** for what a GAN may have changed besides diversity
   (:func:`add_controls`): the MLE model cooled by top-p truncation instead of temperature
-  (``top_p_curve``, continued above temperature 1 by the temperature curve), and, on text, the MLE temperature curve drawn at the GAN's own length
-  histogram (``length_matched_curve``, per GAN run).
+  (``top_p_curve``, continued above temperature 1 by the temperature curve), and, on text, the
+  MLE temperature curve drawn at the GAN's own length histogram (``length_matched_curve``, per GAN
+  run).
 
 The interval is Student's t over seeds. Each seed's point is itself an estimate from a finite
 sample set, so the spread across seeds already holds the sampling noise as well as the training
