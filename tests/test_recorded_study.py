@@ -53,6 +53,11 @@ def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypa
     assert study_table(coco, ["latent"], GAUSSIAN).loc["latent GAN", "diversity gap"].startswith("0.080")
     assert verdict_sentence(coco, "latent", GAUSSIAN).startswith("more diverse than the Gaussian fit of the codes")
     assert verdict_sentence(coco, "gumbel").startswith("not yet recorded")
+    (recorded / "coco_gumbel_seed0.json").write_text(json.dumps({"corpus": "coco", "method": "gumbel", "seed": 0,
+                                                                  "bleu_4": 0.5, "self_bleu_4": 0.6,
+                                                                  "nll_under_mle": 3.0}))
+    summarize(recorded, "coco")
+    assert verdict_sentence(load_study("coco", recorded), "gumbel").startswith("not decided yet: one seed")
 
 
 def test_the_plane_puts_more_diverse_to_the_right_on_both_corpora(recorded):

@@ -119,6 +119,9 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
     if v["seeds"] == 0:
         return v["verdict"]
+    if v["seeds"] == 1:
+        return (f"not decided yet: one seed is recorded (its gap {v['gap']:+.3f}); the rule needs several "
+                "(benchmarks/results/study_cpu/README.md says how to finish the study)")
     interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
     return (f"{v['verdict']} (gap {v['gap']:+.3f}{interval}; {v['same_sign']} of {v['seeds']} seeds "
             f"agree in sign)")
