@@ -66,7 +66,13 @@ def _seqgan_oracle(args: argparse.Namespace) -> None:
     from .recipes.oracle import seqgan_oracle
 
     device = _device(args.device)
-    trainer = _given({"d_pretrain_rounds": args.d_pretrain_rounds, "d_steps": args.d_steps, "d_epochs": args.d_epochs,
+    # --d-pretrain-rounds alone means exactly that many; --d-pretrain-max-rounds lets pretraining go on
+    # to the profile's held-out accuracy target
+    max_rounds = args.d_pretrain_max_rounds
+    if max_rounds is None and args.d_pretrain_rounds is not None:
+        max_rounds = args.d_pretrain_rounds
+    trainer = _given({"d_pretrain_rounds": args.d_pretrain_rounds, "d_pretrain_max_rounds": max_rounds,
+                      "d_steps": args.d_steps, "d_epochs": args.d_epochs,
                       "d_samples": args.d_samples, "n_rollouts": args.rollouts, "eval_every": args.eval_every,
                       "rollout_update_rate": args.rollout_update_rate, "pg_reduction": args.pg_reduction,
                       "reward_dtype": args.reward_dtype})
@@ -292,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     seqgan.add_argument("--mle-epochs", type=_positive(int), default=None)
     seqgan.add_argument("--n-samples", type=_positive(int), default=None,
                         help="oracle sequences for training and held out, and samples per NLL_oracle")
-    seqgan.add_argument("--d-pretrain-rounds", type=_non_negative(int), default=None)
+    seqgan.add_argument("--d-pretrain-rounds", type=_non_negative(int), default=None,
+                        help="discriminator pretraining rounds (exactly these, unless --d-pretrain-max-rounds)")
+    seqgan.add_argument("--d-pretrain-max-rounds", type=_non_negative(int), default=None,
+                        help="go on past --d-pretrain-rounds until the held-out accuracy reaches 75 %%, at most "
+                             "this many rounds in all (the profile's: 100 on gpu)")
     seqgan.add_argument("--rounds", type=_non_negative(int), default=None, help="adversarial rounds")
     seqgan.add_argument("--d-steps", type=_positive(int), default=None, help="fresh negative sets per round")
     seqgan.add_argument("--d-epochs", type=_positive(int), default=None, help="discriminator epochs per set")
