@@ -7,32 +7,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
+from test_study import synthetic_study  # noqa: E402
 
 from textgan_lib.book.recorded import find_study_folder, load_study, study_plane, study_table, verdict_sentence  # noqa: E402
-from textgan_lib.recipes.study import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE, run_file, summarize  # noqa: E402
-
-ORACLE_CURVE = [{"temperature": t, "nll_oracle": 8 + 2 * t, "nll_div": 5 * t, "nll_test": 7.0} for t in (0.5, 1, 1.5)]
-TEXT_CURVE = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
-
-
-def _write(out, corpus, method, seed, **fields):
-    out.mkdir(parents=True, exist_ok=True)
-    run_file(out, corpus, method, seed).write_text(json.dumps({"corpus": corpus, "method": method, "seed": seed,
-                                                               **fields}))
+from textgan_lib.recipes.study import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE, summarize  # noqa: E402
 
 
 @pytest.fixture
 def recorded(tmp_path):
     folder = tmp_path / "benchmarks" / "results" / "study_cpu"
-    for seed in range(5):
-        _write(folder, "oracle", "mle", seed, nll_oracle=10.0, nll_div=5.0, nll_test=7.0,
-               temperature_curve=ORACLE_CURVE)
-        _write(folder, "oracle", "gumbel", seed, nll_oracle=9.0, nll_div=3.0 + 0.01 * seed, nll_test=7.5)
-        _write(folder, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
-               temperature_curve=TEXT_CURVE)
-        _write(folder, "coco", "seqgan", seed, bleu_4=0.5, self_bleu_4=0.75 + 0.01 * seed, nll_under_mle=3.5)
-        _write(folder, "coco", "latent", seed, bleu_4=0.5, self_bleu_4=0.6 + 0.01 * seed, nll_under_mle=3.5,
-               gaussian_curve=TEXT_CURVE)
+    synthetic_study(folder, latent=True)
     summarize(folder, "oracle")
     summarize(folder, "coco")
     return folder
