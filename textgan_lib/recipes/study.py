@@ -164,9 +164,7 @@ def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: in
     for temperature in sizes.curve_temperatures:
         rng = torch.Generator(device=model.device).manual_seed(seed + 2)
         samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
-        scored = score_samples(decode_samples(data, samples), references, data.train_texts, sizes.self_bleu_subset)
-        rows.append({"temperature": temperature, "bleu_4": scored["bleu"]["4"],
-                     "self_bleu_4": scored["self_bleu"]["4"],
+        rows.append({"temperature": temperature, **_text_scores(data, samples, profile),
                      "nll_test": mean_token_nll(model, data.test.tokens[: len(references)], temperature=temperature)})
     return pd.DataFrame(rows)
 
@@ -266,7 +264,7 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
         if method == "mle":
             curve = top_p_curve(model, data, profile, seed)
         else:
-            work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+            work = _work_folder(corpus, method, seed, profile)
             samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
             curve = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples])
     result[key] = curve.to_dict("records")
@@ -305,6 +303,11 @@ def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
             "history": history.dropna(axis=1, how="all").to_dict("records")}
 
 
+def _work_folder(corpus: str, method: str, seed: int, profile: Profile) -> Path:
+    """Where a text run keeps its samples and references (test data, never committed): the cache."""
+    return cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+
+
 def run_file(out: str | Path, corpus: str, method: str, seed: int) -> Path:
     return Path(out) / f"{corpus}_{method}_seed{seed}.json"
 
@@ -322,7 +325,7 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
                   **_oracle_run(method, seed, profile, device)}
     else:
         # samples and references (test data) stay in the cache; the study's folder holds only scores
-        work = cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+        work = _work_folder(corpus, method, seed, profile)
         result = real_text(corpus, method, profile, seed, out=work, device=device, progress=False)
         result.update(bleu_4=result["bleu"]["4"], self_bleu_4=result["self_bleu"]["4"])
         data = text_splits(corpus, profile)
