@@ -6,15 +6,17 @@ import pytest
 import torch
 from torch import nn
 
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
+from textgan_lib.train.mle import MLEConfig, MLETrainer
 from textgan_lib.train.selection import BestCheckpoint
 
 
 def _scores(values):
     """A criterion that reads the model's single weight and returns the next value of ``values``."""
     queue = list(values)
-    return lambda model: {"gap": queue.pop(0), "weight": float(model.weight)}
+    return lambda model: {"gap": queue.pop(0), "weight": float(model.weight.detach())}
 
 
 def _model(value):
@@ -52,6 +54,43 @@ def test_a_criterion_without_the_key_or_without_a_finite_value_is_a_clear_error(
         never.restore(_model(0.0))
 
 
+def test_flattened_counts_evaluations_since_the_last_rise_above_min_delta_and_survives_a_resume(tmp_path):
+    selector = BestCheckpoint(_scores([0.1, 0.5, 0.55, math.nan, 0.52, 0.9]), "gap", tmp_path / "best.pt",
+                              patience=3, min_delta=0.1)
+    reasons = []
+    for weight in range(5):
+        selector(_model(float(weight)))
+        reasons.append(selector.flattened())
+    # .55 is a new best (kept for restore) but not a rise of more than .1: evaluations 2, 3, 4 pass
+    assert reasons[:4] == [None] * 4 and "did not rise by more than 0.1 for 3 evaluations" in reasons[4]
+    assert selector.restore(_model(0.0)) == 2
+    resumed = BestCheckpoint(_scores([0.9]), "gap", tmp_path / "best.pt", patience=3, min_delta=0.1)
+    assert resumed.flattened() == reasons[4]  # a resumed run knows it had already flattened
+    resumed(_model(9.0))
+    assert resumed.flattened() is None  # .9 is a rise
+    assert BestCheckpoint(_scores([0.1]), "gap").flattened() is None  # no patience: never
+    with pytest.raises(ValueError, match="patience=0"):
+        BestCheckpoint(_scores([]), "gap", patience=0)
+
+
+def test_a_run_stops_at_the_evaluation_where_its_criterion_flattened_and_says_why():
+    tokens = torch.randint(1, 12, (64, 6), generator=torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = LSTMGenerator(GeneratorConfig(12, 8, 16, start_id=0, pad_id=None, eos_id=None))
+    values = [0.3, 0.2, 0.1, 0.0, 0.4, 0.5]
+    selector = BestCheckpoint(lambda model: {"gap": values.pop(0)}, "gap", patience=2)
+    trainer = MLETrainer(model, tokens, config=MLEConfig(epochs=10, batch_size=16), evaluate=selector, progress=False)
+    history = trainer.run(stop=selector.flattened)
+    # row 0 is the model before training (the best); epochs 1 and 2 do not beat it: stop after epoch 2
+    assert trainer.step == 2 and list(history["epoch"]) == [0, 1, 2]
+    assert "for 2 evaluations (best 0.3 at evaluation 0)" in trainer.stopped_because
+    trainer.run(stop=selector.flattened)  # asked before training too: nothing more happens
+    assert trainer.step == 2 and len(trainer.records) == 3
+    trainer.run(more=1)  # without stop the plan goes on
+    assert trainer.step == 3 and trainer.stopped_because is None
+
+
 @pytest.mark.slow  # a small MLE model and a short Gumbel GAN on COCO (about 15 s)
 def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
@@ -61,6 +100,7 @@ def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeyp
     result = real_text("coco", "gumbel", profile, out=tmp_path / "out", progress=False)
     settings = result["settings"]
     assert settings["selected_on_validation"] and settings["last_step"] == 4
+    assert settings["stopped_because"] == "the budget (4 iteration)"
     assert 0 <= settings["selected_step"] <= 4
     history = (tmp_path / "out" / "coco_gumbel_history.csv").read_text().splitlines()
     assert "valid_gap" in history[0] and len(history) == 1 + 5  # the gap against the iteration, row 0 the MLE model

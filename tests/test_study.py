@@ -244,3 +244,28 @@ def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, caps
     with pytest.raises(SystemExit):
         main(["study", "--corpus", "oracle", "--backend", "dask", "--out", str(tmp_path)])
     assert "argument --backend" in capsys.readouterr().err
+
+
+def test_a_study_refuses_to_mix_profiles_in_one_folder(tmp_path):
+    run_file(tmp_path, "coco", "mle", 0).write_text(json.dumps({"profile": "cpu", "seed": 0}))  # before the tag
+    with pytest.raises(ValueError, match="a run at profile 'cpu', this study's profile is 'ci'.*its own --out"):
+        study("coco", ["gumbel"], [0], "ci", tmp_path)
+    flat = get_profile("cpu", real_text={"select_on_validation": True, "patience": 3})
+    with pytest.raises(ValueError, match=r"this study's profile is 'cpu-[0-9a-f]{8}'"):
+        study("coco", ["gumbel"], [0], flat, tmp_path)
+
+
+def test_until_flat_studies_the_text_gans_with_selection_and_patience(tmp_path, monkeypatch, capsys):
+    import textgan_lib.recipes.study as study_module
+
+    given = {}
+
+    def fake_study(corpus, methods, seeds, profile, out, **kwargs):
+        given["profile"] = profile
+        return {"verdicts": {}}
+
+    monkeypatch.setattr(study_module, "study", fake_study)
+    main(["study", "--corpus", "coco", "--profile", "cpu", "--until-flat", "4", "--out", str(tmp_path)])
+    assert given["profile"].real_text.select_on_validation and given["profile"].real_text.patience == 4
+    with pytest.raises(SystemExit, match="the oracle study has none"):
+        main(["study", "--corpus", "oracle", "--until-flat", "4", "--out", str(tmp_path)])

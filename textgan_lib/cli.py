@@ -131,7 +131,12 @@ def _study(args: argparse.Namespace) -> None:
     from .recipes.study import study
 
     device = _device(args.device)
-    summary = study(args.corpus, args.method, args.seeds, args.profile, args.out, jobs=args.jobs, device=str(device),
+    profile = args.profile
+    if args.until_flat is not None:
+        if args.corpus == "oracle":
+            raise SystemExit("textgan: error: --until-flat selects on validation texts; the oracle study has none")
+        profile = get_profile(profile, real_text={"select_on_validation": True, "patience": args.until_flat})
+    summary = study(args.corpus, args.method, args.seeds, profile, args.out, jobs=args.jobs, device=str(device),
                     backend=args.backend)
     for method, v in summary["verdicts"].items():
         print(f"{args.corpus} / {method} against {v['baseline']}: diversity gap {v['gap']:+.4f} "
@@ -352,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--backend", choices=["local", "ray"], default="local",
                        help="local processes (default) or Ray tasks (the cluster of RAY_ADDRESS, or a local Ray)")
     study.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
+    study.add_argument("--until-flat", type=_positive(int), metavar="N",
+                       help="text GANs: keep the checkpoint of the best diversity gap on validation texts and stop "
+                            "once it has not risen for N evaluations (the profile's budget is the limit); a study "
+                            "of its own, so give it its own --out")
     study.set_defaults(run=_study)
 
     fetch = commands.add_parser("fetch-data", help="download and verify every data file into the cache")

@@ -128,6 +128,9 @@ class RealTextSizes:
     # choose each GAN's checkpoint by its diversity gap on the validation texts (real_text's
     # validation_gap); off: the last iteration, as the recorded study of 2026-11-30 ran
     select_on_validation: bool = False
+    # with select_on_validation: stop a GAN once its validation gap has not risen for this many
+    # evaluations (None: train the whole budget); the run file says where it stopped and why
+    patience: int | None = None
 
 
 @dataclass(frozen=True)

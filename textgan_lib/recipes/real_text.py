@@ -145,7 +145,8 @@ def validation_gap(mle: LSTMGenerator, data: TextSplits, profile: Profile, seed:
 def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data: TextSplits, profile: Profile,
                  seed: int, checkpoint: Checkpoint, out: Path, progress: bool) -> tuple[LSTMGenerator, dict]:
     """``generator`` (a copy of ``mle``) trained by ``method``, and its trainer's settings; with
-    ``profile.real_text.select_on_validation``, the checkpoint of its best validation gap."""
+    ``profile.real_text.select_on_validation``, the checkpoint of its best validation gap (and, with
+    ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
     sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -156,7 +157,9 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     selector = None
     if profile.real_text.select_on_validation:
         best_path = None if path is None else path.with_name(f"{path.stem}_best.pt")
-        selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap", best_path)
+        selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap", best_path,
+                                  patience=profile.real_text.patience)
+    stop = None if selector is None else selector.flattened
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                 checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT],
@@ -165,11 +168,11 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
         if not trainer.pretraining_done:
             trainer.pretrain_discriminator()
         if trainer.step < sizes.rounds:
-            trainer.run(until=sizes.rounds)
+            trainer.run(until=sizes.rounds, stop=stop)
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                    checkpoint_path=path, progress=progress, evaluate=selector)
-        train_or_resume(trainer, path, sizes.iterations)
+        train_or_resume(trainer, path, sizes.iterations, stop=stop)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
     settings = asdict(trainer.config)
     if method == "seqgan":  # where the discriminator's pretraining stopped
@@ -181,7 +184,8 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
         chosen = evaluated[selector.restore(generator)]
         settings |= {"selected_on_validation": True, "selected_step": chosen[trainer.unit],
                      "selected_phase": chosen.get("phase"), "selected_valid_gap": chosen["valid_gap"],
-                     "last_step": trainer.step}
+                     "last_step": trainer.step,
+                     "stopped_because": trainer.stopped_because or f"the budget ({trainer.step} {trainer.unit})"}
     return generator, settings
 
 

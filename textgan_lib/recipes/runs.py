@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -60,13 +61,15 @@ def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
     return True
 
 
-def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, until: int) -> bool:
+def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, until: int,
+                    stop: Callable[[], str | None] | None = None) -> bool:
     """Resume ``trainer`` from ``checkpoint`` when it holds the same run, then train it until
-    ``until`` units in total. Returns whether it trained (False: the saved run was complete)."""
+    ``until`` units in total (or until ``stop`` gives a reason, see :meth:`Trainer.run`).
+    Returns whether it trained (False: the saved run was complete)."""
     resume_if_same(trainer, checkpoint)
     if trainer.step >= until:
         return False
-    trainer.run(until=until)
+    trainer.run(until=until, stop=stop)
     return True
 
 

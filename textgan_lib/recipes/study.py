@@ -10,7 +10,10 @@ One run is one (corpus, method, seed), each seed with its own MLE model:
   plane: BLEU-4 (quality) against Self-BLEU-4 in subsets (diversity, lower is more diverse).
   ``latent`` also records the Gaussian baseline's curve (:func:`gaussian_curve`).
 
-For ``mle`` the run records the MLE model's temperature curve. Each run writes
+For ``mle`` the run records the MLE model's temperature curve. A text GAN's checkpoint may be
+chosen on validation texts and its training stopped once that criterion flattens
+(``profile.real_text.select_on_validation`` and ``patience``; ``textgan study --until-flat N``);
+one study runs at one profile (:func:`study` refuses to add runs of another to its folder). Each run writes
 ``<corpus>_<method>_seed<k>.json`` atomically when it ends, with the GAN's training history, and a
 study skips the runs whose file exists, so it can be completed across sessions and machines and
 its files committed as they come. Samples and references (test data, never committed) stay in
@@ -337,6 +340,7 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
         if method == "latent":
             result["gaussian_curve"] = gaussian_curve(data, profile, seed, device).to_dict("records")
     result["seconds"] = time.perf_counter() - started
+    result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
     write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
     return path
 
@@ -427,6 +431,7 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
     methods = [m for m in methods if m != "mle"]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    _check_one_profile(out, corpus, get_profile(profile) if isinstance(profile, str) else profile)
     if backend == "ray":
         _run_on_ray(corpus, methods, seeds, profile, out, device, jobs)
     elif jobs == 1:
@@ -437,6 +442,18 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
             for done in [pool.submit(_seed_runs, corpus, methods, seed, profile, str(out), device) for seed in seeds]:
                 done.result()
     return summarize(out, corpus)
+
+
+def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
+    """A study's seeds are comparable only when they ran at one profile: refuse to add runs of
+    another (e.g. ``--until-flat``, or changed sizes) to a folder that holds some of this corpus."""
+    tag = profile_tag(profile)
+    for path in sorted(out.glob(f"{corpus}_*_seed*.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved_tag = saved.get("profile_tag", saved.get("profile"))  # files written before the tag: the preset
+        if saved_tag != tag:
+            raise ValueError(f"{path} is a run at profile {saved_tag!r}, this study's profile is {tag!r}: "
+                             "give this study its own --out folder")
 
 
 def _metrics(corpus: str, result: dict) -> dict[str, float]:

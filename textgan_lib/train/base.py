@@ -121,6 +121,7 @@ class Trainer:
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.progress = progress
         self.step = 0
+        self.stopped_because: str | None = None  # why the last run ended early
         self.counters: dict[str, int] = {}
         self.records: list[dict] = []
         self.modules: dict[str, nn.Module] = {}
@@ -172,10 +173,19 @@ class Trainer:
         """One row per evaluation."""
         return pd.DataFrame(self.records)
 
-    def run(self, *, until: int | None = None, more: int | None = None) -> pd.DataFrame:
+    def run(self, *, until: int | None = None, more: int | None = None,
+            stop: Callable[[], str | None] | None = None) -> pd.DataFrame:
         """Train until ``until`` units in total, or ``more`` more units; with neither, until the
-        trainer's default total (so a resumed run finishes its plan). Returns the history."""
+        trainer's default total (so a resumed run finishes its plan). Returns the history.
+
+        ``stop``, asked before training and after every evaluation, ends the run early when it
+        returns a reason (e.g.
+        :meth:`~textgan_lib.train.selection.BestCheckpoint.flattened`); the reason is kept in
+        :attr:`stopped_because` (None when the run reached its target)."""
         target = training_target(self.step, until, more, self.default_target(), self.unit)
+        self.stopped_because = stop() if stop is not None else None
+        if self.stopped_because is not None:
+            return self.history
         recorded = len(self.records)
         with self.rng_scope():
             self.before_run()
@@ -192,6 +202,10 @@ class Trainer:
             if due:
                 self.save_if_set()
                 bar.set_postfix({k: round(v, 3) for k, v in stats.items() if k in ("g_loss", "d_loss", "train_nll")})
+                self.stopped_because = stop() if stop is not None else None
+                if self.stopped_because is not None:
+                    bar.close()
+                    break
         return self.history
 
     def record(self, stats: dict[str, Any], **position: Any) -> None:
