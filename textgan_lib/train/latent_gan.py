@@ -49,32 +49,20 @@ class LatentGANConfig:
             raise ValueError(f"LatentGANConfig.adam_betas must lie in [0, 1), got {self.adam_betas}")
 
 
-class LatentGANTrainer(Trainer):
-    """WGAN-GP between a :class:`~textgan_lib.models.code_gan.CodeGenerator` and an MLP critic on
-    ``codes`` ``[N, code_dim]`` (an autoencoder's codes of the training sentences, computed once;
-    the autoencoder is fixed and saved with the GAN, so one checkpoint generates text).
+class CodeGANTrainer(Trainer):
+    """What every GAN on an autoencoder's codes shares: a :class:`~textgan_lib.models.code_gan.CodeGenerator`
+    and an MLP critic playing WGAN-GP, each on Adam(``config.lr``, ``config.adam_betas``). A
+    subclass says where a minibatch of real codes comes from (:meth:`real_codes`) and writes its
+    ``train_step`` from :meth:`critic_step` and :meth:`generator_step`."""
 
-    Each iteration takes ``critic_steps`` critic updates and one generator update, each on a fresh
-    minibatch of real codes and fresh noise. Every ``eval_every`` iterations the history gets
-    ``d_loss`` (the critic's loss), ``wasserstein`` (its estimate :math:`E[f(c)] - E[f(\\tilde c)]`
-    on the last batch), ``gradient_penalty`` and ``g_loss``, and the checkpoint is written.
-    """
-
-    kind = "latent_gan"
     unit = "iteration"
     text_model = "autoencoder"
-    name = "latent GAN"
 
-    def __init__(self, autoencoder: LSTMAutoencoder, codes: Tensor, config: LatentGANConfig = LatentGANConfig(),
-                 checkpoint_path: str | Path | None = None, progress: bool = True) -> None:
+    def __init__(self, autoencoder: LSTMAutoencoder, config, checkpoint_path: str | Path | None,
+                 progress: bool) -> None:
         super().__init__(config, autoencoder.device, checkpoint_path=checkpoint_path, progress=progress)
-        if codes.dim() != 2 or codes.shape[1] != autoencoder.config.code_dim:
-            raise ValueError(f"expected codes [N, {autoencoder.config.code_dim}], got shape {tuple(codes.shape)}")
-        if len(codes) < config.batch_size:
-            raise ValueError(f"{len(codes)} codes are fewer than one batch of {config.batch_size}")
         self.autoencoder = autoencoder
-        self.codes = codes.detach().to(autoencoder.device)
-        code_dim, device = autoencoder.config.code_dim, self.codes.device
+        code_dim, device = autoencoder.config.code_dim, autoencoder.device
         with self.rng_scope():  # the networks' initialisation draws from the trainer's own stream
             self.generator = CodeGenerator(config.noise_dim, code_dim, config.hidden_dim, config.layers).to(device)
             self.critic = code_critic(code_dim, config.hidden_dim, config.layers).to(device)
@@ -85,16 +73,16 @@ class LatentGANTrainer(Trainer):
         self.rngs["noise"] = self.seeded_rng(config.seed, device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
 
+    def real_codes(self) -> Tensor:
+        """A minibatch of real codes ``[batch_size, code_dim]`` (no gradient)."""
+        raise NotImplementedError
+
     def score(self, codes: Tensor) -> Tensor:
         """The critic's score ``[B]`` of codes ``[B, code_dim]``."""
         return self.critic(codes).squeeze(1)
 
-    def _real_batch(self) -> Tensor:
-        index = torch.randperm(len(self.codes), generator=self.rngs["batch"])[: self.config.batch_size]
-        return self.codes[index.to(self.codes.device)]
-
     def critic_step(self) -> dict[str, float]:
-        real = self._real_batch()
+        real = self.real_codes()
         with torch.no_grad():
             fake = self.generator.sample(len(real), rng=self.rngs["noise"])
         distance = -wasserstein_critic_loss(self.score(real), self.score(fake))
@@ -109,9 +97,37 @@ class LatentGANTrainer(Trainer):
         self.update(loss, "generator", "generator loss")
         return {"g_loss": loss.item()}
 
+    def advice(self) -> str:
+        return f"Try a lower learning rate (lr={self.config.lr})."
+
+
+class LatentGANTrainer(CodeGANTrainer):
+    """WGAN-GP between a :class:`~textgan_lib.models.code_gan.CodeGenerator` and an MLP critic on
+    ``codes`` ``[N, code_dim]`` (an autoencoder's codes of the training sentences, computed once;
+    the autoencoder is fixed and saved with the GAN, so one checkpoint generates text).
+
+    Each iteration takes ``critic_steps`` critic updates and one generator update, each on a fresh
+    minibatch of real codes and fresh noise. Every ``eval_every`` iterations the history gets
+    ``d_loss`` (the critic's loss), ``wasserstein`` (its estimate :math:`E[f(c)] - E[f(\\tilde c)]`
+    on the last batch), ``gradient_penalty`` and ``g_loss``, and the checkpoint is written.
+    """
+
+    kind = "latent_gan"
+    name = "latent GAN"
+
+    def __init__(self, autoencoder: LSTMAutoencoder, codes: Tensor, config: LatentGANConfig = LatentGANConfig(),
+                 checkpoint_path: str | Path | None = None, progress: bool = True) -> None:
+        if codes.dim() != 2 or codes.shape[1] != autoencoder.config.code_dim:
+            raise ValueError(f"expected codes [N, {autoencoder.config.code_dim}], got shape {tuple(codes.shape)}")
+        if len(codes) < config.batch_size:
+            raise ValueError(f"{len(codes)} codes are fewer than one batch of {config.batch_size}")
+        super().__init__(autoencoder, config, checkpoint_path, progress)
+        self.codes = codes.detach().to(autoencoder.device)
+
+    def real_codes(self) -> Tensor:
+        index = torch.randperm(len(self.codes), generator=self.rngs["batch"])[: self.config.batch_size]
+        return self.codes[index.to(self.codes.device)]
+
     def train_step(self) -> dict[str, float]:
         critic = [self.critic_step() for _ in range(self.config.critic_steps)][-1]
         return {**critic, **self.generator_step()}
-
-    def advice(self) -> str:
-        return f"Try a lower learning rate (lr={self.config.lr})."
