@@ -24,8 +24,9 @@ from textgan_lib.models.autoencoder import AutoencoderConfig, LSTMAutoencoder, e
 from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, read_checkpoint
 from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.arae import ARAEConfig, ARAETrainer
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
-from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer
+from textgan_lib.train.latent_gan import CodeGANTrainer, LatentGANConfig, LatentGANTrainer
 from textgan_lib.train.mle import MLEConfig, MLETrainer
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 from textgan_lib.train.sync_free import SyncFreeMLETrainer
@@ -160,12 +161,22 @@ def _latent(path):
     return LatentGANTrainer(autoencoder, encode_all(autoencoder, REAL), config, checkpoint_path=path, progress=False)
 
 
+def _arae(path):
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        autoencoder = LSTMAutoencoder(AutoencoderConfig(V, embed_dim=8, code_dim=8))
+    config = ARAEConfig(noise_dim=4, hidden_dim=8, batch_size=8, critic_steps=1, eval_every=1)
+    return ARAETrainer(autoencoder, REAL, config, checkpoint_path=path, progress=False)
+
+
 CASES = {  # the trainer, the player whose next update gets a NaN gradient, what the error says
     "seqgan generator": (_seqgan, "generator", "policy-gradient loss's gradient norm became nan at round 2"),
     "gumbel generator": (_gumbel, "generator", "generator loss's gradient norm became nan at iteration 2"),
     "gumbel discriminator": (_gumbel, "discriminator", "discriminator loss's gradient norm became nan at iteration 2"),
     "latent generator": (_latent, "generator", "generator loss's gradient norm became nan at iteration 2"),
     "latent critic": (_latent, "critic", "critic loss's gradient norm became nan at iteration 2"),
+    "arae autoencoder": (_arae, "autoencoder", "reconstruction loss's gradient norm became nan at iteration 2"),
+    "arae critic": (_arae, "critic", "critic loss's gradient norm became nan at iteration 2"),
 }
 
 
@@ -191,7 +202,7 @@ def test_a_nan_gradient_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_p
     assert _digest(path) == saved and _unchanged(before, player)
 
 
-@pytest.mark.parametrize("make", [_seqgan, _gumbel, _latent])
+@pytest.mark.parametrize("make", [_seqgan, _gumbel, _latent, _arae])
 def test_a_nan_loss_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_path, make):
     path = tmp_path / "run.pt"
     trainer = make(path)
@@ -199,7 +210,7 @@ def test_a_nan_loss_in_any_gan_names_the_step_and_keeps_the_checkpoint(tmp_path,
         trainer.pretrain_discriminator()
     trainer.run(until=1)
     saved = _digest(path)
-    poisoned = trainer.modules["critic" if isinstance(trainer, LatentGANTrainer) else "discriminator"]
+    poisoned = trainer.modules["critic" if isinstance(trainer, CodeGANTrainer) else "discriminator"]
     forward = poisoned.forward
     poisoned.forward = lambda *args: forward(*args) * float("nan")
     with pytest.raises(NonFiniteLossError, match=f"became nan at {trainer.unit} 2"):

@@ -12,6 +12,7 @@ from textgan_lib import Vocabulary, encode_batch
 from textgan_lib.models.autoencoder import LSTMAutoencoder, encode_all
 from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import LSTMGenerator
+from textgan_lib.train.arae import ARAEConfig, ARAETrainer
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from textgan_lib.train.latent_gan import LatentGANConfig, LatentGANTrainer
 from textgan_lib.train.mle import MLEConfig, MLETrainer
@@ -89,6 +90,8 @@ def _every_trainer(networks, tokens, tmp_path):
     yield LatentGANTrainer(ae, encode_all(ae, tokens), LatentGANConfig(noise_dim=4, hidden_dim=8, batch_size=8,
                                                                          critic_steps=1, eval_every=1),
                            checkpoint_path=tmp_path / "l.pt", progress=False)
+    yield ARAETrainer(ae, tokens, ARAEConfig(noise_dim=4, hidden_dim=8, batch_size=8, critic_steps=1, eval_every=1),
+                      checkpoint_path=tmp_path / "a.pt", progress=False)
 
 
 def test_no_trainer_changes_the_global_random_stream(tiny, tmp_path):

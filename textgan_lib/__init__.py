@@ -44,6 +44,7 @@ from .models.oracle import OracleLSTM
 from .paper import RELGAN_ORACLE, SEQGAN_PAPER
 from .recipes.oracle import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
 from .recipes.profiles import Profile, default_device, describe, get_profile
+from .train.arae import ARAEConfig, ARAETrainer
 from .train.base import Trainer
 from .train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from .train.latent_gan import LatentGANConfig, LatentGANTrainer
@@ -52,6 +53,7 @@ from .train.rollout import rollout_rewards
 from .train.seqgan import SeqGANConfig, SeqGANTrainer
 
 __all__ = [
+    "ARAEConfig", "ARAETrainer",
     "AutoencoderConfig", "BLEU", "CNNDiscriminator", "CharTokenizer", "CheckpointMismatchError", "ChecksumError",
     "DataError", "GeneratorConfig", "GumbelGANConfig", "GumbelGANTrainer", "LSTMAutoencoder", "LSTMDiscriminator",
     "LSTMGenerator", "LatentGANConfig", "LatentGANTrainer", "MLEConfig", "MLETrainer", "NonFiniteLossError",

@@ -99,9 +99,10 @@ class LSTMAutoencoder(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, vocab: Vocabulary | None = None) -> LSTMAutoencoder:
-        """The autoencoder saved by ``MLETrainer`` (or inside a latent GAN's checkpoint), on the CPU, in eval mode."""
+        """The autoencoder saved by ``MLETrainer`` (or inside a latent GAN's or ARAE's checkpoint), on the
+        CPU, in eval mode."""
         kind = read_checkpoint(path)["kind"]
-        if kind not in ("autoencoder", "latent_gan"):
+        if kind not in ("autoencoder", "latent_gan", "arae"):
             raise ValueError(f"{path} is a {kind!r} checkpoint, not an autoencoder: load a language "
                              "model with LSTMGenerator.from_checkpoint(path)")
         model, saved_vocab = text_model_from_checkpoint(cls, AutoencoderConfig, path, vocab)
@@ -129,13 +130,18 @@ class LSTMAutoencoder(nn.Module):
         h, c = self.bridge(codes).chunk(2, dim=1)  # [B, H] each
         return torch.tanh(h)[None].contiguous(), c[None].contiguous()  # [1, B, H] each
 
-    def token_nll(self, tokens: Tensor, check_ids: bool = True, padding_targets: bool = False) -> Tensor:
+    def token_nll(self, tokens: Tensor, check_ids: bool = True, padding_targets: bool = False,
+                  code_noise: float = 0.0) -> Tensor:
         """Reconstruction NLL per token ``[B, T]`` of ``tokens`` from their own codes; 0 at padding.
 
         In training mode a share ``word_dropout`` of the decoder's input words is ``<unk>``.
-        ``check_ids=False``, ``padding_targets=True``: as in :meth:`LSTMGenerator.token_nll`.
+        ``code_noise`` :math:`= r > 0` decodes from :math:`c + \\epsilon`, :math:`\\epsilon \\sim
+        \\mathcal N(0, r^2 I)` (ARAE's ``noise_r``: a decoder that must read noisy codes copes with a
+        generator's). ``check_ids=False``, ``padding_targets=True``: as in :meth:`LSTMGenerator.token_nll`.
         """
         codes = self.encode(tokens, check_ids)
+        if code_noise > 0:
+            codes = codes + code_noise * torch.randn_like(codes)
         inputs = self.decoder.shift_right(tokens)  # [B, T]
         if self.training and self.config.word_dropout:
             dropped = torch.rand(inputs.shape, device=inputs.device) < self.config.word_dropout

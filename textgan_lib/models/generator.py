@@ -77,7 +77,7 @@ class LSTMGenerator(nn.Module):
         is the same one.
         """
         kind = read_checkpoint(path)["kind"]
-        if kind in ("autoencoder", "latent_gan"):
+        if kind in ("autoencoder", "latent_gan", "arae"):
             raise ValueError(f"{path} holds an autoencoder ({kind}), not a language model: load it "
                              "with LSTMAutoencoder.from_checkpoint(path)")
         model, saved_vocab = text_model_from_checkpoint(cls, GeneratorConfig, path, vocab)
