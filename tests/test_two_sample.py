@@ -80,3 +80,17 @@ def test_the_critic_estimates_the_wasserstein_distance_on_held_out_halves():
     assert torch.equal(torch.random.get_rng_state(), before)
     with pytest.raises(ValueError, match="at least 4 points"):
         critic_wasserstein(real[:3], shifted)
+
+
+def test_code_space_tests_give_one_row_per_candidate_with_its_intervals():
+    from textgan_lib.recipes.code_tests import code_space_tests
+
+    held_out = _gaussian(150, seed=0)
+    table, bandwidth = code_space_tests(held_out, {"same": _gaussian(150, seed=1),
+                                                   "shifted": _gaussian(150, shift=3.0, seed=2)},
+                                        resamples=20, critic_steps=100)
+    assert bandwidth == pytest.approx(median_bandwidth(held_out))
+    assert list(table.index) == ["same", "shifted"]
+    assert {"mmd2", "mmd2_low", "nn_accuracy_high", "wasserstein", "wasserstein_low"} <= set(table.columns)
+    assert table.loc["same", "nn_accuracy_low"] < 0.5 < table.loc["same", "nn_accuracy_high"]
+    assert table.loc["shifted", "nn_accuracy"] > 0.9 and table.loc["shifted", "mmd2_low"] > 0

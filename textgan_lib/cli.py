@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN or the latent GAN on COCO captions "
                                                  "or Chinese poems")
     real.add_argument("--corpus", choices=["coco", "poems"], required=True)
-    real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent"], required=True)
+    real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent", "arae"], required=True)
     real.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     real.add_argument("--out", type=_folder, required=True, help="folder for the samples, references and scores")
     real.add_argument("--seed", type=_non_negative(int), default=0)
@@ -348,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in "
                                               "its own file; a summary with confidence intervals and the verdicts")
     study.add_argument("--corpus", choices=["oracle", "coco", "poems"], required=True)
-    study.add_argument("--method", choices=["seqgan", "gumbel", "latent"], nargs="+", default=["seqgan", "gumbel"],
+    study.add_argument("--method", choices=["seqgan", "gumbel", "latent", "arae"], nargs="+",
+                       default=["seqgan", "gumbel"],
                        help="the methods beside MLE (which every seed runs first)")
     study.add_argument("--seeds", type=_seed_list, default=[0, 1, 2, 3, 4], help="0-4 (default) or 0,2,5")
     study.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")

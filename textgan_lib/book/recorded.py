@@ -20,7 +20,7 @@ import pandas as pd
 from ..recipes.study import COOLED_MLE, PLANES, Plane, t975, verdict_key
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
-NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN"}
+NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE"}
 AXIS_NAMES = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "bleu_4": "BLEU-4", "self_bleu_4": "Self-BLEU-4"}
 
 
@@ -130,8 +130,9 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
 def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
                 curve_label: str = "MLE at temperature τ, one line per seed") -> Any:
     """The quality–diversity plane of the recorded study, more diverse to the right: each seed's
-    baseline curve (grey; ``curve`` names it in the MLE runs, or ``gaussian_curve`` in the latent
-    runs), each method's seeds (small markers) and their mean with its 95 % interval (error bars)."""
+    baseline curve (grey; ``curve`` names it in the MLE runs, or ``gaussian_curve`` in the runs of
+    ``methods[0]``, a code GAN), each method's seeds (small markers) and their mean with its 95 %
+    interval (error bars)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -141,7 +142,7 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
         return ax.figure
     plane = study.plane
     q, d = plane.quality, plane.diversity
-    holder = "mle" if curve == "temperature_curve" else "latent"
+    holder = "mle" if curve == "temperature_curve" else methods[0]
     for i, seed in enumerate(study.seeds(holder)):
         frame = pd.DataFrame(study.runs[holder][seed][curve])
         ax.plot(frame[d], frame[q], "-", color="grey", alpha=0.5, lw=1, label=curve_label if i == 0 else None)

@@ -42,17 +42,22 @@ def generate(autoencoder: LSTMAutoencoder, generator: CodeGenerator, n: int, max
         return autoencoder.decode(generator.sample(n, rng=rng), max_len, rng=rng, temperature=temperature)
 
 
-def gaussian_codes(codes: Tensor, scale: float, n: int, *, rng: torch.Generator | None = None) -> Tensor:
+def gaussian_codes(codes: Tensor, scale: float, n: int, *, rng: torch.Generator | None = None,
+                   diagonal: bool = False) -> Tensor:
     """``n`` codes ``[n, H]`` from :math:`\\mathcal N(\\mu, s^2\\Sigma)`, the Gaussian fit of ``codes``
     ``[N, H]`` with its covariance scaled by ``scale`` :math:`= s`, projected onto the unit sphere
     (where the autoencoder's codes live): the baseline a code GAN must beat. :math:`s` plays the
     part of a temperature. Draws ``z ~ N(0, I)`` from ``rng`` and returns
-    :math:`\\mu + s L z` normalised, with :math:`LL^\\top = \\Sigma + 10^{-5} I`."""
+    :math:`\\mu + s L z` normalised, with :math:`LL^\\top = \\Sigma + 10^{-5} I`. ``diagonal``: the
+    weaker fit that keeps only the variances, :math:`\\Sigma = \\mathrm{diag}(\\sigma^2_1, \\dots, \\sigma^2_H)`."""
     if codes.dim() != 2 or len(codes) < 2:
         raise ValueError(f"expected codes [N, H] with N >= 2 to fit a Gaussian, got shape {tuple(codes.shape)}")
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
     jitter = 1e-5 * torch.eye(codes.shape[1], device=codes.device, dtype=codes.dtype)
-    cholesky = torch.linalg.cholesky(torch.cov(codes.T) + jitter)  # [H, H]
+    covariance = torch.cov(codes.T)  # [H, H]
+    if diagonal:
+        covariance = torch.diag(covariance.diagonal())
+    cholesky = torch.linalg.cholesky(covariance + jitter)  # [H, H]
     z = torch.randn(n, codes.shape[1], generator=rng, device=codes.device, dtype=codes.dtype)  # [n, H]
     return F.normalize(codes.mean(0) + scale * z @ cholesky.T, dim=1)

@@ -1,5 +1,5 @@
 """The real-text models that chapters 4, 5, 10 and 11 share: the corpora at a profile's size, the
-LSTM language model, and the autoencoder with its latent GAN.
+LSTM language model, the autoencoder with its latent GAN, and ARAE.
 
 Every recipe takes ``(…, profile, seed=0, checkpoint="auto")``: ``"auto"`` keeps the run at
 :func:`~textgan_lib.recipes.runs.run_path`, so a later call with the same data, profile and seed
@@ -16,6 +16,7 @@ from ..data.corpora import TextSplits, coco_splits, poem_splits
 from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.code_gan import CodeGenerator
 from ..models.generator import LSTMGenerator
+from ..train.arae import ARAETrainer
 from ..train.latent_gan import LatentGANTrainer
 from ..train.sync_free import mle_trainer
 from .profiles import Profile
@@ -78,3 +79,26 @@ def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: 
     # a saved GAN learned the codes of the saved autoencoder, not of a new one
     train_or_resume(gan_trainer, None if ae_trained_now else gan_trainer.checkpoint_path, sizes.iterations)
     return autoencoder.eval(), gan_trainer.generator, ae_trainer.history, gan_trainer.history
+
+
+ARAE_HELD_OUT = 500  # validation texts whose greedy reconstruction ARAE's history follows
+
+
+def arae_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+               device: torch.device | str = "cpu", progress: bool = True
+               ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame]:
+    """Chapter 11's ARAE of ``data``: an autoencoder of ``profile.latent``'s sizes, initialised as
+    :func:`latent_model`'s, trained jointly with its code GAN (:class:`~textgan_lib.train.arae.ARAETrainer`)
+    for ``profile.latent.arae_iterations`` iterations, kept at ``run_path("<corpus>_arae", ...)``.
+    Returns the autoencoder (in eval mode), the code generator and the history (with the greedy
+    reconstruction accuracy of validation texts)."""
+    sizes = profile.latent
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=sizes.embed_dim,
+                                                     code_dim=sizes.code_dim).to(device)
+    trainer = ARAETrainer(autoencoder, data.train.tokens, sizes.arae_config(seed, len(data.train.tokens)),
+                          checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_arae", profile, seed),
+                          progress=progress, held_out=data.valid.tokens[:ARAE_HELD_OUT])
+    train_or_resume(trainer, trainer.checkpoint_path, sizes.arae_iterations(len(data.train.tokens)))
+    return autoencoder.eval(), trainer.generator.eval(), trainer.history

@@ -17,6 +17,7 @@ replaces fields, nested sections included.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
@@ -26,6 +27,7 @@ import torch
 
 from ..paper import RELGAN_ORACLE as R
 from ..paper import SEQGAN_PAPER as P
+from ..train.arae import ARAEConfig
 from ..train.gumbel_gan import GumbelGANConfig, relgan_horizon
 from ..train.latent_gan import LatentGANConfig
 from ..train.mle import MLEConfig
@@ -142,12 +144,23 @@ class LatentSizes:
     ae: MLEConfig  # the autoencoder's reconstruction training
     iterations: int  # WGAN-GP iterations (critic_steps critic steps + 1 generator step each)
     trainer: LatentGANConfig
+    # ARAE's joint loop, from an untrained autoencoder of the same sizes, for as many
+    # reconstruction steps as the autoencoder above gets in its ae.epochs (one per iteration)
+    arae: ARAEConfig = ARAEConfig()
 
     def ae_config(self, seed: int) -> MLEConfig:
         return replace(self.ae, seed=seed)
 
     def config(self, seed: int) -> LatentGANConfig:
         return replace(self.trainer, seed=seed)
+
+    def arae_iterations(self, n_train: int) -> int:
+        """ARAE's iterations on ``n_train`` training texts: ``ae.epochs`` epochs of its batches."""
+        return self.ae.epochs * math.ceil(n_train / self.arae.batch_size)
+
+    def arae_config(self, seed: int, n_train: int) -> ARAEConfig:
+        """ARAE's settings, evaluated 20 times over its run."""
+        return replace(self.arae, seed=seed, eval_every=max(self.arae_iterations(n_train) // 20, 1))
 
 
 @dataclass(frozen=True)
@@ -189,7 +202,8 @@ def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollo
 
 def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
     return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs, padding_targets=False), iterations,
-                       LatentGANConfig(eval_every=max(iterations // 20, 1)))
+                       LatentGANConfig(eval_every=max(iterations // 20, 1)),
+                       ARAEConfig(batch_size=lm.batch_size, ae_lr=lm.lr))  # the autoencoder's own batch and lr
 
 
 # the language models learn <pad> after <eos> (as RelGAN's do) for the Gumbel GAN's full-length relaxation

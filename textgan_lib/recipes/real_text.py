@@ -9,8 +9,13 @@ for ``method``:
 - ``gumbel``: :class:`~textgan_lib.train.gumbel_gan.GumbelGANTrainer` from a copy of it, with a CNN of
   RelGAN's window sizes (``CNNDiscriminator.relgan_sized``), :math:`\\beta_{\\max}` = 100 and the
   profile's learning rate, on RelGAN's schedule compressed to the run's length;
-- ``latent``: an LSTM autoencoder and a WGAN-GP on its sentence codes
-  (:func:`~textgan_lib.recipes.language.latent_model`), sentences decoded greedily from generated codes.
+- ``latent``: an LSTM autoencoder and a WGAN-GP on its frozen sentence codes (the LaTextGAN recipe,
+  :func:`~textgan_lib.recipes.language.latent_model`);
+- ``arae``: the autoencoder and the GAN on its codes trained together (ARAE,
+  :func:`~textgan_lib.recipes.language.arae_model`).
+
+The two code GANs' sentences are decoded greedily from generated codes (``sampled_decoding`` holds
+BLEU-4, Self-BLEU-4 and mean length of other generated codes decoded by sampling at temperature 1).
 
 Every method starts from the same MLE checkpoint (trained once per corpus, profile and seed) and is
 scored the same way: ``profile.real_text.samples`` samples, decoded to tokens with ``<unk>`` dropped, against
@@ -18,7 +23,7 @@ the held-out texts as references (BLEU-2..5, the mean sentence BLEU of NLTK's ``
 with method-1 smoothing), leave-one-out Self-BLEU-2..5, distinct-n, the share of samples that copy
 a training text, the mean length (and the references'), for the poems the share of samples in quatrain form
 (:func:`~textgan_lib.data.corpora.quatrain_form`), the model's NLL of the held-out texts
-(``nll_test``; ``None`` for ``latent``, whose likelihood is intractable) and the MLE model's NLL
+(``nll_test``; ``None`` for the code GANs, whose likelihood is intractable) and the MLE model's NLL
 of the samples (``nll_under_mle``, a quality measure every method shares). It writes, in ``out``:
 
 - ``<corpus>_<method>_samples.txt``: one sample a line, tokens separated by single spaces;
@@ -48,13 +53,14 @@ from ..train.base import Evaluation
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
-from .language import language_model, latent_model, text_splits
+from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv, write_text_atomic
 
 CORPORA = ("coco", "poems")
 HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
-METHODS = ("mle", "seqgan", "gumbel", "latent")
+CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
+METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS)
 __all__ = ["CORPORA", "METHODS", "decode_samples", "real_text", "score_samples"]
 
 
@@ -79,13 +85,26 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
     references = data.test_texts[: sizes.references]
     rng = torch.Generator(device=mle.device).manual_seed(seed + 2)
-    if method == "latent":  # no tractable likelihood: the model's NLL_test is not defined
-        autoencoder, code_generator, _, history = latent_model(data, profile, seed, checkpoint, device=device,
-                                                               progress=progress)
+    extra = {}
+    if method in CODE_METHODS:  # no tractable likelihood: the model's NLL_test is not defined
+        if method == "latent":
+            autoencoder, code_generator, _, history = latent_model(data, profile, seed, checkpoint, device=device,
+                                                                   progress=progress)
+            settings = asdict(profile.latent)
+        else:
+            autoencoder, code_generator, history = arae_model(data, profile, seed, checkpoint, device=device,
+                                                              progress=progress)
+            n_train = len(data.train.tokens)
+            settings = asdict(profile.latent.arae_config(seed, n_train)) | {
+                "iterations": profile.latent.arae_iterations(n_train)}
         write_csv(history, out / f"{corpus}_{method}_history.csv")
         samples = generate(autoencoder, code_generator, sizes.samples, data.max_len, rng=rng, temperature=0.0)
         nll_test = None
-        settings = asdict(profile.latent)
+        sampled = generate(autoencoder, code_generator, sizes.samples, data.max_len, temperature=1.0,
+                           rng=torch.Generator(device=mle.device).manual_seed(seed + 3))
+        scored = score_samples(decode_samples(data, sampled), references, data.train_texts, sizes.self_bleu_subset)
+        extra["sampled_decoding"] = {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
+                                     "mean_length": scored["mean_length"]}
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
@@ -103,7 +122,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         "self_bleu_subset": sizes.self_bleu_subset, **form,
         "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),
-        "reference_length": sum(map(len, references)) / len(references), "settings": settings,
+        "reference_length": sum(map(len, references)) / len(references), "settings": settings, **extra,
         "seconds": time.perf_counter() - started,
     }
     write_text_atomic(out / f"{corpus}_{method}_samples.txt", _lines(texts))

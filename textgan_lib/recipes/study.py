@@ -8,7 +8,8 @@ One run is one (corpus, method, seed), each seed with its own MLE model:
   better) against NLL_div (diversity, higher is more diverse), at the end of training.
 - ``coco``, ``poems`` (chapters 10, 11): :func:`~textgan_lib.recipes.real_text.real_text`. The
   plane: BLEU-4 (quality) against Self-BLEU-4 in subsets (diversity, lower is more diverse).
-  ``latent`` also records the Gaussian baseline's curve (:func:`gaussian_curve`).
+  ``latent`` and ``arae`` (the code GANs) also record the curve of their Gaussian baseline
+  (:func:`gaussian_curve`).
 
 For ``mle`` the run records the MLE model's temperature curve. A text GAN's checkpoint may be
 chosen on validation texts and its training stopped once that criterion flattens
@@ -25,7 +26,7 @@ its files committed as they come. Samples and references (test data, never commi
 - each GAN's **diversity gap** to its own seed's MLE curve at matched quality, signed so that a
   **positive gap means more diverse than the MLE model cooled to the same quality** on every
   plane of the book (on the oracle: the GAN's NLL_div minus the curve's; on text: the curve's
-  Self-BLEU-4 minus the GAN's); for ``latent`` also the gap to the Gaussian baseline's curve;
+  Self-BLEU-4 minus the GAN's); for a code GAN also the gap to its Gaussian baseline's curve;
 - the :func:`verdict` on those gaps;
 - the same gaps against two **controls** for what a GAN may have changed besides diversity
   (:func:`add_controls`): the MLE model cooled by top-p truncation instead of temperature
@@ -67,10 +68,10 @@ from ..models.autoencoder import encode_all
 from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
 from ..models.oracle import OracleLSTM
-from .language import language_model, latent_model, text_splits
+from .language import arae_model, language_model, latent_model, text_splits
 from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
 from .profiles import Profile, get_profile
-from .real_text import CORPORA, real_text
+from .real_text import CODE_METHODS, CORPORA, real_text
 from .runs import profile_tag, write_csv, write_text_atomic
 
 COOLED_MLE = "the cooled MLE model"
@@ -81,7 +82,8 @@ GAUSSIAN = "the Gaussian fit of the codes"
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
 
 STUDY_CORPORA = ("oracle", *CORPORA)
-STUDY_METHODS = {"oracle": ("seqgan", "gumbel"), **{corpus: ("seqgan", "gumbel", "latent") for corpus in CORPORA}}
+STUDY_METHODS = {"oracle": ("seqgan", "gumbel"),
+                 **{corpus: ("seqgan", "gumbel", *CODE_METHODS) for corpus in CORPORA}}
 # chapter 8's sweep of the oracle MLE model
 ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)
 GAUSSIAN_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # chapter 11's: the Gaussian's std times this
@@ -180,12 +182,17 @@ def _text_scores(data: TextSplits, samples, profile: Profile) -> dict[str, float
     return {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"]}
 
 
-def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = "cpu") -> pd.DataFrame:
+def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = "cpu",
+                   method: str = "latent") -> pd.DataFrame:
     """Chapter 11's baseline of a code GAN: ``profile.real_text.samples`` codes from the Gaussian fit of
-    the autoencoder's training codes (:func:`~textgan_lib.models.code_gan.gaussian_codes`), decoded
-    greedily as the GAN's are, at each scale of :data:`GAUSSIAN_SCALES` (column ``temperature``:
-    the scale plays its part), scored on the real-text plane."""
-    autoencoder, _, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    the training codes of ``method``'s autoencoder (``latent``'s or ``arae``'s;
+    :func:`~textgan_lib.models.code_gan.gaussian_codes`), decoded greedily as the GAN's are, at each
+    scale of :data:`GAUSSIAN_SCALES` (column ``temperature``: the scale plays its part), scored on
+    the real-text plane."""
+    if method == "latent":
+        autoencoder, _, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    else:
+        autoencoder, _, _ = arae_model(data, profile, seed, device=device, progress=False)
     codes = encode_all(autoencoder, data.train.tokens)
     rows = []
     for scale in GAUSSIAN_SCALES:
@@ -337,8 +344,8 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
             result["temperature_curve"] = mle_temperature_curve(model, data, profile, seed).to_dict("records")
         else:
             result["history"] = pd.read_csv(work / f"{corpus}_{method}_history.csv").to_dict("records")
-        if method == "latent":
-            result["gaussian_curve"] = gaussian_curve(data, profile, seed, device).to_dict("records")
+        if method in CODE_METHODS:
+            result["gaussian_curve"] = gaussian_curve(data, profile, seed, device, method).to_dict("records")
     result["seconds"] = time.perf_counter() - started
     result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
     write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
@@ -543,7 +550,7 @@ def summarize(out: str | Path, corpus: str) -> dict:
         rows, verdicts[verdict_key(method, LENGTH_MATCHED)] = _gaps(plane, by_seed, matched, LENGTH_MATCHED,
                                                                      method)
         gaps += rows
-        if method == "latent":
+        if method in CODE_METHODS:
             gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
             rows, verdicts[verdict_key(method, GAUSSIAN)] = _gaps(plane, by_seed, gaussian, GAUSSIAN, method)
             gaps += rows
