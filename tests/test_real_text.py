@@ -28,7 +28,7 @@ def _nltk_mean_bleu(samples_file, references_file, n):
 
 
 @pytest.mark.parametrize("corpus", ["coco", "poems"])
-@pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel", "latent"])
+@pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel", "latent", "arae"])
 def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, corpus, method):
     profile = get_profile("ci", **SMALL)
     result = real_text(corpus, method, profile, out=tmp_path, progress=False)
@@ -36,8 +36,9 @@ def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, 
     assert written == json.loads(json.dumps(result))
     assert set(written["bleu"]) == set(written["self_bleu"]) == {"2", "3", "4", "5"}
     assert written["n_samples"] == 20 and written["n_references"] == 60
-    if method == "latent":  # an autoencoder with a GAN on its codes has no tractable likelihood
+    if method in ("latent", "arae"):  # an autoencoder with a GAN on its codes has no tractable likelihood
         assert written["nll_test"] is None
+        assert set(written["sampled_decoding"]) == {"bleu_4", "self_bleu_4", "mean_length"}
     else:
         assert 0 < written["nll_test"] < 20
     assert 0 < written["nll_under_mle"] < 20 and written["seconds"] > 0
