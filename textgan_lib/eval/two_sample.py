@@ -19,9 +19,10 @@ codes :math:`X = \{x_i\}_{i=1}^m` against generated codes :math:`Y = \{y_j\}_{j=
   accuracy. 0.5 means the sets cannot be told apart; 1 means every point's neighbour is from its
   own set. Below .5 happens when a generator copies the real points.
 
-Each comes with a bootstrap interval (:func:`bootstrap`): both sets are resampled with
-replacement, and the copies of one original point are never each other's pair or neighbour (else a
-duplicate would be its own nearest neighbour and inflate the accuracy). The third statistic, a
+Each comes with a bootstrap interval: for the MMD (:func:`bootstrap`) both sets are resampled with
+replacement and the copies of one original point are never each other's pair (else a duplicate
+would count as a perfectly similar pair); for the 1-NN accuracy (:func:`nearest_neighbour_interval`)
+the classified points are resampled, with the pool of neighbours fixed. The third statistic, a
 critic's Wasserstein estimate, needs training and lives in
 :func:`textgan_lib.train.critic_estimate.critic_wasserstein`.
 """
@@ -84,21 +85,39 @@ def mmd2(x: Tensor, y: Tensor, bandwidth: float, *, x_ids: Tensor | None = None,
     return float(within_x + within_y - 2 * kernel(x, y).mean())
 
 
-def nearest_neighbour_accuracy(x: Tensor, y: Tensor, *, x_ids: Tensor | None = None,
-                               y_ids: Tensor | None = None) -> float:
-    """Leave-one-out 1-NN two-sample accuracy of ``x`` ``[m, D]`` (label 1) against ``y`` ``[n, D]``
-    (label 0), the mean of the two classes' accuracies (so unequal sizes do not shift the chance
-    level from .5). A point's copies (same id, see :func:`mmd2`) are never its neighbour."""
+def nearest_neighbour_hits(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Leave-one-out 1-NN on the pooled points: for each point of ``x`` ``[m, D]`` and of ``y``
+    ``[n, D]``, whether its nearest other point is from its own set (``[m]``, ``[n]``, bool)."""
     _check(x, y)
-    x_ids = torch.arange(len(x), device=x.device) if x_ids is None else x_ids
-    y_ids = torch.arange(len(y), device=y.device) if y_ids is None else y_ids
     points = torch.cat([x, y])  # [m + n, D]
-    ids = torch.cat([x_ids, y_ids + int(x_ids.max()) + 1])  # one id space, y's after x's
     labels = torch.cat([torch.ones(len(x), dtype=torch.bool, device=x.device),
                         torch.zeros(len(y), dtype=torch.bool, device=x.device)])
-    distances = torch.cdist(points, points).masked_fill(~_different(ids, ids), float("inf"))
+    distances = torch.cdist(points, points).fill_diagonal_(float("inf"))  # a point is not its own neighbour
     correct = labels[distances.argmin(dim=1)] == labels  # [m + n]
-    return float((correct[: len(x)].float().mean() + correct[len(x):].float().mean()) / 2)
+    return correct[: len(x)], correct[len(x):]
+
+
+def nearest_neighbour_accuracy(x: Tensor, y: Tensor) -> float:
+    """Leave-one-out 1-NN two-sample accuracy of ``x`` ``[m, D]`` (label 1) against ``y`` ``[n, D]``
+    (label 0), the mean of the two classes' accuracies (so unequal sizes do not shift the chance
+    level from .5)."""
+    hits_x, hits_y = nearest_neighbour_hits(x, y)
+    return float((hits_x.float().mean() + hits_y.float().mean()) / 2)
+
+
+def nearest_neighbour_interval(x: Tensor, y: Tensor, *, resamples: int = 200, level: float = 0.95,
+                               rng: torch.Generator | None = None) -> Interval:
+    """:func:`nearest_neighbour_accuracy` with a bootstrap interval over the points that are
+    classified, each set's hits resampled separately, the pool of neighbours fixed. (Resampling the
+    pool too would shrink the number of distinct neighbours and bias the accuracy; excluding copies
+    cannot undo that, as it does for :func:`mmd2`.)"""
+    if resamples < 10:
+        raise ValueError(f"resamples={resamples}: an interval needs at least 10 resamples")
+    hits_x, hits_y = (h.float().cpu() for h in nearest_neighbour_hits(x, y))
+    values = [float((hits_x[torch.randint(len(hits_x), (len(hits_x),), generator=rng)].mean()
+                     + hits_y[torch.randint(len(hits_y), (len(hits_y),), generator=rng)].mean()) / 2)
+              for _ in range(resamples)]
+    return percentile_interval(float((hits_x.mean() + hits_y.mean()) / 2), values, level)
 
 
 Statistic = Callable[..., float]

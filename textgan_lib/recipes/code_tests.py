@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ..eval.two_sample import Interval, bootstrap, median_bandwidth, mmd2, nearest_neighbour_accuracy
+from ..eval.two_sample import Interval, bootstrap, median_bandwidth, mmd2, nearest_neighbour_interval
 from ..train.critic_estimate import critic_wasserstein
 
 
@@ -36,7 +36,7 @@ def code_space_tests(held_out: Tensor, candidates: dict[str, Tensor], *, seed: i
         rng = torch.Generator().manual_seed(seed)
         statistics: dict[str, Interval] = {
             "mmd2": bootstrap(mmd, held_out, codes, resamples=resamples, rng=rng),
-            "nn_accuracy": bootstrap(nearest_neighbour_accuracy, held_out, codes, resamples=resamples, rng=rng),
+            "nn_accuracy": nearest_neighbour_interval(held_out, codes, resamples=resamples, rng=rng),
             "wasserstein": critic_wasserstein(held_out, codes, steps=critic_steps, seed=seed, resamples=resamples),
         }
         rows[name] = {f"{key}{suffix}": getattr(interval, field) for key, interval in statistics.items()
