@@ -10,7 +10,7 @@ from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.train.mle import MLEConfig, MLETrainer
-from textgan_lib.train.selection import BestCheckpoint
+from textgan_lib.train.selection import BestCheckpoint, plateau
 
 
 def _scores(values):
@@ -104,3 +104,27 @@ def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeyp
     assert 0 <= settings["selected_step"] <= 4
     history = (tmp_path / "out" / "coco_gumbel_history.csv").read_text().splitlines()
     assert "valid_gap" in history[0] and len(history) == 1 + 5  # the gap against the iteration, row 0 the MLE model
+
+
+def test_a_plateau_is_patience_values_that_do_not_fall_below_the_best_before_them():
+    assert not plateau([3.0, 2.0], patience=2)  # too short to tell
+    assert plateau([3.0, 2.0, 2.05, 2.0], patience=2)  # the last two never fell below 2.0
+    assert not plateau([3.0, 2.0, 2.05, 1.9], patience=2)
+    assert plateau([3.0, 2.0, 1.995, 1.99], patience=2, min_delta=0.02)  # falls smaller than min_delta
+    with pytest.raises(ValueError, match="patience=0"):
+        plateau([1.0], patience=0)
+
+
+@pytest.mark.slow  # two small autoencoders on COCO (about 10 s)
+def test_the_autoencoder_stops_at_its_plateau_and_says_so_in_its_history(tmp_path, monkeypatch):
+    from textgan_lib.recipes.language import latent_model, text_splits
+
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
+    sizes = {"data": {"n_sentences": 200}, "latent": {"ae": {"epochs": 6}, "iterations": 1}}
+    fixed = get_profile("ci", **sizes)
+    _, _, history, _ = latent_model(text_splits("coco", fixed), fixed, progress=False)
+    assert list(history["epoch"]) == [1, 2, 3, 4, 5, 6]
+    # every fall is smaller than 100 nats: flat after patience 2 epochs past the first
+    flat = get_profile("ci", data=sizes["data"], latent={**sizes["latent"], "ae_patience": 2, "ae_min_delta": 100.0})
+    _, _, history, _ = latent_model(text_splits("coco", flat), flat, progress=False)
+    assert list(history["epoch"]) == [1, 2, 3]

@@ -17,9 +17,11 @@ from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.code_gan import CodeGenerator
 from ..models.generator import LSTMGenerator
 from ..train.arae import ARAETrainer
+from ..train.base import Trainer
 from ..train.latent_gan import LatentGANTrainer
+from ..train.selection import plateau
 from ..train.sync_free import mle_trainer
-from .profiles import Profile
+from .profiles import LatentSizes, Profile
 from .runs import Checkpoint, checkpoint_for, train_or_resume
 
 
@@ -55,11 +57,27 @@ def coco_language_model(profile: Profile, seed: int = 0, checkpoint: Checkpoint 
     return model, data, history
 
 
+def _plateau_rule(trainer: Trainer, sizes: LatentSizes):
+    """The autoencoder's stopping rule (``sizes.ae_patience``), for :meth:`Trainer.run`'s ``stop``."""
+    if sizes.ae_patience is None:
+        return None
+
+    def stop() -> str | None:
+        losses = [r["valid_nll"] for r in trainer.records if r.get("valid_nll") is not None]
+        if not plateau(losses, sizes.ae_patience, sizes.ae_min_delta):
+            return None
+        return (f"the validation NLL did not fall by more than {sizes.ae_min_delta:g} for {sizes.ae_patience} "
+                f"epochs (lowest {min(losses):.4f})")
+
+    return stop
+
+
 def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
                  device: torch.device | str = "cpu", progress: bool = True
                  ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame, pd.DataFrame]:
     """Chapter 11's model of ``data``: an LSTM autoencoder (``profile.latent``'s sizes, trained by
-    reconstruction) and a WGAN-GP on the codes of the training texts. ``"auto"`` keeps them at
+    reconstruction for ``ae.epochs`` epochs, or until its validation NLL flattens with
+    ``ae_patience``) and a WGAN-GP on the codes of the training texts. ``"auto"`` keeps them at
     ``run_path("<corpus>_ae", ...)`` and ``run_path("<corpus>_latent", ...)``; a saved GAN is reused
     only with the autoencoder it learned from. Returns the autoencoder (in eval mode), the code
     generator and the two training histories."""
@@ -72,7 +90,8 @@ def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: 
     ae_trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, sizes.ae_config(seed),
                              checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_ae", profile, seed),
                              progress=progress)
-    ae_trained_now = train_or_resume(ae_trainer, ae_trainer.checkpoint_path, ae_trainer.config.epochs)
+    ae_trained_now = train_or_resume(ae_trainer, ae_trainer.checkpoint_path, ae_trainer.config.epochs,
+                                     stop=_plateau_rule(ae_trainer, sizes))
     gan_trainer = LatentGANTrainer(autoencoder, encode_all(autoencoder, data.train.tokens), sizes.config(seed),
                                    checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_latent", profile, seed),
                                    progress=progress)

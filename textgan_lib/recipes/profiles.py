@@ -147,6 +147,10 @@ class LatentSizes:
     # ARAE's joint loop, from an untrained autoencoder of the same sizes, for as many
     # reconstruction steps as the autoencoder above gets in its ae.epochs (one per iteration)
     arae: ARAEConfig = ARAEConfig()
+    # stop the autoencoder once its validation NLL has not fallen by more than ae_min_delta for
+    # ae_patience epochs (ae.epochs is then the limit); None: train ae.epochs epochs
+    ae_patience: int | None = None
+    ae_min_delta: float = 0.0
 
     def ae_config(self, seed: int) -> MLEConfig:
         return replace(self.ae, seed=seed)
@@ -263,7 +267,7 @@ PROFILES: dict[str, Profile] = {
                                 _real_text_seqgan(P.d_pretrain_rounds, P.adversarial_rounds, P.n_sequences,
                                                   P.n_rollouts, d_pretrain_max_rounds=100),
                                 _gumbel(R.lr, R.filters, 3000, 300)),
-        latent=_latent(256, 512, _GPU_LM, ae_epochs=30, iterations=20_000),
+        latent=replace(_latent(256, 512, _GPU_LM, ae_epochs=30, iterations=20_000), ae_patience=3, ae_min_delta=0.01),
     ),
 }
 

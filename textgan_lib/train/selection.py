@@ -95,3 +95,15 @@ class BestCheckpoint:
             raise ValueError(f"no evaluation had a finite {self.key}: nothing to select")
         generator.load_state_dict(copy.deepcopy(self.best_state))
         return self.best_evaluation
+
+
+def plateau(values: list[float], patience: int, min_delta: float = 0.0) -> bool:
+    """Whether a loss curve has flattened: its last ``patience`` values all failed to fall more than
+    ``min_delta`` below the lowest value before them (False while the curve is shorter than
+    ``patience + 1``). For a stopping rule on a validation loss, e.g. an autoencoder's."""
+    if patience < 1:
+        raise ValueError(f"patience={patience}: give at least 1")
+    if len(values) <= patience:
+        return False
+    best_before = min(values[:-patience])
+    return all(v >= best_before - min_delta for v in values[-patience:])
