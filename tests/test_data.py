@@ -169,3 +169,42 @@ def test_numpy_only_pickle_roundtrip(tmp_path):
     path.write_bytes(pickle.dumps(arrays, protocol=3))
     loaded = data.load_numpy_pickle(path)
     assert all(np.array_equal(a, b) for a, b in zip(arrays, loaded))
+
+
+def test_news_splits_are_seeded_disjoint_and_stripped():
+    from textgan_lib.data.corpora import news_splits
+
+    train, valid, test = (data.load_news(split) for split in ("train", "valid", "test"))
+    assert (len(train), len(valid), len(test)) == data.NEWS_SPLIT
+    seen = {tuple(t) for t in train}
+    assert not seen & {tuple(t) for t in valid} and not seen & {tuple(t) for t in test}
+    assert data.load_news("train") == train  # the same split every time
+    assert len(data.load_news("all")) == 10_000 and all(t and t[-1] != "" for t in train)
+    splits = news_splits(100)
+    assert splits.name == "news" and len(splits.train_texts) == len(splits.valid_texts) == 100
+    assert splits.max_len == 49 and splits.train.tokens.shape == (100, 49)
+    with pytest.raises(ValueError, match="'train', 'valid', 'test' or 'all'"):
+        data.load_news("dev")
+
+
+def test_a_news_file_that_is_missing_changed_or_not_utf8_gets_a_clear_error(tmp_path, monkeypatch):
+    real_news = data.data_path("news", download_missing=False)  # the shared copy, before isolating
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    spec = data.DATA_FILES["news"]
+    with pytest.raises(DataError, match="relgan/test_emnlp.txt"):  # offline, nowhere: says where to put it
+        data.data_path("news", download_missing=False)
+    folder = tmp_path / "local"
+    (folder / "relgan").mkdir(parents=True)
+    bad = folder / spec.relpath
+    bad.write_bytes(b"a sentence .\n")  # another file under the right name
+    monkeypatch.setenv(data.DATA_ENV, str(folder))
+    with pytest.raises(ChecksumError, match="left untouched"):
+        data.load_news("train")
+    assert bad.read_bytes() == b"a sentence .\n"
+    flipped = bytearray(real_news.read_bytes())
+    flipped[100] ^= 0x80  # one bad byte in the real file: no longer UTF-8, and not the pinned file
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(ChecksumError, match="Replace it with a fresh copy of https://raw.githubusercontent.com/weilinie"):
+        data.load_news("train")
+    assert bad.read_bytes() == bytes(flipped)

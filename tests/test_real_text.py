@@ -27,7 +27,7 @@ def _nltk_mean_bleu(samples_file, references_file, n):
     return sum(sentence_bleu(references, s, [1 / n] * n, smoothing_function=smooth) for s in samples) / len(samples)
 
 
-@pytest.mark.parametrize("corpus", ["coco", "poems"])
+@pytest.mark.parametrize("corpus", ["coco", "poems", pytest.param("news", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel", "latent", "arae"])
 def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, corpus, method):
     profile = get_profile("ci", **SMALL)

@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
     real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN or the latent GAN on COCO captions "
                                                  "or Chinese poems")
-    real.add_argument("--corpus", choices=["coco", "poems"], required=True)
+    real.add_argument("--corpus", choices=["coco", "poems", "news"], required=True)
     real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent", "arae"], required=True)
     real.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     real.add_argument("--out", type=_folder, required=True, help="folder for the samples, references and scores")
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
 
     study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in "
                                               "its own file; a summary with confidence intervals and the verdicts")
-    study.add_argument("--corpus", choices=["oracle", "coco", "poems"], required=True)
+    study.add_argument("--corpus", choices=["oracle", "coco", "poems", "news"], required=True)
     study.add_argument("--method", choices=["seqgan", "gumbel", "latent", "arae"], nargs="+",
                        default=["seqgan", "gumbel"],
                        help="the methods beside MLE (which every seed runs first)")

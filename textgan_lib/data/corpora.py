@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .batching import TokenBatch, encode_batch
-from .files import POEM_LENGTH, load_coco, load_poems
+from .files import POEM_LENGTH, load_coco, load_news, load_poems
 from .tokenize import WordTokenizer
 from .vocab import Vocabulary
 
@@ -14,7 +14,7 @@ from .vocab import Vocabulary
 class TextSplits:
     """A corpus as tokens and as ids: train / valid / test, with the vocabulary built on train."""
 
-    name: str  # "coco" or "poems"
+    name: str  # "coco", "poems" or "news"
     tokenizer: WordTokenizer | None  # None: the file comes tokenized (the poems' characters)
     train_texts: list[list[str]]
     valid_texts: list[list[str]]
@@ -30,9 +30,11 @@ class TextSplits:
 
 
 def _splits(name: str, tokenizer: WordTokenizer | None, train_file: list[list[str]], test_texts: list[list[str]],
-            max_len: int, min_freq: int) -> TextSplits:
-    n_valid = len(train_file) // 10  # the last tenth of the training file validates
-    train_texts, valid_texts = train_file[:-n_valid], train_file[-n_valid:]
+            max_len: int, min_freq: int, valid_texts: list[list[str]] | None = None) -> TextSplits:
+    if valid_texts is None:  # the last tenth of the training file validates
+        n_valid = len(train_file) // 10
+        train_file, valid_texts = train_file[:-n_valid], train_file[-n_valid:]
+    train_texts = train_file
     vocab = Vocabulary.build(train_texts, min_freq=min_freq)
     return TextSplits(name, tokenizer, train_texts, valid_texts, test_texts, vocab,
                       *(encode_batch(t, vocab, max_len) for t in (train_texts, valid_texts, test_texts)))
@@ -52,6 +54,17 @@ def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:
     validates) and its held-out poems; ``n_poems`` from each. Sequences of 24 characters and ``<eos>``."""
     train_file, test_texts = load_poems("train")[:n_poems], load_poems("test")[:n_poems]
     return _splits("poems", None, train_file, test_texts, POEM_LENGTH + 1, min_freq)
+
+
+NEWS_MAX_LEN = 49  # the longest sentence (48 tokens) and its <eos>
+
+
+def news_splits(n_sentences: int | None = None, max_len: int = NEWS_MAX_LEN, min_freq: int = 2) -> TextSplits:
+    """The news sentences (:func:`~textgan_lib.data.files.load_news`'s seeded 8,000 / 1,000 /
+    1,000 split; ``n_sentences`` from each), tokens seen fewer than ``min_freq`` times in training
+    read as ``<unk>``."""
+    train, valid, test = (load_news(split)[:n_sentences] for split in ("train", "valid", "test"))
+    return _splits("news", None, train, test, max_len, min_freq, valid_texts=valid)
 
 
 def quatrain_form(tokens: list[str]) -> bool:

@@ -83,6 +83,12 @@ DATA_FILES: dict[str, DataFile] = {
         "ac03c5fbb07776f0e43cb1ccfc74732f5313ab3d832df81c8e0db327df35e666",
         "16,394 Chinese classical quatrains, one per line, characters separated by spaces (RelGAN, Nie et al. 2019)",
     ),
+    "news": DataFile(
+        "relgan/test_emnlp.txt",
+        f"{_RELGAN}/data/testdata/test_emnlp.txt",
+        "03c646d08f766f4140443db4419b1f0ee292bc0db514208873e9f2e166b95bd2",
+        "10,000 tokenized English news sentences, the test file of the EMNLP2017 WMT News benchmark (RelGAN)",
+    ),
 }
 
 
@@ -197,6 +203,32 @@ def load_coco(split: str = "train", path: str | Path | None = None) -> list[str]
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return read_lines(data_path(f"coco_{split}", path))
+
+
+NEWS_SPLIT = (8000, 1000, 1000)  # train / valid / test sentences of the news corpus
+NEWS_SPLIT_SEED = 0
+
+
+def load_news(split: str = "train", path: str | Path | None = None) -> list[list[str]]:
+    """English news sentences as tokens (the file comes tokenized: punctuation and ``'s`` split
+    off, case kept; trailing spaces stripped).
+
+    The file is the *test* file of the EMNLP2017 WMT News benchmark (the 270k-sentence training
+    file is not used), so this is a small news corpus of its own: ``split`` ``"all"`` (the file as
+    it is), or ``"train"`` / ``"valid"`` / ``"test"``: the distinct sentences in a fixed random
+    order (seed :data:`NEWS_SPLIT_SEED`) cut into :data:`NEWS_SPLIT`. Scores on it are not
+    comparable with published EMNLP News tables, which train on the 270k sentences.
+    """
+    if split not in ("train", "valid", "test", "all"):
+        raise ValueError(f"split must be 'train', 'valid', 'test' or 'all', got {split!r}")
+    sentences = [line.split() for line in read_lines(data_path("news", path))]
+    if split == "all":
+        return sentences
+    distinct = list({tuple(t): t for t in sentences}.values())
+    random.Random(NEWS_SPLIT_SEED).shuffle(distinct)
+    n_train, n_valid, _ = NEWS_SPLIT
+    return {"train": distinct[:n_train], "valid": distinct[n_train:n_train + n_valid],
+            "test": distinct[n_train + n_valid:]}[split]
 
 
 POEM_HELD_OUT = 0.1  # the share of the distinct poems held out (BLEU's references)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from ..data.corpora import TextSplits, coco_splits, poem_splits
+from ..data.corpora import TextSplits, coco_splits, news_splits, poem_splits
 from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.code_gan import CodeGenerator
 from ..models.generator import LSTMGenerator
@@ -26,12 +26,15 @@ from .runs import Checkpoint, checkpoint_for, train_or_resume
 
 
 def text_splits(corpus: str, profile: Profile) -> TextSplits:
-    """``coco`` or ``poems`` at a profile's size."""
+    """``coco``, ``poems`` or ``news`` at a profile's size (``news`` keeps its sentences whole:
+    up to 48 tokens, against COCO's ``profile.data.max_len``)."""
     if corpus == "coco":
         return coco_splits(profile.data.n_sentences, profile.data.max_len)
     if corpus == "poems":
         return poem_splits(profile.data.n_sentences)
-    raise ValueError(f"unknown corpus {corpus!r}: choose 'coco' or 'poems'")
+    if corpus == "news":
+        return news_splits(profile.data.n_sentences)
+    raise ValueError(f"unknown corpus {corpus!r}: choose 'coco', 'poems' or 'news'")
 
 
 def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,

@@ -1,4 +1,4 @@
-"""GANs on real text: Image COCO captions and Chinese quatrains, one protocol for every method.
+"""GANs on real text: Image COCO captions, Chinese quatrains and news sentences, one protocol for every method.
 
 ``real_text(corpus, method, profile, seed, out=...)`` trains (or reuses) the corpus's MLE language model, then
 for ``method``:
@@ -57,7 +57,7 @@ from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv, write_text_atomic
 
-CORPORA = ("coco", "poems")
+CORPORA = ("coco", "poems", "news")
 HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
 METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS)
