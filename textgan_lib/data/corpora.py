@@ -59,11 +59,13 @@ def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:
 NEWS_MAX_LEN = 49  # the longest sentence (48 tokens) and its <eos>
 
 
-def news_splits(n_sentences: int | None = None, max_len: int = NEWS_MAX_LEN, min_freq: int = 2) -> TextSplits:
+def news_splits(n_sentences: int | None = None, max_len: int = NEWS_MAX_LEN, min_freq: int = 2, *,
+                train_sentences: int | None = None) -> TextSplits:
     """The news sentences (:func:`~textgan_lib.data.files.load_news`'s seeded 8,000 / 1,000 /
-    1,000 split; ``n_sentences`` from each), tokens seen fewer than ``min_freq`` times in training
-    read as ``<unk>``."""
+    1,000 split; ``n_sentences`` from each, and at most ``train_sentences`` for training), tokens
+    seen fewer than ``min_freq`` times in training read as ``<unk>``."""
     train, valid, test = (load_news(split)[:n_sentences] for split in ("train", "valid", "test"))
+    train = train[:train_sentences]
     return _splits("news", None, train, test, max_len, min_freq, valid_texts=valid)
 
 

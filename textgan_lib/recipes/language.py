@@ -33,7 +33,7 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
     if corpus == "poems":
         return poem_splits(profile.data.n_sentences)
     if corpus == "news":
-        return news_splits(profile.data.n_sentences)
+        return news_splits(profile.data.n_sentences, train_sentences=profile.data.news_sentences)
     raise ValueError(f"unknown corpus {corpus!r}: choose 'coco', 'poems' or 'news'")
 
 

@@ -43,6 +43,9 @@ class DataSizes:
     n_sentences: int | None  # texts used from each split; None = all
     max_len: int  # tokens per caption, <eos> included; longer ones are truncated
     char_max_len: int  # characters per caption for the character-level model, <eos> included
+    # news training sentences (valid and test keep 1,000 each, or n_sentences); None = all 8,000.
+    # A news sentence is 2.6 times a caption's length: fewer of them keep the cpu build in budget
+    news_sentences: int | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        data=DataSizes(n_sentences=None, max_len=32, char_max_len=128),
+        data=DataSizes(n_sentences=None, max_len=32, char_max_len=128, news_sentences=4000),
         toys=ToySizes(steps=600, memory_distance=30, discriminator_steps=3000, gradient_repeats=4000),
         lm=LanguageModelSizes(128, 256, 1, 0.3, _CPU_LM, char_epochs=6, n_samples=1000),
         oracle=OracleSizes(samples=10_000, trainer=_oracle_mle(40, 5)),
