@@ -37,7 +37,7 @@ from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
 from textgan_lib.train.losses import policy_gradient_loss
-from textgan_lib.train.rollout import rollout_rewards
+from textgan_lib.train.rollout import REWARD_DTYPES, rollout_rewards
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 VOCAB, DIM, LENGTH, BATCH, ROLLOUTS = (SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.hidden_dim, SEQGAN_PAPER.seq_len,
@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="library steps timed each way (best counts)")
     parser.add_argument("--loop-repeats", type=int, default=1, help="loop steps timed (best counts)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--reward-dtype", default="float32", choices=["float32", "bfloat16"],
+    parser.add_argument("--reward-dtype", default="float32", choices=["float32", "bfloat16", "float16"],
                         help="precision of the library's reward scoring (the loop always uses float32)")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -124,9 +124,9 @@ def main() -> None:
     discriminator = CNNDiscriminator(VOCAB).to(device)
     optimizer = torch.optim.Adam(generator.parameters(), lr=0.01)
 
-    low_precision = args.reward_dtype == "bfloat16"
-    library_rewards = functools.partial(rollout_rewards, low_precision=low_precision)
-    no_reuse_rewards = functools.partial(rollout_rewards, low_precision=low_precision, reuse_prefixes=False)
+    autocast_dtype = REWARD_DTYPES[args.reward_dtype]
+    library_rewards = functools.partial(rollout_rewards, autocast_dtype=autocast_dtype)
+    no_reuse_rewards = functools.partial(rollout_rewards, autocast_dtype=autocast_dtype, reuse_prefixes=False)
     generator_step(generator, rollout, discriminator, optimizer, library_rewards, rng)  # warm-up
     lib_times, no_reuse_times = [], []
     for _ in range(args.repeats):  # alternated, so that machine noise hits both alike; best counts

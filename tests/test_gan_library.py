@@ -19,7 +19,7 @@ from textgan_lib.train.losses import (
     rsgan_generator_loss,
 )
 from textgan_lib.train.mle import MLETrainer
-from textgan_lib.train.rollout import rollout_rewards, rollout_rewards_reference
+from textgan_lib.train.rollout import default_reward_dtype, rollout_rewards, rollout_rewards_reference
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 TARGET = 3  # the token the pattern discriminator looks for
@@ -402,10 +402,19 @@ def test_the_rollout_policy_is_the_generator_unless_a_delayed_copy_is_asked_for(
 
 
 def test_rewards_are_scored_in_float32_on_a_cpu_unless_asked():
-    assert not _tiny_trainer().reward_low_precision
-    assert _tiny_trainer(reward_dtype="bfloat16").reward_low_precision
+    assert _tiny_trainer().reward_autocast is None  # float32 on a CPU
+    assert _tiny_trainer(reward_dtype="bfloat16").reward_autocast == torch.bfloat16
+    assert _tiny_trainer(reward_dtype="float16").reward_autocast == torch.float16
     with pytest.raises(ValueError, match="reward_dtype"):
-        SeqGANConfig(reward_dtype="float16")
+        SeqGANConfig(reward_dtype="int8")
+
+
+@pytest.mark.parametrize(("capability", "expected"), [((9, 0), "bfloat16"), ((8, 0), "bfloat16"),
+                                                     ((7, 5), "float16"), ((7, 0), "float16"), ((6, 1), "float32")])
+def test_cuda_scores_rewards_in_bfloat16_only_where_the_gpu_has_it(monkeypatch, capability, expected):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert default_reward_dtype(torch.device("cuda", 0)) == expected  # a T4 (7.5) would emulate bfloat16
+    assert default_reward_dtype("cpu") == "float32"
 
 
 def test_a_non_finite_generator_gradient_stops_before_the_update():

@@ -317,8 +317,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="0: roll out with the generator itself (the paper); r in (0, 1): a delayed copy")
     seqgan.add_argument("--pg-reduction", choices=["sum", "mean"], default=None,
                         help="policy-gradient loss over batch and tokens: sum (the SeqGAN code) or mean")
-    seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16"], default=None,
-                        help="precision of reward scoring (default: float32 on a CPU, bfloat16 on CUDA)")
+    seqgan.add_argument("--reward-dtype", choices=["float32", "bfloat16", "float16"], default=None,
+                        help="precision of reward scoring (default: float32 on a CPU; on CUDA bfloat16 from "
+                             "compute capability 8, float16 on 7.x)")
     seqgan.add_argument("--eval-every", type=_positive(int), default=None,
                         help="adversarial rounds between evaluations")
     seqgan.add_argument("--time-limit", type=_positive(float), default=None,

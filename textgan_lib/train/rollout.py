@@ -45,21 +45,23 @@ SCORE_CHUNK = 4096  # sequences per discriminator call
 
 
 @torch.no_grad()
-def discriminator_probability(discriminator: nn.Module, sequences: Tensor, low_precision: bool = False) -> Tensor:
+def discriminator_probability(discriminator: nn.Module, sequences: Tensor,
+                              autocast_dtype: torch.dtype | None = None) -> Tensor:
     """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks.
 
-    ``low_precision=True`` runs the discriminator under bfloat16 autocast: about twice as fast on
-    GPUs and on CPUs with AMX tiles, and precise enough for rewards (a rollout average carries
-    Monte-Carlo noise far larger), but its numbers then depend on the hardware. The default,
+    ``autocast_dtype`` (``torch.bfloat16`` or ``torch.float16``) runs the discriminator under
+    autocast: about twice as fast on GPUs (and bfloat16 on CPUs with AMX tiles), and precise enough
+    for rewards (a rollout average carries Monte-Carlo noise far larger), but its numbers then
+    depend on the hardware (:func:`default_reward_dtype` picks one per device). The default, None,
     float32, gives the same rewards on every CPU.
     """
-    with _scoring(discriminator, sequences.device.type, low_precision):
+    with _scoring(discriminator, sequences.device.type, autocast_dtype):
         return torch.cat([torch.sigmoid(discriminator(chunk).float()) for chunk in sequences.split(SCORE_CHUNK)])
 
 
 @torch.no_grad()
 def completion_probability(discriminator: nn.Module, sequences: Tensor, completions: Tensor,
-                           low_precision: bool = False, reuse_prefixes: bool = True) -> Tensor:
+                           autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True) -> Tensor:
     """``sigmoid(D(x))`` ``[N, M, B]`` for ``completions`` ``[N, M, B, T]`` of ``sequences``
     ``[B, T]`` (``completions[t - 1, m, b]`` agrees with ``sequences[b]`` before position ``t``).
 
@@ -69,16 +71,17 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
     """
     if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
         return discriminator_probability(discriminator, completions.reshape(-1, completions.shape[-1]),
-                                         low_precision).view(completions.shape[:3])
-    with _scoring(discriminator, sequences.device.type, low_precision):
+                                         autocast_dtype).view(completions.shape[:3])
+    with _scoring(discriminator, sequences.device.type, autocast_dtype):
         return torch.sigmoid(discriminator.completion_logits(sequences, completions).float())
 
 
 @contextmanager
-def _scoring(discriminator: nn.Module, device_type: str, low_precision: bool) -> Iterator[None]:
-    """The discriminator in eval mode (no dropout), under bfloat16 autocast if ``low_precision``;
-    its training mode is restored afterwards."""
-    with evaluating(discriminator), torch.autocast(device_type, dtype=torch.bfloat16, enabled=low_precision):
+def _scoring(discriminator: nn.Module, device_type: str, autocast_dtype: torch.dtype | None) -> Iterator[None]:
+    """The discriminator in eval mode (no dropout), under autocast to ``autocast_dtype`` unless it
+    is None; its training mode is restored afterwards."""
+    with evaluating(discriminator), torch.autocast(device_type, dtype=autocast_dtype or torch.bfloat16,
+                                                   enabled=autocast_dtype is not None):
         yield
 
 
@@ -90,12 +93,12 @@ def rollout_rewards(
     n_rollouts: int,
     rng: torch.Generator | None = None,
     temperature: float = 1.0,
-    low_precision: bool = False,
+    autocast_dtype: torch.dtype | None = None,
     reuse_prefixes: bool = True,
 ) -> Tensor:
     """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
 
-    ``low_precision`` scores the completions in bfloat16 (see :func:`discriminator_probability`);
+    ``autocast_dtype`` scores the completions at that precision (see :func:`discriminator_probability`);
     ``reuse_prefixes`` lets the discriminator skip the windows that the prefixes determine (see
     :func:`completion_probability`).
     """
@@ -103,16 +106,16 @@ def rollout_rewards(
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
     policy.check_tokens(sequences)
     with evaluating(policy):
-        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,
+        return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, autocast_dtype,
                                 reuse_prefixes)
 
 
-def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, low_precision,
+def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, autocast_dtype,
                      reuse_prefixes) -> Tensor:
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, low_precision)
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype)
     if T == 1:
         return rewards
     eos, pad = policy.config.eos_id, policy.config.pad_id
@@ -144,7 +147,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperat
         if s + 1 < T:
             _, (h, c) = policy.features(tokens[:, None], (h, c))
 
-    probs = completion_probability(discriminator, sequences, completions, low_precision, reuse_prefixes)  # [T-1, M, B]
+    probs = completion_probability(discriminator, sequences, completions, autocast_dtype, reuse_prefixes)  # [T-1, M, B]
     rewards[:, : T - 1] = probs.mean(dim=1).t()  # [B, T-1]
     return rewards
 
@@ -157,7 +160,7 @@ def rollout_rewards_reference(
     n_rollouts: int,
     rng: torch.Generator | None = None,
     temperature: float = 1.0,
-    low_precision: bool = False,
+    autocast_dtype: torch.dtype | None = None,
 ) -> Tensor:
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
@@ -165,6 +168,21 @@ def rollout_rewards_reference(
     for _m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
-            rewards[:, t - 1] += discriminator_probability(discriminator, completed, low_precision) / n_rollouts
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, low_precision)
+            rewards[:, t - 1] += discriminator_probability(discriminator, completed, autocast_dtype) / n_rollouts
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype)
     return rewards
+
+
+def default_reward_dtype(device: torch.device | str) -> str:
+    """The precision in which a device scores rewards by default: ``"float32"`` on a CPU (the same
+    numbers on every CPU); on CUDA ``"bfloat16"`` where the GPU computes it natively (compute
+    capability 8.0 and newer: A100, H100, ...), ``"float16"`` on capability 7.x (V100, T4, Colab's
+    free GPU, where bfloat16 would be emulated and slower than float32), float32 before that."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return "float32"
+    major, _ = torch.cuda.get_device_capability(device)
+    return "bfloat16" if major >= 8 else "float16" if major >= 7 else "float32"
+
+
+REWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}  # name -> autocast dtype

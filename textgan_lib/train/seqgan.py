@@ -43,7 +43,7 @@ from ..paper import SEQGAN_PAPER
 from .base import AdversarialTrainer, check_gan_inputs, training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
-from .rollout import rollout_rewards
+from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ class SeqGANConfig:
     d_batch_size: int = 64
     eval_every: int = SEQGAN_PAPER.eval_every  # adversarial rounds between evaluations (the SeqGAN code's)
     # Precision of the discriminator when it scores rollouts: "float32" gives the same rewards on every
-    # CPU; "bfloat16" is faster on GPUs and AMX CPUs; None: float32 on a CPU, bfloat16 on CUDA.
+    # CPU; "bfloat16" and "float16" are faster on GPUs; None: rollout.default_reward_dtype, float32 on
+    # a CPU, bfloat16 on GPUs of compute capability >= 8, float16 on 7.x.
     reward_dtype: str | None = None
     cuda_graphs: bool = True  # on CUDA, replay each discriminator step as a CUDA graph
     seed: int = 0
@@ -96,8 +97,8 @@ class SeqGANConfig:
         if not 0 <= self.rollout_update_rate < 1:
             raise ValueError(f"rollout_update_rate must be in [0, 1) (0: the generator itself), "
                              f"got {self.rollout_update_rate}")
-        if self.reward_dtype not in (None, "float32", "bfloat16"):
-            raise ValueError(f"reward_dtype must be 'float32', 'bfloat16' or None, got {self.reward_dtype!r}")
+        if self.reward_dtype is not None and self.reward_dtype not in REWARD_DTYPES:
+            raise ValueError(f"reward_dtype must be one of {sorted(REWARD_DTYPES)} or None, got {self.reward_dtype!r}")
 
 
 def discriminator_optimizer(discriminator: nn.Module, lr: float) -> torch.optim.Adam:
@@ -161,8 +162,8 @@ class SeqGANTrainer(AdversarialTrainer):
         if held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
             self.rngs["held_out"] = self.seeded_rng(config.seed + 2, generator.device)
         self._d_step = self._graphed_discriminator_update()
-        dtype = config.reward_dtype or ("bfloat16" if generator.device.type == "cuda" else "float32")
-        self.reward_low_precision = dtype == "bfloat16"
+        self.reward_dtype = config.reward_dtype or default_reward_dtype(generator.device)
+        self.reward_autocast = REWARD_DTYPES[self.reward_dtype]
 
     @staticmethod
     def _delayed_copy(generator: LSTMGenerator) -> LSTMGenerator:
@@ -318,7 +319,7 @@ class SeqGANTrainer(AdversarialTrainer):
         cfg = self.config
         samples = self.generator.sample(cfg.batch_size, self.max_len, rng=self.rngs["sample"])  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
-                                  low_precision=self.reward_low_precision)  # [B, T]
+                                  autocast_dtype=self.reward_autocast)  # [B, T]
         with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
