@@ -351,3 +351,24 @@ def test_a_checkpoint_of_the_plain_loop_resumes_in_a_sync_free_trainer_and_back(
         resumed.load(tmp_path / "run.pt")
         resumed.run()
         assert resumed.step == 2 and resumed.optimizers["model"].param_groups[0]["fused"] == (True if loader else None)
+
+
+def test_mle_trainer_graphs_a_language_models_steps_on_cuda_and_trains_an_autoencoder_plainly(monkeypatch):
+    import textgan_lib.train.sync_free as sync_free
+    from textgan_lib.models.autoencoder import LSTMAutoencoder
+    from textgan_lib.models.generator import LSTMGenerator
+
+    made = []
+    monkeypatch.setattr(sync_free, "SyncFreeMLETrainer", lambda model, *a, **kw: made.append(kw) or "sync-free")
+
+    class OnCuda:  # a model that says it lives on a GPU
+        device = torch.device("cuda", 0)
+
+    monkeypatch.setattr(sync_free, "MLETrainer", lambda model, *a, **kw: "plain loop")
+    language_model, autoencoder = OnCuda(), OnCuda()
+    language_model.cuda_graphable, autoencoder.cuda_graphable = LSTMGenerator.cuda_graphable, \
+        LSTMAutoencoder.cuda_graphable
+    assert sync_free.mle_trainer(language_model, None) == "sync-free" and made[-1]["cuda_graph"] is True
+    assert sync_free.mle_trainer(autoencoder, None) == "plain loop"  # its encoder reads lengths on the host
+    sync_free.mle_trainer(language_model, None, cuda_graph=False)  # an explicit choice wins
+    assert made[-1]["cuda_graph"] is False

@@ -74,6 +74,7 @@ class AutoencoderConfig:
 
 class LSTMAutoencoder(nn.Module):
     checkpoint_kind = "autoencoder"  # what MLETrainer writes for it
+    cuda_graphable = False  # the encoder packs sequences by their lengths, which the host reads
 
     def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__()

@@ -48,6 +48,7 @@ class GeneratorConfig:
 
 class LSTMGenerator(nn.Module):
     checkpoint_kind = "mle"  # what MLETrainer writes for it
+    cuda_graphable = True  # its MLE step has fixed shapes and no host reads: a CUDA graph can replay it
 
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()

@@ -121,6 +121,14 @@ class SyncFreeMLETrainer(MLETrainer):
 
 
 def mle_trainer(model: SequenceModel, *args, **kwargs) -> MLETrainer:
-    """The MLE trainer for ``model``'s device: the sync-free one on CUDA, the plain loop elsewhere."""
-    cls = SyncFreeMLETrainer if model.device.type == "cuda" else MLETrainer
-    return cls(model, *args, **kwargs)
+    """The MLE trainer for ``model``'s device: on CUDA, for a model whose step a CUDA graph can
+    replay (``model.cuda_graphable``: a language model), the sync-free epoch replayed as a graph;
+    otherwise the plain loop. Measured on an H200 at the SeqGAN paper's sizes: 0.064 s an epoch
+    graphed, 0.487 s for the sync-free epoch run eagerly, 0.42 s for the plain loop; so the eager
+    sync-free epoch is not a default anywhere (an autoencoder, whose encoder packs sequences by
+    their lengths and so reads them on the host, gets the plain loop): it stays as the graphed
+    step's unrecorded form, which the tests compare with the plain loop."""
+    if model.device.type == "cuda" and getattr(model, "cuda_graphable", False):
+        kwargs.setdefault("cuda_graph", True)
+        return SyncFreeMLETrainer(model, *args, **kwargs)
+    return MLETrainer(model, *args, **kwargs)
