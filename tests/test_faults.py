@@ -296,7 +296,7 @@ BAD_FLAGS = [  # (command, flag, bad value, words the message must hold)
         ("--reward-dtype", "int8", "invalid")]],
     ("gumbel-oracle", "--max-beta", "nan", "finite"), ("gumbel-oracle", "--max-beta", "0.5", ">= 1"),
     ("gumbel-oracle", "--profile", "huge", "unknown profile"),
-    ("real-text", "--seed", "-2", ">= 0"), ("real-text", "--corpus", "news", "invalid choice"),
+    ("real-text", "--seed", "-2", ">= 0"), ("real-text", "--corpus", "wiki", "invalid choice"),
     ("real-text", "--method", "vae", "invalid choice"),
 ]
 if not torch.cuda.is_available():
