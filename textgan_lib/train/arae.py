@@ -40,18 +40,15 @@ from torch import Tensor
 from .._checks import check_config
 from ..models.autoencoder import LSTMAutoencoder, reconstruction_accuracy
 from ..models.modes import evaluating
-from .latent_gan import CodeGANTrainer
+from .latent_gan import CodeGANTrainer, LatentGANConfig
 
 
 @dataclass(frozen=True)
-class ARAEConfig:
-    noise_dim: int = 100
-    hidden_dim: int = 300
-    layers: int = 3  # linear layers in each MLP
-    batch_size: int = 64
-    lr: float = 1e-4  # the generator's and the critic's
+class ARAEConfig(LatentGANConfig):
+    """The code GAN's settings (:class:`~textgan_lib.train.latent_gan.LatentGANConfig`, at the
+    reference's Adam betas and penalty weight) and the autoencoder's part of the joint loop."""
+
     adam_betas: tuple[float, float] = (0.5, 0.999)
-    critic_steps: int = 5
     gp_weight: float = 1.0
     ae_lr: float = 1e-3  # the autoencoder's Adam
     ae_clip_norm: float = 1.0
@@ -59,15 +56,11 @@ class ARAEConfig:
     encoder_lr: float = 1.0  # plain SGD for that update, as the reference's
     code_noise: float = 0.05  # r: standard deviation of the noise on the codes the decoder reads
     code_noise_anneal: float = 0.9995  # r is multiplied by this every 100 iterations
-    eval_every: int = 100
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        check_config(self, positive=("noise_dim", "hidden_dim", "layers", "batch_size", "lr", "critic_steps",
-                                     "ae_lr", "ae_clip_norm", "encoder_lr", "code_noise_anneal", "eval_every"),
-                     non_negative=("gp_weight", "critic_into_encoder", "code_noise", "seed"))
-        if not all(0 <= b < 1 for b in self.adam_betas):
-            raise ValueError(f"ARAEConfig.adam_betas must lie in [0, 1), got {self.adam_betas}")
+        super().__post_init__()
+        check_config(self, positive=("ae_lr", "ae_clip_norm", "encoder_lr", "code_noise_anneal"),
+                     non_negative=("critic_into_encoder", "code_noise"))
 
 
 class ARAETrainer(CodeGANTrainer):

@@ -46,7 +46,7 @@ class LatentGANConfig:
         check_config(self, positive=("noise_dim", "hidden_dim", "layers", "batch_size", "lr", "critic_steps",
                                      "eval_every"), non_negative=("gp_weight", "seed"))
         if not all(0 <= b < 1 for b in self.adam_betas):
-            raise ValueError(f"LatentGANConfig.adam_betas must lie in [0, 1), got {self.adam_betas}")
+            raise ValueError(f"{type(self).__name__}.adam_betas must lie in [0, 1), got {self.adam_betas}")
 
 
 class CodeGANTrainer(Trainer):
