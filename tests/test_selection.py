@@ -35,14 +35,14 @@ def test_the_best_evaluation_is_kept_and_restored_nan_never_wins(tmp_path):
             model.weight.fill_(weight)
         history.append(selector(model))
     assert [row["best_gap"] for row in history] == [0.1, 0.5, 0.5, 0.5]
-    assert selector.restore(model) == 1 and float(model.weight) == 2.0  # the second evaluation's weights
+    assert selector.restore(model) == 1 and float(model.weight.detach()) == 2.0  # the second evaluation's weights
 
     resumed = BestCheckpoint(_scores([0.4, 0.9]), "gap", tmp_path / "best.pt")  # a resumed run reads the file
     assert resumed.best_value == 0.5 and resumed.evaluations == 4
     resumed(_model(5.0))
     resumed(_model(6.0))
     fresh = _model(0.0)
-    assert resumed.restore(fresh) == 5 and float(fresh.weight) == 6.0
+    assert resumed.restore(fresh) == 5 and float(fresh.weight.detach()) == 6.0
 
 
 def test_a_criterion_without_the_key_or_without_a_finite_value_is_a_clear_error():
