@@ -17,6 +17,7 @@ from textgan_lib.recipes.study import (
     MORE_DIVERSE,
     PLANES,
     TOP_P,
+    add_controls,
     confidence_interval,
     length_matched,
     run_file,
@@ -269,3 +270,20 @@ def test_until_flat_studies_the_text_gans_with_selection_and_patience(tmp_path, 
     assert given["profile"].real_text.select_on_validation and given["profile"].real_text.patience == 4
     with pytest.raises(SystemExit, match="the oracle study has none"):
         main(["study", "--corpus", "oracle", "--until-flat", "4", "--out", str(tmp_path)])
+
+
+@pytest.mark.slow  # a small autoencoder, its latent GAN and their code-space tests (about 15 s)
+def test_a_code_gan_run_records_its_code_space_tests_and_old_runs_get_them(tmp_path):
+    profile = get_profile("ci", **SMALL)
+    out = tmp_path / "study"
+    summary = study("coco", ["latent"], [0], profile, out)
+    run = json.loads(run_file(out, "coco", "latent", 0).read_text())
+    assert set(run["code_tests"]) == {"bandwidth", "training codes (control)", "the GAN", "Gaussian, full covariance",
+                                      "Gaussian, diagonal"}
+    assert {"nn_accuracy", "nn_accuracy_low", "mmd2", "wasserstein_high"} <= set(run["code_tests"]["the GAN"])
+    metrics = {m["metric"] for m in summary["metrics"] if m["method"] == "latent"}
+    assert {"1-NN accuracy, GAN codes", "1-NN accuracy, Gaussian codes", "MMD², GAN codes"} <= metrics
+    del run["code_tests"]  # a run recorded before the tests existed
+    run_file(out, "coco", "latent", 0).write_text(json.dumps(run))
+    add_controls(out, "coco", "latent", 0, profile)
+    assert "code_tests" in json.loads(run_file(out, "coco", "latent", 0).read_text())

@@ -14,8 +14,14 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from ..data.corpora import TextSplits
 from ..eval.two_sample import Interval, bootstrap, median_bandwidth, mmd2, nearest_neighbour_interval
+from ..models.autoencoder import LSTMAutoencoder, encode_all
+from ..models.code_gan import CodeGenerator, gaussian_codes
 from ..train.critic_estimate import critic_wasserstein
+
+CONTROL, GAN, GAUSSIAN_FULL, GAUSSIAN_DIAGONAL = (
+    "training codes (control)", "the GAN", "Gaussian, full covariance", "Gaussian, diagonal")
 
 
 def code_space_tests(held_out: Tensor, candidates: dict[str, Tensor], *, seed: int = 0, resamples: int = 100,
@@ -42,3 +48,24 @@ def code_space_tests(held_out: Tensor, candidates: dict[str, Tensor], *, seed: i
         rows[name] = {f"{key}{suffix}": getattr(interval, field) for key, interval in statistics.items()
                       for suffix, field in (("", "value"), ("_low", "low"), ("_high", "high"))}
     return pd.DataFrame(rows).T, bandwidth
+
+
+def code_candidates(autoencoder: LSTMAutoencoder, generator: CodeGenerator, data: TextSplits, n: int,
+                    seed: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
+    """The held-out real codes (the autoencoder's codes of ``n`` validation texts) and ``n`` codes
+    from each candidate: training texts' codes (a control that should be indistinguishable), the
+    code GAN, the Gaussian fit of the training codes with full covariance, and with its diagonal
+    only. Every draw is seeded from ``seed``."""
+    train = encode_all(autoencoder, data.train.tokens)  # [N, H]
+    device = train.device
+    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
+    with torch.no_grad():
+        gan = generator.sample(n, rng=torch.Generator(device=device).manual_seed(seed + 5))
+
+    def gaussian(diagonal: bool) -> Tensor:
+        rng = torch.Generator(device=device).manual_seed(seed + 2)
+        return gaussian_codes(train, 1.0, n, rng=rng, diagonal=diagonal)
+
+    held_out = encode_all(autoencoder, data.valid.tokens[:n])
+    return held_out, {CONTROL: train[pick.to(device)], GAN: gan, GAUSSIAN_FULL: gaussian(False),
+                      GAUSSIAN_DIAGONAL: gaussian(True)}

@@ -154,6 +154,9 @@ class LatentSizes:
     # ae_patience epochs (ae.epochs is then the limit); None: train ae.epochs epochs
     ae_patience: int | None = None
     ae_min_delta: float = 0.0
+    # chapter 11's code-space tests (recipes.code_tests): bootstrap resamples, steps of the critic
+    code_test_resamples: int = 200
+    code_test_critic_steps: int = 1000
 
     def ae_config(self, seed: int) -> MLEConfig:
         return replace(self.ae, seed=seed)
@@ -236,7 +239,8 @@ PROFILES: dict[str, Profile] = {
         real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2, d_target_accuracy=None),
                                 _gumbel(1e-3, 20, 2, 1, monitor=50),
                                 self_bleu_subset=40),
-        latent=_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4),
+        latent=replace(_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4), code_test_resamples=20,
+                       code_test_critic_steps=100),
     ),
     "cpu": Profile(
         name="cpu",

@@ -68,6 +68,7 @@ from ..models.autoencoder import encode_all
 from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
 from ..models.oracle import OracleLSTM
+from .code_tests import GAN, GAUSSIAN_FULL, code_candidates, code_space_tests
 from .language import arae_model, language_model, latent_model, text_splits
 from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
 from .profiles import Profile, get_profile
@@ -203,6 +204,21 @@ def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = 
     return pd.DataFrame(rows)
 
 
+def code_tests(data: TextSplits, profile: Profile, seed: int, device: str = "cpu", method: str = "latent") -> dict:
+    """The code-space tests of ``method``'s codes (``latent`` or ``arae``; models reloaded from their
+    checkpoints) against held-out codes (:func:`~textgan_lib.recipes.code_tests.code_space_tests`):
+    one dict per candidate set, the kernel width under ``"bandwidth"``."""
+    if method == "latent":
+        autoencoder, generator, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    else:
+        autoencoder, generator, _ = arae_model(data, profile, seed, device=device, progress=False)
+    n = min(profile.real_text.samples, len(data.valid.tokens))
+    held_out, candidates = code_candidates(autoencoder, generator, data, n, seed)
+    table, bandwidth = code_space_tests(held_out, candidates, seed=seed, resamples=profile.latent.code_test_resamples,
+                                        critic_steps=profile.latent.code_test_critic_steps)
+    return {"bandwidth": bandwidth, **table.to_dict("index")}
+
+
 def top_p_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int) -> pd.DataFrame:
     """The MLE model cooled by top-p truncation instead of temperature: for each of
     :data:`TOP_P_VALUES` (column ``temperature`` holds p, the curve's parameter, and ``top_p``),
@@ -254,10 +270,13 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
                  device: str = "cpu") -> bool:
     """Add the controls to a finished run file that lacks them (so that runs recorded before the
     controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
-    run on text. Returns whether the file changed."""
+    run on text, and ``code_tests`` to a code GAN's run. Returns whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
     result = json.loads(path.read_text(encoding="utf-8"))
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    if method in CODE_METHODS and "code_tests" not in result:
+        result["code_tests"] = code_tests(text_splits(corpus, profile), profile, seed, device, method)
+        write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
     key = "top_p_curve" if method == "mle" else "length_matched_curve"
     if key in result or (corpus == "oracle" and method != "mle"):
         return False
@@ -346,6 +365,7 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
             result["history"] = pd.read_csv(work / f"{corpus}_{method}_history.csv").to_dict("records")
         if method in CODE_METHODS:
             result["gaussian_curve"] = gaussian_curve(data, profile, seed, device, method).to_dict("records")
+            result["code_tests"] = code_tests(data, profile, seed, device, method)
     result["seconds"] = time.perf_counter() - started
     result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
     write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
@@ -466,8 +486,13 @@ def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
 def _metrics(corpus: str, result: dict) -> dict[str, float]:
     if corpus == "oracle":
         return {"NLL_oracle": result["nll_oracle"], "NLL_div": result["nll_div"], "NLL_test": result["nll_test"]}
-    return {"BLEU-4": result["bleu_4"], "Self-BLEU-4": result["self_bleu_4"],
-            "NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
+    metrics = {"BLEU-4": result["bleu_4"], "Self-BLEU-4": result["self_bleu_4"],
+               "NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
+    for label, candidate in (("GAN", GAN), ("Gaussian", GAUSSIAN_FULL)):  # a code GAN's codes, and its baseline's
+        if candidate in result.get("code_tests", {}):
+            tests = result["code_tests"][candidate]
+            metrics |= {f"1-NN accuracy, {label} codes": tests["nn_accuracy"], f"MMD², {label} codes": tests["mmd2"]}
+    return metrics
 
 
 def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], baseline: str, method: str
