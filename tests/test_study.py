@@ -11,6 +11,7 @@ from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.study import (
     GAUSSIAN,
+    GAUSSIAN_SCALES,
     INDISTINGUISHABLE,
     LENGTH_MATCHED,
     LESS_DIVERSE,
@@ -283,7 +284,12 @@ def test_a_code_gan_run_records_its_code_space_tests_and_old_runs_get_them(tmp_p
     assert {"nn_accuracy", "nn_accuracy_low", "mmd2", "wasserstein_high"} <= set(run["code_tests"]["the GAN"])
     metrics = {m["metric"] for m in summary["metrics"] if m["method"] == "latent"}
     assert {"1-NN accuracy, GAN codes", "1-NN accuracy, Gaussian codes", "MMD², GAN codes"} <= metrics
-    del run["code_tests"]  # a run recorded before the tests existed
+    full_curve = run["gaussian_curve"]
+    assert [row["temperature"] for row in full_curve] == list(GAUSSIAN_SCALES)
+    del run["code_tests"]  # a run recorded before the tests existed, and before the smallest scales
+    run["gaussian_curve"] = full_curve[3:]
     run_file(out, "coco", "latent", 0).write_text(json.dumps(run))
     add_controls(out, "coco", "latent", 0, profile)
-    assert "code_tests" in json.loads(run_file(out, "coco", "latent", 0).read_text())
+    extended = json.loads(run_file(out, "coco", "latent", 0).read_text())
+    assert "code_tests" in extended
+    assert json.dumps(extended["gaussian_curve"]) == json.dumps(full_curve)  # each scale has its own stream
