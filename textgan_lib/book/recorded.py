@@ -86,8 +86,8 @@ NOT_HERE = "not recorded here (benchmarks/results/study_cpu/README.md in the rep
 def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
                 baseline: str = COOLED_MLE) -> pd.DataFrame:
     """One row per method: the plane's two metrics as mean [95 % CI] over seeds, the diversity gap
-    against ``baseline`` with its interval, how many seeds share its sign, and the verdict (an
-    empty table without a study)."""
+    against ``baseline`` with its interval, how many seeds share its sign (and how many lie outside
+    the baseline's curve, unmatched), and the verdict (an empty table without a study)."""
     if study is None:
         return pd.DataFrame({"note": [NOT_HERE]})
     methods = methods or [m for m in NAMES if m in study.runs]
@@ -103,8 +103,11 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
         if method == "mle" or v is None:
             row.update({"diversity gap": "—", "seeds agreeing": "—", "verdict": "—"})
         else:
+            outside = v.get("outside_sweep", 0)
             row.update({"diversity gap": _interval(v["gap"], v["low"], v["high"]),
-                        "seeds agreeing": f"{v['same_sign']} of {v['seeds']}", "verdict": v["verdict"]})
+                        "seeds agreeing": f"{v['same_sign']} of {v['seeds']}"
+                                          + (f" ({outside} outside the curve)" if outside else ""),
+                        "verdict": v["verdict"]})
         rows.append(row)
     return pd.DataFrame(rows).set_index("method")
 
@@ -117,14 +120,18 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     v = study.verdict(verdict_key(method, baseline))
     if v is None:
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
+    outside = v.get("outside_sweep", 0)
+    beyond = ("" if not outside else
+              f"; {outside} more seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
+              f"{v['baseline']}'s curve reaches, where no gap is measured")
     if v["seeds"] == 0:
-        return v["verdict"]
+        return v["verdict"] + beyond
     if v["seeds"] == 1:
-        return (f"not decided yet: one seed is recorded (its gap {v['gap']:+.3f}); the rule needs several "
-                "(benchmarks/results/study_cpu/README.md says how to finish the study)")
+        return (f"not decided yet: one seed is matched (its gap {v['gap']:+.3f}){beyond}; the rule needs "
+                "several (benchmarks/results/study_cpu/README.md says how to finish the study)")
     interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
     return (f"{v['verdict']} (gap {v['gap']:+.3f}{interval}; {v['same_sign']} of {v['seeds']} seeds "
-            f"agree in sign)")
+            f"agree in sign{beyond})")
 
 
 def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
