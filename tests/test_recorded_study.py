@@ -48,7 +48,7 @@ def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypa
     summarize(recorded, "coco")
     sentence = verdict_sentence(load_study("coco", recorded), "gumbel")
     assert sentence.startswith("not decided yet: one seed is matched") and (
-        "1 more seed lies outside the range of quality that the cooled MLE model's curve reaches") in sentence
+        "1 more seed lies outside the range of quality that the curve of the cooled MLE model reaches") in sentence
     table = study_table(load_study("coco", recorded))
     assert table.loc["Gumbel GAN", "seeds agreeing"] == "1 of 1 (1 outside the curve)"
 

@@ -123,7 +123,7 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     outside = v.get("outside_sweep", 0)
     beyond = ("" if not outside else
               f"; {outside} more seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
-              f"{v['baseline']}'s curve reaches, where no gap is measured")
+              f"the curve of {v['baseline']} reaches, where no gap is measured")
     if v["seeds"] == 0:
         return v["verdict"] + beyond
     if v["seeds"] == 1:
