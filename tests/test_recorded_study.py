@@ -9,7 +9,14 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 from test_study import synthetic_study  # noqa: E402
 
-from textgan_lib.book.recorded import find_study_folder, load_study, study_plane, study_table, verdict_sentence  # noqa: E402
+from textgan_lib.book.recorded import (  # noqa: E402
+    find_study_folder,
+    load_study,
+    metric_interval,
+    study_plane,
+    study_table,
+    verdict_sentence,
+)
 from textgan_lib.recipes.study import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE, summarize  # noqa: E402
 
 
@@ -30,6 +37,9 @@ def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypa
     assert list(table.index) == ["MLE (τ = 1)", "Gumbel GAN"]
     assert table.loc["Gumbel GAN", "verdict"] == MORE_DIVERSE and table.loc["Gumbel GAN", "seeds agreeing"] == "5 of 5"
     assert table.loc["Gumbel GAN", "NLL_oracle"] == "9.000 [9.000, 9.000]"
+    assert metric_interval(oracle, "gumbel", "NLL_oracle") == "9.000 [9.000, 9.000] over 5 seeds"
+    assert metric_interval(oracle, "gumbel", "1-NN accuracy, GAN codes").startswith("not yet recorded")
+    assert metric_interval(None, "gumbel", "NLL_oracle").startswith("not recorded here")
     assert verdict_sentence(oracle, "gumbel").startswith(f"{MORE_DIVERSE} (gap +0.520, 95 % CI +0.5")
     coco = load_study("coco")
     assert study_table(coco).loc["SeqGAN", "verdict"] == LESS_DIVERSE

@@ -112,6 +112,18 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
     return pd.DataFrame(rows).set_index("method")
 
 
+def metric_interval(study: RecordedStudy | None, method: str, metric: str, digits: int = 3) -> str:
+    """A recorded metric of ``method`` as "mean [95 % CI] over n seeds" (e.g. the code-space 1-NN
+    accuracy), or why it is not there."""
+    if study is None:
+        return NOT_HERE
+    for m in study.summary["metrics"]:
+        if m["method"] == method and m["metric"] == metric:
+            seeds = f"{m['seeds']} seed{'s' * (m['seeds'] != 1)}"
+            return f"{_interval(m['mean'], m['low'], m['high'], digits)} over {seeds}"
+    return f"not yet recorded ({metric} of {NAMES.get(method, method)})"
+
+
 def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = COOLED_MLE) -> str:
     """The verdict on ``method`` in words, with its evidence: e.g. "less diverse than the cooled
     MLE model (gap −0.256, 95 % CI −0.339 to −0.172; 5 of 5 seeds agree in sign)"."""
