@@ -277,16 +277,18 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
     path = run_file(out, corpus, method, seed)
     result = json.loads(path.read_text(encoding="utf-8"))
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    data = None if corpus == "oracle" else text_splits(corpus, profile)
+    # each addition is written as soon as it is made, so that a killed run keeps what it finished
     if method in CODE_METHODS and "code_tests" not in result:
-        result["code_tests"] = code_tests(text_splits(corpus, profile), profile, seed, device, method)
-        write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+        result["code_tests"] = code_tests(data, profile, seed, device, method)
+        _write_run(path, result)
     if method in CODE_METHODS and "gaussian_curve" in result:  # a curve recorded with fewer scales
         missing = [s for s in GAUSSIAN_SCALES if s not in {r["temperature"] for r in result["gaussian_curve"]}]
         if missing:
-            added = gaussian_curve(text_splits(corpus, profile), profile, seed, device, method, missing)
+            added = gaussian_curve(data, profile, seed, device, method, missing)
             result["gaussian_curve"] = sorted(result["gaussian_curve"] + added.to_dict("records"),
                                               key=lambda row: row["temperature"])
-            write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+            _write_run(path, result)
     key = "top_p_curve" if method == "mle" else "length_matched_curve"
     if key in result or (corpus == "oracle" and method != "mle"):
         return False
@@ -298,7 +300,6 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
                                                    {"nll_oracle": oracle.nll}, seed=seed + 1, held_out=held_out,
                                                    top_p=p).assign(temperature=p, top_p=p) for p in TOP_P_VALUES])
     else:
-        data = text_splits(corpus, profile)
         model, _ = language_model(data, profile, seed, device=device, progress=False)
         if method == "mle":
             curve = top_p_curve(model, data, profile, seed)
@@ -307,8 +308,12 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
             samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
             curve = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples])
     result[key] = curve.to_dict("records")
-    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+    _write_run(path, result)
     return True
+
+
+def _write_run(path: Path, result: dict) -> None:
+    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
 
 
 def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
@@ -378,7 +383,7 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
             result["code_tests"] = code_tests(data, profile, seed, device, method)
     result["seconds"] = time.perf_counter() - started
     result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
-    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+    _write_run(path, result)
     return path
 
 
