@@ -104,6 +104,18 @@ def test_every_plane_gives_a_positive_gap_to_the_more_diverse_model(tmp_path):
     assert {m["metric"] for m in coco["metrics"]} == {"BLEU-4", "Self-BLEU-4", "NLL under MLE", "mean length"}
 
 
+def test_the_summary_reports_where_seqgans_discriminator_ended_its_pretraining(tmp_path):
+    for seed, accuracy in enumerate((0.6, 0.7)):
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=TEXT_CURVE)
+        _write(tmp_path, "coco", "seqgan", seed, bleu_4=0.5, self_bleu_4=0.75, nll_under_mle=3.5,
+               settings={"d_heldout_accuracy": accuracy, "d_rounds_done": 10})
+    metrics = {m["metric"]: m for m in summarize(tmp_path, "coco")["metrics"] if m["method"] == "seqgan"}
+    accuracy = metrics["D held-out accuracy"]
+    assert accuracy["mean"] == pytest.approx(0.65) and accuracy["seeds"] == 2
+    assert metrics["D pretraining rounds"]["mean"] == 10
+
+
 def test_a_seed_outside_the_sweep_is_named_not_extrapolated(tmp_path):
     curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
     for seed in range(2):

@@ -498,11 +498,21 @@ def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
                              "give this study its own --out folder")
 
 
+def _discriminator_metrics(result: dict) -> dict[str, float]:
+    """SeqGAN's discriminator at the end of its pretraining (held-out accuracy, rounds), where recorded."""
+    settings = result.get("settings", {})
+    if "d_heldout_accuracy" not in settings:
+        return {}
+    return {"D held-out accuracy": settings["d_heldout_accuracy"], "D pretraining rounds": settings["d_rounds_done"]}
+
+
 def _metrics(corpus: str, result: dict) -> dict[str, float]:
     if corpus == "oracle":
-        return {"NLL_oracle": result["nll_oracle"], "NLL_div": result["nll_div"], "NLL_test": result["nll_test"]}
+        return {"NLL_oracle": result["nll_oracle"], "NLL_div": result["nll_div"], "NLL_test": result["nll_test"],
+                **_discriminator_metrics(result)}
     metrics = {"BLEU-4": result["bleu_4"], "Self-BLEU-4": result["self_bleu_4"],
                "NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
+    metrics |= _discriminator_metrics(result)
     for label, candidate in (("GAN", GAN), ("Gaussian", GAUSSIAN_FULL)):  # a code GAN's codes, and its baseline's
         if candidate in result.get("code_tests", {}):
             tests = result["code_tests"][candidate]
