@@ -195,6 +195,20 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")} == stamps
 
 
+@pytest.mark.slow  # two small real-text runs (about 8 s)
+def test_curves_recorded_with_fewer_temperatures_are_extended_to_equal_fresh_ones(tmp_path):
+    profile = get_profile("ci", **SMALL)
+    out = tmp_path / "study"
+    study("coco", ["gumbel"], [0], profile, out)
+    fresh = {m: json.loads(run_file(out, "coco", m, 0).read_text()) for m in ("mle", "gumbel")}
+    for method, key in (("mle", "temperature_curve"), ("gumbel", "length_matched_curve")):
+        cut = {**fresh[method], key: fresh[method][key][:3]}  # recorded before the hottest temperatures
+        run_file(out, "coco", method, 0).write_text(json.dumps(cut))
+        add_controls(out, "coco", method, 0, profile)
+        extended = json.loads(run_file(out, "coco", method, 0).read_text())
+        assert json.dumps(extended[key]) == json.dumps(fresh[method][key])  # each temperature its own stream
+
+
 @pytest.mark.slow  # two small oracle runs and their MLE models (about 20 s)
 def test_an_oracle_study_scores_the_end_of_training_against_its_seeds_curve(tmp_path):
     profile = get_profile("ci", oracle={"samples": 200})

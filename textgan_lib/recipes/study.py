@@ -162,15 +162,17 @@ def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE) -> str:
     return f"indistinguishable from {baseline}"
 
 
-def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: int) -> pd.DataFrame:
-    """The MLE model's quality–diversity curve on real text: for each of
-    ``profile.real_text.curve_temperatures``, ``profile.real_text.samples`` samples drawn with the
+def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: int,
+                          temperatures: Sequence[float] | None = None) -> pd.DataFrame:
+    """The MLE model's quality–diversity curve on real text: for each of ``temperatures`` (default
+    ``profile.real_text.curve_temperatures``), ``profile.real_text.samples`` samples drawn with the
     seed :func:`~textgan_lib.recipes.real_text.real_text` uses, scored by its protocol (BLEU-4,
-    Self-BLEU-4 in subsets, NLL_test of the held-out texts under the tempered model)."""
+    Self-BLEU-4 in subsets, NLL_test of the held-out texts under the tempered model). Each
+    temperature draws from its own stream, so a curve extended by more temperatures equals a fresh one."""
     sizes = profile.real_text
     references = data.test_texts[: sizes.references]
     rows = []
-    for temperature in sizes.curve_temperatures:
+    for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
         rng = torch.Generator(device=model.device).manual_seed(seed + 2)
         samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
         rows.append({"temperature": temperature, **_text_scores(data, samples, profile),
@@ -251,14 +253,15 @@ def length_matched(pool: list[list[str]], lengths: Sequence[int]) -> list[list[s
 
 
 def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
-                         lengths: Sequence[int]) -> pd.DataFrame:
-    """The MLE temperature curve at a GAN's length histogram: at each of the profile's curve
-    temperatures, :data:`LENGTH_POOL` times as many samples as ``lengths`` are drawn and
-    :func:`length_matched` to them, then scored by the real-text protocol. It controls for what
-    a shorter or longer text does to BLEU and Self-BLEU by itself."""
+                         lengths: Sequence[int], temperatures: Sequence[float] | None = None) -> pd.DataFrame:
+    """The MLE temperature curve at a GAN's length histogram: at each of ``temperatures`` (default
+    the profile's curve temperatures), :data:`LENGTH_POOL` times as many samples as ``lengths`` are
+    drawn (each temperature from its own stream) and :func:`length_matched` to them, then scored by
+    the real-text protocol. It controls for what a shorter or longer text does to BLEU and
+    Self-BLEU by itself."""
     sizes = profile.real_text
     rows = []
-    for temperature in sizes.curve_temperatures:
+    for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
         rng = torch.Generator(device=model.device).manual_seed(seed + 3)
         pool = decode_samples(data, model.sample(LENGTH_POOL * len(lengths), data.max_len, rng=rng,
                                                  temperature=temperature))
@@ -273,7 +276,9 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
                  device: str = "cpu") -> bool:
     """Add the controls to a finished run file that lacks them (so that runs recorded before the
     controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
-    run on text, and ``code_tests`` to a code GAN's run. Returns whether the control curve was added."""
+    run on text, and ``code_tests`` to a code GAN's run; a text run's curves recorded with fewer
+    temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
+    whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
     result = json.loads(path.read_text(encoding="utf-8"))
     profile = get_profile(profile) if isinstance(profile, str) else profile
@@ -289,6 +294,8 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
             result["gaussian_curve"] = sorted(result["gaussian_curve"] + added.to_dict("records"),
                                               key=lambda row: row["temperature"])
             _write_run(path, result)
+    if corpus != "oracle":
+        _extend_temperature_curves(path, result, corpus, method, seed, profile, data, device)
     key = "top_p_curve" if method == "mle" else "length_matched_curve"
     if key in result or (corpus == "oracle" and method != "mle"):
         return False
@@ -310,6 +317,28 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
     result[key] = curve.to_dict("records")
     _write_run(path, result)
     return True
+
+
+def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: str, seed: int, profile: Profile,
+                               data: TextSplits, device: str) -> None:
+    """Add the profile's curve temperatures that a text run's ``temperature_curve`` (MLE) or
+    ``length_matched_curve`` (a GAN) was recorded without; each temperature has its own stream,
+    so the extended curve equals a fresh one."""
+    key = "temperature_curve" if method == "mle" else "length_matched_curve"
+    if key not in result:
+        return
+    missing = [t for t in profile.real_text.curve_temperatures if t not in {r["temperature"] for r in result[key]}]
+    if not missing:
+        return
+    model, _ = language_model(data, profile, seed, device=device, progress=False)
+    if method == "mle":
+        added = mle_temperature_curve(model, data, profile, seed, missing)
+    else:
+        work = _work_folder(corpus, method, seed, profile)
+        samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
+        added = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples], missing)
+    result[key] = sorted(result[key] + added.to_dict("records"), key=lambda row: row["temperature"])
+    _write_run(path, result)
 
 
 def _write_run(path: Path, result: dict) -> None:
