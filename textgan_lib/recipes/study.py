@@ -311,9 +311,7 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
         if method == "mle":
             curve = top_p_curve(model, data, profile, seed)
         else:
-            work = _work_folder(corpus, method, seed, profile)
-            samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
-            curve = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples])
+            curve = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile))
     result[key] = curve.to_dict("records")
     _write_run(path, result)
     return True
@@ -334,11 +332,16 @@ def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: st
     if method == "mle":
         added = mle_temperature_curve(model, data, profile, seed, missing)
     else:
-        work = _work_folder(corpus, method, seed, profile)
-        samples = (work / f"{corpus}_{method}_samples.txt").read_text(encoding="utf-8").splitlines()
-        added = length_matched_curve(model, data, profile, seed, [len(line.split()) for line in samples], missing)
+        added = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile),
+                                     missing)
     result[key] = sorted(result[key] + added.to_dict("records"), key=lambda row: row["temperature"])
     _write_run(path, result)
+
+
+def _sample_lengths(corpus: str, method: str, seed: int, profile: Profile) -> list[int]:
+    """The token count of each sample a finished GAN run left in its work folder."""
+    samples = _work_folder(corpus, method, seed, profile) / f"{corpus}_{method}_samples.txt"
+    return [len(line.split()) for line in samples.read_text(encoding="utf-8").splitlines()]
 
 
 def _write_run(path: Path, result: dict) -> None:
