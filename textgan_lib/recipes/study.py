@@ -288,11 +288,10 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
         result["code_tests"] = code_tests(data, profile, seed, device, method)
         _write_run(path, result)
     if method in CODE_METHODS and "gaussian_curve" in result:  # a curve recorded with fewer scales
-        missing = [s for s in GAUSSIAN_SCALES if s not in {r["temperature"] for r in result["gaussian_curve"]}]
+        missing = _missing_points(result["gaussian_curve"], GAUSSIAN_SCALES)
         if missing:
             added = gaussian_curve(data, profile, seed, device, method, missing)
-            result["gaussian_curve"] = sorted(result["gaussian_curve"] + added.to_dict("records"),
-                                              key=lambda row: row["temperature"])
+            result["gaussian_curve"] = _with_points(result["gaussian_curve"], added)
             _write_run(path, result)
     if corpus != "oracle":
         _extend_temperature_curves(path, result, corpus, method, seed, profile, data, device)
@@ -325,7 +324,7 @@ def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: st
     key = "temperature_curve" if method == "mle" else "length_matched_curve"
     if key not in result:
         return
-    missing = [t for t in profile.real_text.curve_temperatures if t not in {r["temperature"] for r in result[key]}]
+    missing = _missing_points(result[key], profile.real_text.curve_temperatures)
     if not missing:
         return
     model, _ = language_model(data, profile, seed, device=device, progress=False)
@@ -334,8 +333,19 @@ def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: st
     else:
         added = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile),
                                      missing)
-    result[key] = sorted(result[key] + added.to_dict("records"), key=lambda row: row["temperature"])
+    result[key] = _with_points(result[key], added)
     _write_run(path, result)
+
+
+def _missing_points(curve: list[dict], wanted: Sequence[float]) -> list[float]:
+    """The curve parameters (temperatures, scales) of ``wanted`` that a recorded curve lacks."""
+    recorded = {row["temperature"] for row in curve}
+    return [t for t in wanted if t not in recorded]
+
+
+def _with_points(curve: list[dict], added: pd.DataFrame) -> list[dict]:
+    """A recorded curve with the rows of ``added``, in the order of their parameter."""
+    return sorted(curve + added.to_dict("records"), key=lambda row: row["temperature"])
 
 
 def _sample_lengths(corpus: str, method: str, seed: int, profile: Profile) -> list[int]:
