@@ -294,7 +294,12 @@ def test_until_flat_studies_the_text_gans_with_selection_and_patience(tmp_path, 
 
     monkeypatch.setattr(study_module, "study", fake_study)
     main(["study", "--corpus", "coco", "--profile", "cpu", "--until-flat", "4", "--out", str(tmp_path)])
-    assert given["profile"].real_text.select_on_validation and given["profile"].real_text.patience == 4
+    text = given["profile"].real_text
+    assert text.select_on_validation and text.patience == 4
+    # about ten evaluations per GAN run to choose from: SeqGAN every round of its 10, the Gumbel GAN every 6 of 60
+    assert (text.seqgan.rounds, text.seqgan.trainer.eval_every) == (10, 1)
+    assert (text.gumbel.iterations, text.gumbel.trainer.eval_every) == (60, 6)
+    assert get_profile("cpu").real_text.seqgan.trainer.eval_every == 10  # the presets are left as they were
     with pytest.raises(SystemExit, match="the oracle study has none"):
         main(["study", "--corpus", "oracle", "--until-flat", "4", "--out", str(tmp_path)])
 

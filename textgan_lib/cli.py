@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from .paper import SEQGAN_PAPER
-from .recipes.profiles import PROFILES, describe, get_profile
+from .recipes.profiles import PROFILES, describe, get_profile, until_flat
 
 
 def _profile(args: argparse.Namespace) -> None:
@@ -135,7 +135,7 @@ def _study(args: argparse.Namespace) -> None:
     if args.until_flat is not None:
         if args.corpus == "oracle":
             raise SystemExit("textgan: error: --until-flat selects on validation texts; the oracle study has none")
-        profile = get_profile(profile, real_text={"select_on_validation": True, "patience": args.until_flat})
+        profile = until_flat(get_profile(profile), args.until_flat)
     summary = study(args.corpus, args.method, args.seeds, profile, args.out, jobs=args.jobs, device=str(device),
                     backend=args.backend)
     for method, v in summary["verdicts"].items():

@@ -316,6 +316,24 @@ def get_profile(name: str = "auto", **overrides: Any) -> Profile:
     return _overridden(PROFILES[resolve_profile_name(name)], overrides, "")
 
 
+# a text GAN selected on validation is evaluated about this many times over its budget
+SELECTION_EVALUATIONS = 10
+
+
+def until_flat(profile: Profile, patience: int) -> Profile:
+    """``profile`` with every text GAN's checkpoint chosen on validation texts and its training
+    stopped once the validation gap has not risen for ``patience`` evaluations (``textgan study
+    --until-flat``; the budget stays the limit). Each GAN is then evaluated every
+    1/:data:`SELECTION_EVALUATIONS` of its budget (SeqGAN otherwise only at its end, where there
+    would be nothing to choose from)."""
+    text = profile.real_text
+    return _overridden(profile, {"real_text": {
+        "select_on_validation": True, "patience": patience,
+        "seqgan": {"trainer": {"eval_every": max(text.seqgan.rounds // SELECTION_EVALUATIONS, 1)}},
+        "gumbel": {"trainer": {"eval_every": max(text.gumbel.iterations // SELECTION_EVALUATIONS, 1)}},
+    }}, "")
+
+
 def default_device() -> torch.device:
     """CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
