@@ -2,12 +2,13 @@
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes.profiles import get_profile, until_flat
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.train.mle import MLEConfig, MLETrainer
 from textgan_lib.train.selection import BestCheckpoint, plateau
@@ -89,6 +90,22 @@ def test_a_run_stops_at_the_evaluation_where_its_criterion_flattened_and_says_wh
     assert trainer.step == 2 and len(trainer.records) == 3
     trainer.run(more=1)  # without stop the plan goes on
     assert trainer.step == 3 and trainer.stopped_because is None
+
+
+@pytest.mark.slow  # a small MLE model and SeqGAN on COCO (about 15 s)
+def test_seqgan_selects_among_its_adversarial_rounds_not_its_discriminator_pretraining(tmp_path, monkeypatch):
+    """The generator does not change while the discriminator pretrains: scoring it there would only
+    use up the patience, and the run would stop before its first adversarial round."""
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
+    profile = until_flat(get_profile("ci", real_text={"curve_temperatures": (0.2, 0.6, 1.0, 2.0, 5.0),
+                                                      "seqgan": {"rounds": 3, "trainer": {"d_pretrain_rounds": 3}}}),
+                         patience=1)
+    settings = real_text("coco", "seqgan", profile, out=tmp_path / "out", progress=False)["settings"]
+    history = pd.read_csv(tmp_path / "out" / "coco_seqgan_history.csv")
+    pretraining = history[history["phase"] == "d_pretrain"]
+    assert len(pretraining) == 3 and pretraining["valid_gap"].isna().all()
+    # every adversarial evaluation was scored (a NaN gap: a point outside the curve of the tiny model)
+    assert settings["last_step"] >= 1 and history.loc[history["phase"] == "adversarial", "best_valid_gap"].notna().all()
 
 
 @pytest.mark.slow  # a small MLE model and a short Gumbel GAN on COCO (about 15 s)

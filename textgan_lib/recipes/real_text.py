@@ -181,11 +181,13 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     stop = None if selector is None else selector.flattened
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
-                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT],
-                                evaluate=selector)
+                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
         resume_if_same(trainer, path)
         if not trainer.pretraining_done:
             trainer.pretrain_discriminator()
+        # selection starts with the adversarial phase: the generator does not change while its
+        # discriminator pretrains, and scoring it there would only use up the patience
+        trainer.evaluate = selector
         if trainer.step < sizes.rounds:
             trainer.run(until=sizes.rounds, stop=stop)
     else:
