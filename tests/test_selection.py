@@ -10,6 +10,7 @@ from torch import nn
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.recipes.profiles import get_profile, until_flat
 from textgan_lib.recipes.real_text import real_text
+from textgan_lib.recipes.runs import run_path
 from textgan_lib.train.mle import MLEConfig, MLETrainer
 from textgan_lib.train.selection import BestCheckpoint, plateau
 
@@ -44,6 +45,16 @@ def test_the_best_evaluation_is_kept_and_restored_nan_never_wins(tmp_path):
     resumed(_model(6.0))
     fresh = _model(0.0)
     assert resumed.restore(fresh) == 5 and float(fresh.weight.detach()) == 6.0
+
+
+def test_forget_starts_afresh_and_deletes_the_file(tmp_path):
+    selector = BestCheckpoint(_scores([0.5, 0.1]), "gap", tmp_path / "best.pt", patience=1)
+    selector(_model(1.0))
+    selector.forget()
+    assert not (tmp_path / "best.pt").exists() and selector.evaluations == 0 and selector.flattened() is None
+    selector(_model(2.0))
+    fresh = _model(0.0)
+    assert selector.restore(fresh) == 0 and float(fresh.weight.detach()) == 2.0 and selector.best_value == 0.1
 
 
 def test_a_criterion_without_the_key_or_without_a_finite_value_is_a_clear_error():
@@ -114,8 +125,13 @@ def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeyp
     profile = get_profile("ci", real_text={"select_on_validation": True,
                                            "curve_temperatures": (0.2, 0.6, 1.0, 2.0, 5.0),
                                            "gumbel": {"iterations": 4, "trainer": {"eval_every": 1}}})
+    # a best checkpoint left by another run at this run's place (its main checkpoint gone): not this run's
+    main = run_path("coco_gumbel", profile, 0)
+    stale = BestCheckpoint(lambda model: {"valid_gap": 9.0}, "valid_gap", main.with_name(f"{main.stem}_best.pt"))
+    stale(_model(1.0))
     result = real_text("coco", "gumbel", profile, out=tmp_path / "out", progress=False)
     settings = result["settings"]
+    assert settings["selected_valid_gap"] < 9.0
     assert settings["selected_on_validation"] and settings["last_step"] == 4
     assert settings["stopped_because"] == "the budget (4 iteration)"
     assert 0 <= settings["selected_step"] <= 4

@@ -55,7 +55,7 @@ from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
-from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv, write_text_atomic
+from .runs import Checkpoint, checkpoint_for, resume_if_same, write_csv, write_text_atomic
 
 CORPORA = ("coco", "poems", "news")
 HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
@@ -182,7 +182,9 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                 checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
-        resume_if_same(trainer, path)
+        resumed = resume_if_same(trainer, path)
+        if selector is not None and not resumed:
+            selector.forget()  # a best checkpoint left by another run
         if not trainer.pretraining_done:
             trainer.pretrain_discriminator()
         # selection starts with the adversarial phase: the generator does not change while its
@@ -193,7 +195,10 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                    checkpoint_path=path, progress=progress, evaluate=selector)
-        train_or_resume(trainer, path, sizes.iterations, stop=stop)
+        if not resume_if_same(trainer, path) and selector is not None:
+            selector.forget()
+        if trainer.step < sizes.iterations:
+            trainer.run(until=sizes.iterations, stop=stop)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
     settings = asdict(trainer.config)
     if method == "seqgan":  # where the discriminator's pretraining stopped

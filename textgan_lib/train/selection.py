@@ -67,6 +67,14 @@ class BestCheckpoint:
         self._save()  # every call, so that a resumed run counts its evaluations from here
         return {**scores, f"best_{self.key}": self.best_value}
 
+    def forget(self) -> None:
+        """Start afresh: drop the evaluations so far and delete the file (for a run that trains
+        from its start again, whose old best belongs to another run)."""
+        self.best_value, self.best_evaluation, self.evaluations = -math.inf, None, 0
+        self.best_state, self.last_improvement = None, None
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
     def _save(self) -> None:
         if self.path is None:
             return
