@@ -7,12 +7,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-from test_study import synthetic_study  # noqa: E402
+from test_study import TEXT_CURVE, _write, synthetic_study  # noqa: E402
 
 from textgan_lib.book.recorded import (  # noqa: E402
+    UNTIL_FLAT_FOLDER,
     find_study_folder,
     load_study,
     metric_interval,
+    selection_curves,
+    selection_sentence,
+    selection_table,
     study_plane,
     study_table,
     verdict_sentence,
@@ -81,3 +85,39 @@ def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, cap
     assert "textgan study --corpus coco" in capsys.readouterr().out
     assert verdict_sentence(None, "seqgan").startswith("not recorded here")
     assert "note" in study_table(None).columns and study_plane(None, ["seqgan"]).axes[0].texts
+
+
+def test_a_selected_study_shows_each_seeds_validation_gap_and_where_it_stopped(tmp_path, monkeypatch):
+    folder = tmp_path / UNTIL_FLAT_FOLDER
+    gaps = {0: [0.0, -0.02, -0.01, -0.03], 1: [0.0, 0.01, 0.02, 0.015], 2: [0.0, 0.03, 0.01, 0.0]}
+    chosen = {0: 0, 1: 12, 2: 6}
+    for seed, values in gaps.items():
+        _write(folder, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=TEXT_CURVE)
+        early = seed != 1  # seeds 0 and 2 stopped when their gap flattened, seed 1 used its budget
+        _write(folder, "coco", "gumbel", seed, bleu_4=0.5, self_bleu_4=0.75 - 0.01 * seed, nll_under_mle=3.2,
+               history=[{"iteration": 6 * i, "valid_gap": g} for i, g in enumerate(values)],
+               settings={"selected_step": chosen[seed], "last_step": 18,
+                         "stopped_because": "valid_gap did not rise" if early else "the budget (18 iteration)"})
+    summarize(folder, "coco")
+    monkeypatch.chdir(tmp_path)
+    selected = load_study("coco", study=UNTIL_FLAT_FOLDER)
+    table = selection_table(selected, ["seqgan", "gumbel"])  # no SeqGAN recorded: no row
+    assert list(table.index) == ["Gumbel GAN"]
+    row = table.loc["Gumbel GAN"]
+    assert (row["seeds"], row["stopped early"], row["chosen step, by seed"], row["chose the MLE start"]) == (
+        3, "2 of 3", "0, 12, 6", "1 of 3")
+    assert row["verdict"] == LESS_DIVERSE
+    axes = selection_curves(selected, "gumbel").axes[0]
+    stars = [line for line in axes.lines if line.get_marker() == "*"]
+    assert [(float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in stars] == [
+        (0.0, 0.0), (12.0, 0.02), (6.0, 0.03)]
+    assert len([line for line in axes.lines if line.get_marker() == "x"]) == 2
+    assert axes.get_xlabel() == "iterations of adversarial training"
+    assert selection_sentence(selected, "gumbel").startswith(
+        "the checkpoint chosen on validation was the MLE model it started from in 1 of 3 seeds (chosen iterations "
+        "0, 12, 6), 2 of 3 runs stopped before their budget because the validation gap had stopped rising, and the "
+        f"chosen checkpoints are {LESS_DIVERSE} (gap -0.040")
+    assert selection_sentence(selected, "seqgan").startswith("not yet recorded")
+    assert selection_curves(selected, "seqgan").axes[0].texts  # nothing recorded: said so
+    assert "note" in selection_table(None, ["gumbel"]).columns

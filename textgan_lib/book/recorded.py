@@ -20,6 +20,8 @@ import pandas as pd
 from ..recipes.study import COOLED_MLE, PLANES, Plane, t975, verdict_key
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
+# the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
+UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE"}
 AXIS_NAMES = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "bleu_4": "BLEU-4", "self_bleu_4": "Self-BLEU-4"}
 
@@ -44,32 +46,33 @@ class RecordedStudy:
         return self.summary["verdicts"].get(method)
 
 
-def find_study_folder(start: str | Path = ".") -> Path | None:
-    """``benchmarks/results/study_cpu`` in ``start`` or the nearest folder above it that has one."""
+def find_study_folder(start: str | Path = ".", study: Path = STUDY_FOLDER) -> Path | None:
+    """``study`` (a path below the repository's root, e.g. ``benchmarks/results/study_cpu``) in
+    ``start`` or the nearest folder above it that has one."""
     start = Path(start).resolve()
     for folder in (start, *start.parents):
-        if (folder / STUDY_FOLDER).is_dir():
-            return folder / STUDY_FOLDER
+        if (folder / study).is_dir():
+            return folder / study
     return None
 
 
-def load_study(corpus: str, folder: str | Path | None = None) -> RecordedStudy | None:
-    """The recorded study of ``corpus`` from ``folder`` (default: :func:`find_study_folder`), or
-    ``None``, with a printed note, when it has no summary of that corpus."""
-    folder = find_study_folder() if folder is None else Path(folder)
+def load_study(corpus: str, folder: str | Path | None = None, study: Path = STUDY_FOLDER) -> RecordedStudy | None:
+    """The recorded study of ``corpus`` from ``folder`` (default: :func:`find_study_folder` of
+    ``study``), or ``None``, with a printed note, when it has no summary of that corpus."""
+    folder = find_study_folder(study=study) if folder is None else Path(folder)
     summary_file = None if folder is None else folder / f"{corpus}_summary.json"
     if summary_file is None:
-        print(f"No recorded study of {corpus} here: it lives in the repository's {STUDY_FOLDER.as_posix()} "
+        print(f"No recorded study of {corpus} here: it lives in the repository's {study.as_posix()} "
               "(clone the repository and run the chapter there to see it).")
         return None
     if not summary_file.is_file():
         print(f"No summary of {corpus} in {folder} yet: `textgan study --corpus {corpus} --out {folder}` makes it.")
         return None
-    study = RecordedStudy(corpus, folder, json.loads(summary_file.read_text(encoding="utf-8")))
+    recorded = RecordedStudy(corpus, folder, json.loads(summary_file.read_text(encoding="utf-8")))
     for path in sorted(folder.glob(f"{corpus}_*_seed*.json")):
         result = json.loads(path.read_text(encoding="utf-8"))
-        study.runs.setdefault(result["method"], {})[result["seed"]] = result
-    return study
+        recorded.runs.setdefault(result["method"], {})[result["seed"]] = result
+    return recorded
 
 
 def _interval(mean: float, low: float, high: float, digits: int = 3) -> str:
@@ -184,3 +187,86 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
     ax.set_ylabel(f"{AXIS_NAMES[q]} ({quality_hint})")
     ax.legend(fontsize=8)
     return ax.figure
+
+
+def _adversarial_gaps(run: dict) -> tuple[pd.DataFrame, str]:
+    """A selected run's validation gap at each evaluation of its adversarial phase (columns
+    ``step``, ``valid_gap``) and the unit of its steps (``iteration`` or ``round``)."""
+    rows = [r for r in run.get("history", []) if "valid_gap" in r and r.get("phase", "adversarial") == "adversarial"]
+    unit = "round" if rows and "round" in rows[0] else "iteration"
+    return pd.DataFrame({"step": [r[unit] for r in rows], "valid_gap": [r["valid_gap"] for r in rows]}), unit
+
+
+def _stopped_early(settings: dict) -> bool:
+    return not str(settings.get("stopped_because", "the budget")).startswith("the budget")
+
+
+def selection_curves(study: RecordedStudy | None, method: str, ax: Any = None, colour: str = "C0") -> Any:
+    """The diversity gap on the validation texts against the training step of each seed of a
+    GAN whose checkpoint was chosen on validation (``textgan study --until-flat``): one line per
+    seed from the MLE model it started from (step 0, gap 0 by construction: it lies on its own
+    curve), a star at the chosen checkpoint, a cross where a run stopped before its budget."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    runs = {} if study is None else study.runs.get(method, {})
+    if not runs:
+        note = NOT_HERE if study is None else f"no selected run of {NAMES.get(method, method)} recorded yet"
+        ax.text(0.5, 0.5, note.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes)
+        return ax.figure
+    for i, (_, run) in enumerate(sorted(runs.items())):
+        (gaps, unit), settings = _adversarial_gaps(run), run["settings"]
+        ax.plot(gaps["step"], gaps["valid_gap"], "-o", color=colour, alpha=0.6, ms=3,
+                label="one line per seed" if i == 0 else None)
+        chosen = gaps[gaps["step"] == settings["selected_step"]]
+        ax.plot(chosen["step"], chosen["valid_gap"], "*", color="k", ms=11,
+                label="chosen on validation" if i == 0 else None)
+        if _stopped_early(settings):
+            ax.plot(gaps["step"].iloc[-1:], gaps["valid_gap"].iloc[-1:], "x", color="C3", ms=9, mew=2,
+                    label="stopped: the gap had flattened" if i == 0 else None)
+    ax.axhline(0.0, color="grey", lw=1, ls="--")
+    ax.set_xlabel(f"{unit}s of adversarial training")
+    ax.set_ylabel("diversity gap on validation (+ = more diverse)")
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def selection_table(study: RecordedStudy | None, methods: list[str]) -> pd.DataFrame:
+    """One row per GAN of a study with checkpoint selection: its seeds, how many stopped before
+    the budget because the validation gap had flattened, the chosen step of each seed (0: the MLE
+    model it started from), and the test gap of the chosen checkpoints with the verdict."""
+    if study is None:
+        return pd.DataFrame({"note": [NOT_HERE]})
+    rows = []
+    for method in methods:
+        runs = study.runs.get(method, {})
+        if not runs:
+            continue
+        settings = [runs[seed]["settings"] for seed in sorted(runs)]
+        v = study.verdict(verdict_key(method, COOLED_MLE))
+        rows.append({
+            "method": NAMES.get(method, method), "seeds": len(runs),
+            "stopped early": f"{sum(map(_stopped_early, settings))} of {len(runs)}",
+            "chosen step, by seed": ", ".join(str(s["selected_step"]) for s in settings),
+            "chose the MLE start": f"{sum(s['selected_step'] == 0 for s in settings)} of {len(runs)}",
+            "test gap": "—" if v is None else _interval(v["gap"], v["low"], v["high"]),
+            "verdict": "—" if v is None else v["verdict"],
+        })
+    return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame({"note": ["no selected run recorded"]})
+
+
+def selection_sentence(study: RecordedStudy | None, method: str) -> str:
+    """What checkpoint selection on validation did to ``method``'s seeds, in words: how often the
+    MLE model it started from was chosen, the chosen steps, how many runs stopped early, and the
+    verdict on the chosen checkpoints (:func:`verdict_sentence`)."""
+    runs = {} if study is None else study.runs.get(method, {})
+    if not runs:
+        return NOT_HERE if study is None else f"not yet recorded (no selected run of {NAMES.get(method, method)})"
+    settings = [runs[seed]["settings"] for seed in sorted(runs)]
+    unit = _adversarial_gaps(next(iter(runs.values())))[1]
+    start = sum(s["selected_step"] == 0 for s in settings)
+    return (f"the checkpoint chosen on validation was the MLE model it started from in {start} of {len(runs)} "
+            f"seeds (chosen {unit}s {', '.join(str(s['selected_step']) for s in settings)}), "
+            f"{sum(map(_stopped_early, settings))} of {len(runs)} runs stopped before their budget because the "
+            f"validation gap had stopped rising, and the chosen checkpoints are {verdict_sentence(study, method)}")
