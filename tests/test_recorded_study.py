@@ -15,6 +15,7 @@ from textgan_lib.book.recorded import (  # noqa: E402
     load_study,
     metric_interval,
     selection_curves,
+    selection_gaps,
     selection_sentence,
     selection_table,
     study_plane,
@@ -97,7 +98,7 @@ def test_a_selected_study_shows_each_seeds_validation_gap_and_where_it_stopped(t
         early = seed != 1  # seeds 0 and 2 stopped when their gap flattened, seed 1 used its budget
         _write(folder, "coco", "gumbel", seed, bleu_4=0.5, self_bleu_4=0.75 - 0.01 * seed, nll_under_mle=3.2,
                history=[{"iteration": 6 * i, "valid_gap": g} for i, g in enumerate(values)],
-               settings={"selected_step": chosen[seed], "last_step": 18,
+               settings={"selected_step": chosen[seed], "selected_valid_gap": max(values), "last_step": 18,
                          "stopped_because": "valid_gap did not rise" if early else "the budget (18 iteration)"})
     summarize(folder, "coco")
     monkeypatch.chdir(tmp_path)
@@ -107,7 +108,9 @@ def test_a_selected_study_shows_each_seeds_validation_gap_and_where_it_stopped(t
     row = table.loc["Gumbel GAN"]
     assert (row["seeds"], row["stopped early"], row["chosen step, by seed"], row["chose the MLE start"]) == (
         3, "2 of 3", "0, 12, 6", "1 of 3")
-    assert row["verdict"] == LESS_DIVERSE
+    assert row["verdict"] == LESS_DIVERSE and row["validation gap (mean)"] == "+0.017"  # (0 + .02 + .03) / 3
+    gaps = selection_gaps(selected, "gumbel")
+    assert list(gaps["chosen step"]) == [0, 12, 6] and list(gaps["test gap"]) == pytest.approx([-0.05, -0.04, -0.03])
     axes = selection_curves(selected, "gumbel").axes[0]
     stars = [line for line in axes.lines if line.get_marker() == "*"]
     assert [(float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in stars] == [
