@@ -83,7 +83,7 @@ def _interval(mean: float, low: float, high: float, digits: int = 3) -> str:
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-NOT_HERE = "not recorded here (benchmarks/results/study_cpu/README.md in the repository says how to record it)"
+NOT_HERE = "not recorded here (the README of each study in the repository's benchmarks/results says how to record it)"
 
 
 def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
