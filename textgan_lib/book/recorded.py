@@ -207,6 +207,7 @@ def selection_curves(study: RecordedStudy | None, method: str, ax: Any = None, c
     seed from the MLE model it started from (step 0, gap 0 by construction: it lies on its own
     curve), a star at the chosen checkpoint, a cross where a run stopped before its budget."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -227,6 +228,7 @@ def selection_curves(study: RecordedStudy | None, method: str, ax: Any = None, c
                     label="stopped: the gap had flattened" if i == 0 else None)
     ax.axhline(0.0, color="grey", lw=1, ls="--")
     ax.set_xlabel(f"{unit}s of adversarial training")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("diversity gap on validation (+ = more diverse)")
     ax.legend(fontsize=8)
     return ax.figure
