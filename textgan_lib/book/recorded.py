@@ -229,7 +229,7 @@ def selection_curves(study: RecordedStudy | None, method: str, ax: Any = None, c
     ax.axhline(0.0, color="grey", lw=1, ls="--")
     ax.set_xlabel(f"{unit}s of adversarial training")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("diversity gap on validation (+ = more diverse)")
+    ax.set_ylabel("validation gap (+: more diverse)")
     ax.legend(fontsize=8)
     return ax.figure
 
