@@ -201,6 +201,15 @@ def _stopped_early(settings: dict) -> bool:
     return not str(settings.get("stopped_because", "the budget")).startswith("the budget")
 
 
+def _kept(runs: dict[int, dict]) -> dict[str, Any]:
+    """What selection did over a GAN's seeds: their number, how many runs stopped early, how many
+    kept the MLE start (step 0), and the kept steps in the order of the seeds."""
+    settings = [runs[seed]["settings"] for seed in sorted(runs)]
+    return {"seeds": len(settings), "stopped_early": sum(map(_stopped_early, settings)),
+            "start": sum(s["selected_step"] == 0 for s in settings),
+            "steps": ", ".join(str(s["selected_step"]) for s in settings)}
+
+
 def selection_curves(study: RecordedStudy | None, method: str, ax: Any = None, colour: str = "C0") -> Any:
     """The diversity gap on the validation texts against the training step of each seed of a
     GAN whose checkpoint was chosen on validation (``textgan study --until-flat``): one line per
@@ -261,13 +270,12 @@ def selection_table(study: RecordedStudy | None, methods: list[str]) -> pd.DataF
         runs = study.runs.get(method, {})
         if not runs:
             continue
-        settings = [runs[seed]["settings"] for seed in sorted(runs)]
-        v = study.verdict(verdict_key(method, COOLED_MLE))
+        kept, v = _kept(runs), study.verdict(verdict_key(method, COOLED_MLE))
         rows.append({
-            "method": NAMES.get(method, method), "seeds": len(runs),
-            "stopped early": f"{sum(map(_stopped_early, settings))} of {len(runs)}",
-            "chosen step, by seed": ", ".join(str(s["selected_step"]) for s in settings),
-            "chose the MLE start": f"{sum(s['selected_step'] == 0 for s in settings)} of {len(runs)}",
+            "method": NAMES.get(method, method), "seeds": kept["seeds"],
+            "stopped early": f"{kept['stopped_early']} of {kept['seeds']}",
+            "chosen step, by seed": kept["steps"],
+            "chose the MLE start": f"{kept['start']} of {kept['seeds']}",
             "validation gap (mean)": f"{selection_gaps(study, method)['validation gap'].mean():+.3f}",
             "test gap": "—" if v is None else _interval(v["gap"], v["low"], v["high"]),
             "verdict": "—" if v is None else v["verdict"],
@@ -275,17 +283,15 @@ def selection_table(study: RecordedStudy | None, methods: list[str]) -> pd.DataF
     return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame({"note": ["no selected run recorded"]})
 
 
-def selection_sentence(study: RecordedStudy | None, method: str) -> str:
+def selection_sentence(study: RecordedStudy | None, method: str, with_verdict: bool = True) -> str:
     """What checkpoint selection on validation did to ``method``'s seeds, in words: how often the
-    MLE model it started from was chosen, the chosen steps, how many runs stopped early, and the
-    verdict on the chosen checkpoints (:func:`verdict_sentence`)."""
+    MLE model it started from was chosen, the chosen steps, how many runs stopped early, and (with
+    ``with_verdict``) the verdict on the chosen checkpoints (:func:`verdict_sentence`)."""
     runs = {} if study is None else study.runs.get(method, {})
     if not runs:
         return NOT_HERE if study is None else f"not yet recorded (no selected run of {NAMES.get(method, method)})"
-    settings = [runs[seed]["settings"] for seed in sorted(runs)]
-    unit = _adversarial_gaps(next(iter(runs.values())))[1]
-    start = sum(s["selected_step"] == 0 for s in settings)
-    return (f"the checkpoint chosen on validation was the MLE model it started from in {start} of {len(runs)} "
-            f"seeds (chosen {unit}s {', '.join(str(s['selected_step']) for s in settings)}), "
-            f"{sum(map(_stopped_early, settings))} of {len(runs)} runs stopped before their budget because the "
-            f"validation gap had stopped rising, and the chosen checkpoints are {verdict_sentence(study, method)}")
+    kept, unit = _kept(runs), _adversarial_gaps(next(iter(runs.values())))[1]
+    sentence = (f"the checkpoint chosen on validation was the MLE model it started from in {kept['start']} of "
+                f"{kept['seeds']} seeds (chosen {unit}s {kept['steps']}), {kept['stopped_early']} of {kept['seeds']} "
+                "runs stopped before their budget because the validation gap had stopped rising")
+    return f"{sentence}, and the chosen checkpoints are {verdict_sentence(study, method)}" if with_verdict else sentence

@@ -178,27 +178,22 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
         best_path = None if path is None else path.with_name(f"{path.stem}_best.pt")
         selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap", best_path,
                                   patience=profile.real_text.patience)
-    stop = None if selector is None else selector.flattened
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                 checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
-        resumed = resume_if_same(trainer, path)
-        if selector is not None and not resumed:
-            selector.forget()  # a best checkpoint left by another run
-        if not trainer.pretraining_done:
-            trainer.pretrain_discriminator()
-        # selection starts with the adversarial phase: the generator does not change while its
-        # discriminator pretrains, and scoring it there would only use up the patience
-        trainer.evaluate = selector
-        if trainer.step < sizes.rounds:
-            trainer.run(until=sizes.rounds, stop=stop)
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
-                                   checkpoint_path=path, progress=progress, evaluate=selector)
-        if not resume_if_same(trainer, path) and selector is not None:
-            selector.forget()
-        if trainer.step < sizes.iterations:
-            trainer.run(until=sizes.iterations, stop=stop)
+                                   checkpoint_path=path, progress=progress)
+    if not resume_if_same(trainer, path) and selector is not None:
+        selector.forget()  # a best checkpoint left at this place by another run
+    if method == "seqgan" and not trainer.pretraining_done:
+        trainer.pretrain_discriminator()
+    # selection starts with the adversarial phase: the generator does not change while SeqGAN's
+    # discriminator pretrains, and scoring it there would only use up the patience
+    trainer.evaluate = selector
+    budget = sizes.rounds if method == "seqgan" else sizes.iterations
+    if trainer.step < budget:
+        trainer.run(until=budget, stop=None if selector is None else selector.flattened)
     write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
     settings = asdict(trainer.config)
     if method == "seqgan":  # where the discriminator's pretraining stopped
