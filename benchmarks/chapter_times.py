@@ -1,9 +1,12 @@
-"""Each chapter's measured execution time, read from a book build's execution cache.
+"""Each chapter's measured execution time and its longest cell, read from a book build's execution cache.
 
 Run after the README's build (``jupyter-book build .``, which executes the chapters through
-jupyter-cache): reads every chapter's latest execution time from ``_build/.jupyter_cache`` and
-writes ``benchmarks/results/chapter_times_<profile>.json``. ``python -m textgan_lib.book`` then
-writes the times into each chapter's "Running this chapter" note.
+jupyter-cache, with every cell's start and end stamped by ``book/_ext/cell_times.py``): reads
+every chapter's latest execution from ``_build/.jupyter_cache`` and writes
+``benchmarks/results/chapter_times_<profile>.json`` with each chapter's total, its longest code
+cell (id, first line, seconds) and the build's cell timeout (``_config.yml``). A test holds every
+recorded cell to a quarter of that timeout, so a machine four times slower still builds.
+``python -m textgan_lib.book`` then writes the times into each chapter's "Running this chapter" note.
 
     python benchmarks/chapter_times.py --profile cpu --note "fresh TEXTGAN_CACHE, 2 cores"
 """
@@ -16,24 +19,51 @@ import json
 from pathlib import Path
 
 import torch
+import yaml
 from seqgan_step import cpu_description  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def chapter_seconds(cache_path: Path) -> dict[str, float]:
-    """The latest execution time of each chapter in the jupyter-cache at ``cache_path``."""
+def cell_seconds(cell: dict) -> float | None:
+    """How long a code cell of an executed notebook ran, from nbclient's timing stamps (None
+    without them: a cell that was not executed, or a build that did not record them)."""
+    stamps = cell.get("metadata", {}).get("execution", {})
+    start, end = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+    if start is None or end is None:
+        return None
+    return (datetime.datetime.fromisoformat(end) - datetime.datetime.fromisoformat(start)).total_seconds()
+
+
+def longest_cell(notebook: dict) -> dict | None:
+    """The code cell of ``notebook`` that ran longest: its id, first line and seconds."""
+    timed = [(seconds, cell) for cell in notebook["cells"] if cell["cell_type"] == "code"
+             if (seconds := cell_seconds(cell)) is not None]
+    if not timed:
+        return None
+    seconds, cell = max(timed, key=lambda pair: pair[0])
+    source = "".join(cell["source"]).strip()
+    return {"id": cell.get("id"), "first_line": source.splitlines()[0] if source else "",
+            "seconds": round(seconds, 1)}
+
+
+def chapter_records(cache_path: Path) -> dict[str, dict]:
+    """Each chapter's latest execution in the jupyter-cache at ``cache_path``: its seconds and its
+    longest cell (None when the build kept no cell times)."""
     from jupyter_cache import get_cache
 
     if not cache_path.is_dir():
         raise SystemExit(f"no execution cache at {cache_path}: build the book first (jupyter-book build .)")
-    latest: dict[str, tuple] = {}
-    for record in get_cache(str(cache_path)).list_cache_records():
-        seconds = (record.data or {}).get("execution_seconds")
+    cache = get_cache(str(cache_path))
+    latest: dict[str, object] = {}
+    for record in cache.list_cache_records():
         stem = Path(record.uri).stem
-        if seconds is not None and (stem not in latest or record.created > latest[stem][0]):
-            latest[stem] = (record.created, seconds)
-    return {stem: round(seconds, 1) for stem, (_, seconds) in sorted(latest.items())}
+        if (record.data or {}).get("execution_seconds") is not None and (
+                stem not in latest or record.created > latest[stem].created):
+            latest[stem] = record
+    return {stem: {"seconds": round(record.data["execution_seconds"], 1),
+                   "longest_cell": longest_cell(cache.get_cache_bundle(record.pk).nb)}
+            for stem, record in sorted(latest.items())}
 
 
 def main() -> None:
@@ -42,12 +72,17 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=REPO / "_build" / ".jupyter_cache")
     parser.add_argument("--note", default="", help="how the build ran (cache state, load)")
     args = parser.parse_args()
-    seconds = chapter_seconds(args.cache)
+    records = chapter_records(args.cache)
     chapters = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
-    missing = [c for c in chapters if c not in seconds]
+    missing = [c for c in chapters if c not in records]
     if missing:
         raise SystemExit(f"the cache has no execution time for {missing}: build the whole book first")
+    untimed = [c for c in chapters if records[c]["longest_cell"] is None]
+    if untimed:
+        raise SystemExit(f"the cache has no cell times for {untimed}: build with book/_ext/cell_times.py "
+                         "listed in _config.yml (sphinx: local_extensions), after `jupyter-book clean . --all`")
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_description()[0]
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     record = {
         "profile": args.profile,
         "command": f"jupyter-book build . && python benchmarks/chapter_times.py --profile {args.profile}",
@@ -55,12 +90,14 @@ def main() -> None:
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__,
         "note": args.note,
-        "total_s": round(sum(seconds[c] for c in chapters), 1),
-        "chapters": {c: seconds[c] for c in chapters},
+        "total_s": round(sum(records[c]["seconds"] for c in chapters), 1),
+        "cell_timeout_s": config["execute"]["timeout"],
+        "chapters": {c: records[c]["seconds"] for c in chapters},
+        "longest_cells": {c: records[c]["longest_cell"] for c in chapters},
     }
     out = REPO / "benchmarks" / "results" / f"chapter_times_{args.profile}.json"
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(record, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -142,3 +142,33 @@ def test_oracle_mle_is_reused_from_its_checkpoint_only_for_the_same_run(tmp_path
     with pytest.warns(UserWarning, match="not reusing"):  # another run's settings: trained afresh
         _, other = oracle_mle(oracle, _oracle_profile(200, 3, 1), checkpoint=path, progress=False)
     assert other["epoch"].tolist() == [0, 1, 2, 3]
+
+
+TIMINGS = ["elapsed_s", "epoch_s", "tokens_per_s"]
+
+
+def test_an_oracle_run_trained_in_parts_records_what_one_call_does(tmp_path):
+    """The evaluation's fresh samples continue from where the saved run left them (issue 36)."""
+    oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
+    profile = _oracle_profile(200, 4, 1)
+    _, whole = oracle_mle(oracle, profile, checkpoint=None, progress=False)
+    path = tmp_path / "mle.pt"
+    _, half = oracle_mle(oracle, profile, checkpoint=path, until=2, progress=False)
+    assert half["epoch"].tolist() == [0, 1, 2]
+    _, resumed = oracle_mle(oracle, profile, checkpoint=path, progress=False)
+    pd.testing.assert_frame_equal(resumed.drop(columns=TIMINGS), whole.drop(columns=TIMINGS))
+
+
+def test_a_seqgan_oracle_run_stopped_and_rerun_records_what_an_uninterrupted_one_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path))
+    oracle = OracleLSTM.random(vocab_size=60, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)
+    config = SeqGANConfig(batch_size=16, n_rollouts=2, d_pretrain_rounds=2, d_steps=1, d_epochs=1, d_samples=100,
+                          eval_every=2)
+    profile = _oracle_profile(200, 2, 1, seqgan_oracle={"rounds": 6, "trainer": config})
+    whole = seqgan_oracle(oracle, profile, checkpoint=None, progress=False)
+    stopped = seqgan_oracle(oracle, profile, time_limit_s=0, progress=False)  # stops after its first evaluation
+    assert stopped["rounds_done"].iloc[-1] == 2
+    rerun = seqgan_oracle(oracle, profile, progress=False)  # both runs resumed from their checkpoints
+    timings = ["elapsed_s", "epoch_s", "tokens_per_s", "d_epoch_s"]
+    pd.testing.assert_frame_equal(rerun.drop(columns=timings, errors="ignore"),
+                                  whole.drop(columns=timings, errors="ignore"))

@@ -34,8 +34,9 @@ def test_a_note_states_only_measured_numbers():
     assert "2.5 min, measured on a test CPU (2026-01-01)" in note
     assert "`gpu` (paper-scale runs): not measured yet" in note and "Trains longer." in note
     assert "`colab`" in note and "not measured yet" in note.split("`colab`")[1]
-    times["gpu"] = {"machine": "a test GPU", "date": "2026-01-02", "chapters": {"x": 30.0}}
-    assert "0.5 min, measured on a test GPU" in running_note("x", plan, times)
+    times["gpu"] = {"machine": "a test GPU", "date": "2026-01-02", "chapters": {"x": 30.0},
+                    "longest_cells": {"x": {"id": "x-004", "first_line": "run()", "seconds": 12.0}}}
+    assert "0.5 min (its longest cell 0.2 min), measured on a test GPU" in running_note("x", plan, times)
 
 
 def test_sync_rewrites_a_stale_note_and_names_a_missing_plan(tmp_path):

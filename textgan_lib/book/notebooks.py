@@ -114,7 +114,8 @@ RUNNING_NOTE_TITLE = ":::{admonition} Running this chapter"
 
 def running_note(chapter: str, plan: dict, times: dict) -> str:
     """The "Running this chapter" note of ``chapter`` (a notebook's stem): its measured minutes at
-    each profile from ``times`` (``benchmarks/results/chapter_times_*.json``, keyed by profile), and
+    each profile from ``times`` (``benchmarks/results/chapter_times_*.json``, keyed by profile),
+    with its longest cell's where that was recorded, and
     what its profiles change from ``plan`` (its entry in ``book/running.yml``)."""
     lines = [RUNNING_NOTE_TITLE, ":class: tip", ""]
     for profile, what in [("cpu", "the book's build"), ("gpu", "paper-scale runs"), ("colab", "a free Colab GPU")]:
@@ -123,8 +124,10 @@ def running_note(chapter: str, plan: dict, times: dict) -> str:
         where = f"`{profile}` ({what}"
         if profile == "colab":
             where += ", picked by `auto` in Colab"
+        longest = record.get("longest_cells", {}).get(chapter)
         if seconds is not None:
-            lines.append(f"- {where}): {seconds / 60:.1f} min, measured on {record['machine']} "
+            cell = f" (its longest cell {longest['seconds'] / 60:.1f} min)" if longest else ""
+            lines.append(f"- {where}): {seconds / 60:.1f} min{cell}, measured on {record['machine']} "
                          f"({record['date']}).")
         elif profile == "colab":
             lines.append(f"- {where}): the `cpu` sizes; not measured yet. Estimate: about the `cpu` time "

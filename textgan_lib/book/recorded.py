@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..recipes.study import COOLED_MLE, PLANES, Plane, t975, verdict_key
+from ..eval.verdicts import COOLED_MLE, Plane, confidence_interval, verdict_key
+from ..recipes.study import PLANES
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
@@ -174,7 +175,7 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
             continue
         ax.plot(points[d], points[q], "o", color=colour, alpha=0.45, ms=5)
         n = len(points)
-        half = {c: (points[c].std(ddof=1) * t975(n - 1) / math.sqrt(n)) if n > 1 else 0.0 for c in (q, d)}
+        half = {c: confidence_interval(points[c]).half_width for c in (q, d)}
         ax.errorbar(points[d].mean(), points[q].mean(), xerr=half[d], yerr=half[q], fmt="s", color=colour,
                     ms=8, capsize=4, label=f"{NAMES.get(method, method)}: {n} seeds, mean ± 95 % CI")
     quality_hint = "lower = better" if q == "nll_oracle" else "higher = better"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -26,6 +25,11 @@ from torch import Tensor
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..models.oracle import OracleLSTM
+
+# matching a point to a curve is a verdict's statistics; the chapters import it from here too
+from .verdicts import OutsideSweepError as OutsideSweepError
+from .verdicts import TemperatureMatch as TemperatureMatch
+from .verdicts import temperature_matched as temperature_matched
 
 
 @torch.no_grad()
@@ -129,44 +133,3 @@ def quality_diversity_sweep(
         rows.append({**row, **{name: fn(samples) for name, fn in metrics.items()}})
     return pd.DataFrame(rows)
 
-
-class OutsideSweepError(ValueError):
-    """A model's quality lies outside the range a temperature sweep covered: no match without extrapolating."""
-
-
-@dataclass(frozen=True)
-class TemperatureMatch:
-    """Where a model's point sits against a temperature curve at equal quality."""
-
-    temperature: float  # the (interpolated) temperature at which the curve has the model's quality
-    curve_diversity: float  # the curve's diversity there
-    model_diversity: float
-    gap: float  # model_diversity - curve_diversity: > 0 means more diverse at equal quality
-
-
-def temperature_matched(curve: pd.DataFrame, quality: float, diversity: float, quality_column: str,
-                        diversity_column: str) -> TemperatureMatch:
-    """Compare a model's (quality, diversity) point with a temperature ``curve`` at equal quality.
-
-    ``curve`` is a :func:`quality_diversity_sweep` table. Between consecutive swept temperatures the
-    curve is interpolated linearly; a quality outside the swept range raises
-    :class:`OutsideSweepError` rather than extrapolating (widen the sweep). Where the curve reaches
-    the quality more than once (very cold samples repeat themselves, so BLEU can fall again as the
-    temperature drops), the match is the crossing at the highest temperature: the model cooled as
-    little as possible to that quality, the most diverse way the curve has of reaching it.
-    """
-    ordered = curve.sort_values("temperature")
-    tau = ordered["temperature"].to_numpy(dtype=float)
-    q = ordered[quality_column].to_numpy(dtype=float)
-    d = ordered[diversity_column].to_numpy(dtype=float)
-    for i in reversed(range(len(tau) - 1)):  # from the warmest segment down
-        lo, hi = sorted((q[i], q[i + 1]))
-        if lo <= quality <= hi:
-            w = 0.0 if q[i + 1] == q[i] else (quality - q[i]) / (q[i + 1] - q[i])
-            curve_diversity = float(d[i] + w * (d[i + 1] - d[i]))
-            return TemperatureMatch(float(tau[i] + w * (tau[i + 1] - tau[i])), curve_diversity, diversity,
-                                    diversity - curve_diversity)
-    raise OutsideSweepError(
-        f"{quality_column} = {quality:.4f} lies outside the swept curve ({q.min():.4f} to {q.max():.4f} over "
-        f"temperatures {tau.min()} to {tau.max()}): widen the temperature sweep so that the point falls inside "
-        "it; an extrapolated match would be a guess")

@@ -17,7 +17,6 @@ sections are the papers' settings.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,7 +33,6 @@ from ..train.sync_free import mle_trainer
 from .profiles import Profile
 from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv
 
-Evaluation = Callable[[LSTMGenerator], dict[str, float]]
 HELD_OUT = 2000  # held-out sequences on which SeqGAN's discriminator is measured during its pretraining
 
 
@@ -44,30 +42,40 @@ def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[tor
     return oracle.sample(n, rng=rng), oracle.sample(n, rng=rng)
 
 
-def oracle_evaluator(oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int, seed: int = 0) -> Evaluation:
-    """The evaluation of the oracle experiments, for a trainer's ``evaluate``: a function of a
-    generator returning NLL_oracle of ``n_samples`` fresh samples (quality), NLL_div of the same
-    samples (the generator's NLL of its own samples: diversity) and NLL_test of ``held_out``. Its
-    samples come from one random stream seeded with ``seed + 1``, continued call after call."""
-    rng = torch.Generator(device=oracle.device).manual_seed(seed + 1)
+class OracleEvaluation:
+    """The evaluation of the oracle experiments, for a trainer's ``evaluate``: called on a generator,
+    it returns NLL_oracle of ``n_samples`` fresh samples (quality), NLL_div of the same samples (the
+    generator's NLL of its own samples: diversity) and NLL_test of ``held_out``. Its samples come
+    from one random stream seeded with ``seed + 1`` and continued call after call; the stream is in
+    ``rngs``, which a :class:`~textgan_lib.train.base.Trainer` saves and restores with its run, so a
+    resumed run records the numbers an uninterrupted one does."""
 
-    def evaluate(generator: LSTMGenerator) -> dict[str, float]:
-        samples = generator.sample(n_samples, oracle.seq_len, rng=rng)
-        return {"nll_oracle": oracle.nll(samples), "nll_div": mean_token_nll(generator, samples),
-                "nll_test": mean_token_nll(generator, held_out)}
+    def __init__(self, oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int, seed: int = 0) -> None:
+        self.oracle, self.held_out, self.n_samples = oracle, held_out, n_samples
+        self.rngs = {"samples": torch.Generator(device=oracle.device).manual_seed(seed + 1)}
 
-    return evaluate
+    def __call__(self, generator: LSTMGenerator) -> dict[str, float]:
+        samples = generator.sample(self.n_samples, self.oracle.seq_len, rng=self.rngs["samples"])
+        return {"nll_oracle": self.oracle.nll(samples), "nll_div": mean_token_nll(generator, samples),
+                "nll_test": mean_token_nll(generator, self.held_out)}
+
+
+def oracle_evaluator(oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int, seed: int = 0) -> OracleEvaluation:
+    """The oracle experiments' evaluation (:class:`OracleEvaluation`) for a trainer's ``evaluate``."""
+    return OracleEvaluation(oracle, held_out, n_samples, seed)
 
 
 def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-               data: tuple[torch.Tensor, torch.Tensor] | None = None,
+               data: tuple[torch.Tensor, torch.Tensor] | None = None, until: int | None = None,
                progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """A generator trained by MLE on ``profile.oracle.samples`` oracle sequences, and its history:
     one row every ``eval_every`` epochs (row 0: the untrained generator) with NLL_oracle, NLL_div
     and NLL_test (:func:`oracle_evaluator`), the training NLL and the seconds. ``data`` (training,
     held-out) defaults to :func:`oracle_training_data`; pass it when you already drew it.
     ``"auto"`` keeps the run at ``run_path("oracle_mle", profile, seed)`` (chapters 5, 8 and 9
-    share it)."""
+    share it). ``until`` stops this call at that epoch, for a chapter that trains in parts: the run
+    and its checkpoint stay the profile's, so the next call goes on from there and the finished run
+    equals one trained in a single call."""
     sizes = profile.oracle
     train, held_out = oracle_training_data(oracle, sizes.samples, seed) if data is None else data
     with torch.random.fork_rng():
@@ -80,7 +88,8 @@ def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: 
     trainer = mle_trainer(model, train, config=sizes.config(seed),
                           checkpoint_path=checkpoint_for(checkpoint, "oracle_mle", profile, seed),
                           evaluate=oracle_evaluator(oracle, held_out, sizes.samples, seed), progress=progress)
-    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs)
+    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs if until is None
+                    else min(until, trainer.config.epochs))
     return model, trainer.history
 
 

@@ -34,15 +34,8 @@ its files committed as they come. Samples and references (test data, never commi
   MLE temperature curve drawn at the GAN's own length histogram (``length_matched_curve``, per GAN
   run).
 
-The interval is Student's t over seeds. Each seed's point is itself an estimate from a finite
-sample set, so the spread across seeds already holds the sampling noise as well as the training
-noise; the interval over seeds covers both (a separate bootstrap over samples would count the
-sampling noise twice).
-
-The verdict rule, written once: "more diverse" (or "less diverse") "than the cooled MLE model" only
-when the confidence interval of the mean gap excludes 0 *and* the sign holds in at least 80 % of
-the seeds (4 of 5); otherwise "indistinguishable from the cooled MLE model". Against another
-baseline, the same words with its name.
+The intervals, the gaps and the verdict rule are pure statistics in
+:mod:`textgan_lib.eval.verdicts`, which the chapters' recorded tables use too.
 """
 
 from __future__ import annotations
@@ -53,7 +46,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -62,8 +55,19 @@ import torch
 
 from ..data.corpora import TextSplits
 from ..data.files import cache_dir
-from ..eval.metrics import OutsideSweepError, mean_token_nll, quality_diversity_sweep, temperature_matched
+from ..eval.metrics import mean_token_nll, quality_diversity_sweep
 from ..eval.text_scores import decode_samples, score_samples
+from ..eval.verdicts import (
+    COOLED_MLE,
+    GAUSSIAN,
+    LENGTH_MATCHED,
+    RULE,
+    TOP_P,
+    Plane,
+    confidence_interval,
+    seed_gaps,
+    verdict_key,
+)
 from ..models.autoencoder import encode_all
 from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
@@ -75,13 +79,6 @@ from .profiles import Profile, get_profile
 from .real_text import CODE_METHODS, CORPORA, real_text
 from .runs import profile_tag, write_csv, write_text_atomic
 
-COOLED_MLE = "the cooled MLE model"
-MORE_DIVERSE = f"more diverse than {COOLED_MLE}"
-LESS_DIVERSE = f"less diverse than {COOLED_MLE}"
-INDISTINGUISHABLE = f"indistinguishable from {COOLED_MLE}"
-GAUSSIAN = "the Gaussian fit of the codes"
-AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
-
 STUDY_CORPORA = ("oracle", *CORPORA)
 STUDY_METHODS = {"oracle": ("seqgan", "gumbel"),
                  **{corpus: ("seqgan", "gumbel", *CODE_METHODS) for corpus in CORPORA}}
@@ -91,76 +88,13 @@ ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)
 # code every sample decodes alike), where the code GANs of the recorded study lie: with the
 # scales from 0.5 up only, 4 of 5 seeds of the latent GAN fell outside the curve.
 GAUSSIAN_SCALES = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-# the controls: another way of cooling the MLE model, and cooling at the GAN's own lengths
-TOP_P = "the MLE model truncated by top-p"
-LENGTH_MATCHED = "the cooled MLE model at the GAN's lengths"
+# the controls (their curves): another way of cooling the MLE model, and cooling at the GAN's own lengths
 TOP_P_VALUES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 LENGTH_POOL = 4  # MLE samples drawn per GAN sample, from which the length-matched set is chosen
 
 
-@dataclass(frozen=True)
-class Plane:
-    """A corpus's quality–diversity plane: the run files' columns, and which way is more diverse."""
-
-    quality: str
-    diversity: str
-    more_diverse_is_higher: bool
-
-    def gap(self, curve: pd.DataFrame, point: dict) -> tuple[float, float]:
-        """(the gap, the matched temperature) of ``point`` to ``curve``, positive = more diverse."""
-        match = temperature_matched(curve, point[self.quality], point[self.diversity], self.quality, self.diversity)
-        return (match.gap if self.more_diverse_is_higher else -match.gap), match.temperature
-
-
 PLANES = {"oracle": Plane("nll_oracle", "nll_div", True),
           **{corpus: Plane("bleu_4", "self_bleu_4", False) for corpus in CORPORA}}
-
-# Student's t, two-sided 95 %: the 0.975 quantile for 1..30 degrees of freedom
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A mean over seeds with its 95 % confidence interval (NaN bounds for fewer than two seeds)."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-
-def t975(df: int) -> float:
-    """Student's t 0.975 quantile for ``df`` degrees of freedom (1.96 beyond 30)."""
-    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
-
-
-def confidence_interval(values: Sequence[float]) -> Estimate:
-    """Mean and 95 % Student-t interval of ``values`` (one per seed)."""
-    values = [float(v) for v in values]
-    n = len(values)
-    if n == 0:
-        raise ValueError("no values: a confidence interval needs at least one seed")
-    mean = sum(values) / n
-    if n < 2:
-        return Estimate(mean, math.nan, math.nan, n)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = t975(n - 1) * sd / math.sqrt(n)
-    return Estimate(mean, mean - half, mean + half, n)
-
-
-def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE) -> str:
-    """The book's verdict on diversity gaps (one per seed; positive = more diverse than ``baseline``
-    at the same quality, by default the MLE model cooled to it). See the module docstring."""
-    if len(gaps) >= 2:
-        ci = confidence_interval(gaps)
-        needed = math.ceil(AGREEMENT * len(gaps))
-        if ci.low > 0 and sum(g > 0 for g in gaps) >= needed:
-            return f"more diverse than {baseline}"
-        if ci.high < 0 and sum(g < 0 for g in gaps) >= needed:
-            return f"less diverse than {baseline}"
-    return f"indistinguishable from {baseline}"
-
 
 def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: int,
                           temperatures: Sequence[float] | None = None) -> pd.DataFrame:
@@ -562,48 +496,12 @@ def _metrics(corpus: str, result: dict) -> dict[str, float]:
     return metrics
 
 
-def _gaps(plane: Plane, runs: dict[int, dict], curves: dict[int, pd.DataFrame], baseline: str, method: str
-          ) -> tuple[list[dict], dict | None]:
-    """Each seed's gap to its own curve, and the verdict on them."""
-    rows, by_seed = [], {}
-    for seed, result in sorted(runs.items()):
-        if seed not in curves:
-            continue  # its seed's baseline run is not finished
-        try:
-            by_seed[seed], temperature = plane.gap(curves[seed], result)
-        except OutsideSweepError:
-            rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": None,
-                         "note": "outside the curve's sweep"})
-            continue
-        rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": by_seed[seed],
-                     "matched_temperature": temperature})
-    if not rows:
-        return rows, None  # no seed has this baseline's curve (yet)
-    if not by_seed:
-        return rows, {"baseline": baseline, "gap": math.nan, "low": math.nan, "high": math.nan, "seeds": 0,
-                      "same_sign": 0, "outside_sweep": len(rows),
-                      "verdict": f"no verdict: outside the sweep of the curve of {baseline} in every seed"}
-    e = confidence_interval(list(by_seed.values()))
-    return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
-                  "same_sign": sum((g > 0) == (e.mean > 0) for g in by_seed.values()),
-                  "outside_sweep": sum(r["gap"] is None for r in rows),
-                  "verdict": verdict(list(by_seed.values()), baseline)}
-
-
 def _top_p_control(mle_run: dict) -> pd.DataFrame:
     """The top-p curve (p < 1 at temperature 1, its ``temperature`` column holding p), continued
     above temperature 1 by the temperature curve: truncation can only cool a model, so a GAN of
     lower quality than the MLE model at temperature 1 is matched on the warm side as before."""
     warm = pd.DataFrame(mle_run["temperature_curve"])
     return pd.concat([pd.DataFrame(mle_run["top_p_curve"]), warm[warm["temperature"] > 1.0]], ignore_index=True)
-
-
-_SUFFIXES = {COOLED_MLE: "", GAUSSIAN: "_vs_gaussian", TOP_P: "_vs_top_p", LENGTH_MATCHED: "_vs_length_matched"}
-
-
-def verdict_key(method: str, baseline: str = COOLED_MLE) -> str:
-    """The key of ``method``'s verdict against ``baseline`` in a summary's ``verdicts``."""
-    return method + _SUFFIXES[baseline]
 
 
 def summarize(out: str | Path, corpus: str) -> dict:
@@ -632,24 +530,23 @@ def summarize(out: str | Path, corpus: str) -> dict:
     for method, by_seed in runs.items():
         if method == "mle":
             continue
-        rows, verdicts[method] = _gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
+        rows, verdicts[method] = seed_gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
         gaps += rows
         top_p = {seed: _top_p_control(r) for seed, r in runs["mle"].items() if "top_p_curve" in r}
-        rows, verdicts[verdict_key(method, TOP_P)] = _gaps(plane, by_seed, top_p, TOP_P, method)
+        rows, verdicts[verdict_key(method, TOP_P)] = seed_gaps(plane, by_seed, top_p, TOP_P, method)
         gaps += rows
         matched = {seed: pd.DataFrame(r["length_matched_curve"]) for seed, r in by_seed.items()
                    if "length_matched_curve" in r}
-        rows, verdicts[verdict_key(method, LENGTH_MATCHED)] = _gaps(plane, by_seed, matched, LENGTH_MATCHED,
+        rows, verdicts[verdict_key(method, LENGTH_MATCHED)] = seed_gaps(plane, by_seed, matched, LENGTH_MATCHED,
                                                                      method)
         gaps += rows
         if method in CODE_METHODS:
             gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
-            rows, verdicts[verdict_key(method, GAUSSIAN)] = _gaps(plane, by_seed, gaussian, GAUSSIAN, method)
+            rows, verdicts[verdict_key(method, GAUSSIAN)] = seed_gaps(plane, by_seed, gaussian, GAUSSIAN, method)
             gaps += rows
     verdicts = {k: v for k, v in verdicts.items() if v is not None}  # None: no seed has its baseline yet
     summary = {"corpus": corpus, "plane": asdict(plane), "metrics": metrics, "gaps": gaps, "verdicts": verdicts,
-               "rule": f"'{MORE_DIVERSE}' or '{LESS_DIVERSE}' only when the 95 % interval of the mean gap excludes 0 "
-                       f"and at least {AGREEMENT:.0%} of the seeds share its sign; else '{INDISTINGUISHABLE}'"}
+               "rule": RULE}
     write_text_atomic(out / f"{corpus}_summary.json", json.dumps(summary, indent=2) + "\n")
     write_csv(pd.DataFrame(metrics), out / f"{corpus}_summary.csv")
     write_csv(pd.DataFrame(gaps), out / f"{corpus}_gaps.csv")

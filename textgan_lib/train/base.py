@@ -8,7 +8,9 @@ A :class:`Trainer` owns
 - the **history**: one row per evaluation, ``{unit: step, **step statistics, **evaluation,
   "elapsed_s"}``; losses are ``g_loss`` (generator) and ``d_loss`` (discriminator or critic);
 - **registries** of ``modules``, ``optimizers`` and ``rngs`` (``torch.Generator``), from which
-  :meth:`save` and :meth:`load` are written once for every trainer;
+  :meth:`save` and :meth:`load` are written once for every trainer; an ``evaluate`` that draws
+  at random keeps its streams in an ``rngs`` dict of its own, and they join the registry (as
+  ``evaluate_<name>``), so a resumed run records the numbers an uninterrupted one does;
 - its own stream of torch's **global RNG** (what dropout draws from): it starts as
   seeding the global generator with ``config.seed`` would leave it, is swapped in for each step
   (:meth:`rng_scope`) and saved in checkpoints, so a trainer never changes the caller's random
@@ -127,6 +129,9 @@ class Trainer:
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rngs: dict[str, torch.Generator] = {}
+        # an evaluation's own random streams (fresh samples to score) are part of the run's record
+        for name, rng in getattr(evaluate, "rngs", {}).items():
+            self.rngs[f"evaluate_{name}"] = rng
         self._global_rng = global_rng_state(config.seed, self.device)
         self._started = time.perf_counter()
 
