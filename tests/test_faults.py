@@ -10,20 +10,24 @@
 """
 
 import hashlib
+import os
 import random
 import subprocess
 import sys
 import textwrap
+import time
 
 import pandas as pd
 import pytest
 import torch
 
 from textgan_lib.cli import main
+from textgan_lib.data import files
 from textgan_lib.models.autoencoder import AutoencoderConfig, LSTMAutoencoder, encode_all
 from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, read_checkpoint
 from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.recipes.runs import write_text_atomic
 from textgan_lib.train.arae import ARAEConfig, ARAETrainer
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from textgan_lib.train.latent_gan import CodeGANTrainer, LatentGANConfig, LatentGANTrainer
@@ -344,6 +348,7 @@ CHILD = textwrap.dedent("""
     import torch
     from textgan_lib.models.checkpoint import read_checkpoint
     from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.recipes.runs import write_text_atomic
     from textgan_lib.recipes.runs import write_csv
     from textgan_lib.train.mle import MLEConfig, MLETrainer
 
@@ -424,3 +429,36 @@ def test_configs_name_the_field_that_is_out_of_range():
                         (lambda: GeneratorConfig(10, dropout=1.0), "dropout")]:
         with pytest.raises(ValueError, match=field):
             make()
+
+
+def test_an_atomic_write_keeps_the_files_mode_and_a_new_file_gets_the_umasks(tmp_path):
+    shared = tmp_path / "shared.json"
+    shared.write_text("{}")
+    shared.chmod(0o644)
+    write_text_atomic(shared, '{"a": 1}')
+    assert shared.stat().st_mode & 0o777 == 0o644 and shared.read_text() == '{"a": 1}'
+    old = os.umask(0o027)
+    try:
+        fresh = write_text_atomic(tmp_path / "fresh.json", "{}")
+    finally:
+        os.umask(old)
+    assert fresh.stat().st_mode & 0o777 == 0o640  # 0666 less the umask, not a temporary file's 0600
+
+
+def test_a_write_removes_what_a_killed_writer_left_and_not_what_a_live_one_is_writing(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)  # noqa: S603
+    dead_pid = int(gone.stdout)
+    host = files._HOST
+    left = {"killed": tmp_path / f".run.json.w{dead_pid}@{host}.x1.tmp",
+            "older library": tmp_path / ".run.json.abc123.tmp",
+            "this process": tmp_path / f".run.json.w{os.getpid()}@{host}.x2.tmp",
+            "another machine": tmp_path / f".run.json.w{dead_pid}@elsewhere.x3.tmp"}
+    for path in left.values():
+        path.write_text("half a file")
+    write_text_atomic(tmp_path / "run.json", "{}")
+    assert {name for name, path in left.items() if path.exists()} == {"this process", "another machine"}
+    day_old = time.time() - 2 * 24 * 3600
+    os.utime(left["another machine"], (day_old, day_old))
+    write_text_atomic(tmp_path / "run.json", "{}")
+    assert not left["another machine"].exists() and left["this process"].exists()

@@ -21,9 +21,14 @@ import hashlib
 import os
 import pickle
 import random
+import re
+import socket
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +43,68 @@ _CHUNK = 1 << 16
 
 class DataError(RuntimeError):
     """A data file could not be found, fetched, verified or read."""
+
+
+# A temporary file is named after its writer, ``.<name>.w<pid>@<host>.<random><suffix>``, so that
+# a writer removes only what a dead writer left: two processes that write the same file (two studies
+# sharing a cache) never delete each other's temporary file.
+_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+_OTHER_HOSTS_STALE_S = 24 * 3600  # a shared folder: another machine's temporary file is stale after a day
+
+
+def _writer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _stale(temporary: Path, prefix: str) -> bool:
+    """Whether ``temporary`` was left by a writer that is gone (a kill), not one still writing."""
+    writer = re.match(r"w(\d+)@([A-Za-z0-9_-]+)\.", temporary.name[len(prefix):])
+    if writer is None:  # no writer named: an older textgan_lib's
+        return True
+    pid, host = int(writer[1]), writer[2]
+    if host != _HOST:
+        return time.time() - temporary.stat().st_mtime > _OTHER_HOSTS_STALE_S
+    return pid != os.getpid() and not _writer_alive(pid)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permission bits ``path`` keeps (its own, if it exists) or gets from the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; when the block ends without an error it is
+    renamed to ``path`` (else removed), so a kill at any moment leaves the old file or the new one,
+    never half of one. The file keeps the permission bits of the one it replaces (a new one gets the
+    umask's, not a temporary file's 0600). Temporary files that killed writers left are removed;
+    those of writers still at work are not."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{path.name}."
+    for temporary in path.parent.iterdir():
+        if temporary.name.startswith(prefix) and temporary.name.endswith(suffix) and _stale(temporary, prefix):
+            temporary.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}w{os.getpid()}@{_HOST}.", suffix=suffix)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.chmod(temporary, _new_file_mode(path))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class ChecksumError(DataError):
@@ -121,39 +188,32 @@ def _verify(path: Path, spec: DataFile) -> Path:
 
 def download(spec: DataFile, dest: Path, timeout: float = 30.0) -> Path:
     """Download ``spec.url`` to ``dest``, verifying length and sha256 before it appears there."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    for stale in dest.parent.glob(f".{dest.name}.*.part"):  # left by a download that was killed
-        stale.unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    if not spec.url.startswith(("https://", "http://")):
+        raise DataError(f"refusing to download {spec.description} from {spec.url}: not an http(s) URL")
     try:
-        digest = hashlib.sha256()
-        received = 0
-        if not spec.url.startswith(("https://", "http://")):
-            raise DataError(f"refusing to download {spec.description} from {spec.url}: not an http(s) URL")
-        # S310 asks for the scheme check above: file: and custom schemes never reach urlopen.
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as response:  # noqa: S310
-            expected_len = response.headers.get("Content-Length")
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-        if expected_len is not None and received != int(expected_len):
-            raise DataError(f"download of {spec.url} was cut short: got {received} of {expected_len} bytes. "
-                            "Try again; nothing was saved.")
-        if digest.hexdigest() != spec.sha256:
-            raise ChecksumError(
-                f"the file downloaded from {spec.url} has sha256 {digest.hexdigest()}, expected {spec.sha256}; "
-                "nothing was saved. The server sent something else (a proxy or captive-portal page?)."
-            )
-        os.replace(tmp, dest)
+        with atomic_path(dest, ".part") as tmp:  # a killed download leaves no file where the next run looks
+            digest = hashlib.sha256()
+            received = 0
+            # S310 asks for the scheme check above: file: and custom schemes never reach urlopen.
+            with open(tmp, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as response:  # noqa: S310
+                expected_len = response.headers.get("Content-Length")
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+            if expected_len is not None and received != int(expected_len):
+                raise DataError(f"download of {spec.url} was cut short: got {received} of {expected_len} bytes. "
+                                "Try again; nothing was saved.")
+            if digest.hexdigest() != spec.sha256:
+                raise ChecksumError(
+                    f"the file downloaded from {spec.url} has sha256 {digest.hexdigest()}, expected {spec.sha256}; "
+                    "nothing was saved. The server sent something else (a proxy or captive-portal page?)."
+                )
     except (urllib.error.URLError, OSError) as err:
         raise DataError(
             f"could not download {spec.relpath} from {spec.url}: {err}. If this machine is offline, copy the "
             f"file to {dest}, or set {DATA_ENV} to a folder that holds it as {spec.relpath}."
         ) from err
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
 
 

@@ -17,8 +17,6 @@ checkpoint. Files of the first format (``"textgan-checkpoint-v1"``) are read too
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..data.files import atomic_path
 from ..data.vocab import SPECIAL_TOKENS, Vocabulary
 
 FORMAT = "textgan-checkpoint"
@@ -71,22 +70,9 @@ def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> 
     if "generator" not in payload:
         raise ValueError("a checkpoint holds its generator under the key 'generator' (see generator_entry)")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
-
-
-def remove_stale_temporaries(path: Path) -> None:
-    """Delete the temporary files that a killed write of ``path`` left beside it (``.<name>.*.tmp``)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
 
 
 def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict
@@ -13,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.files import cache_dir
-from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, remove_stale_temporaries, saved_config
+from ..data.files import atomic_path, cache_dir
+from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, saved_config
 from ..train.base import Trainer
 from .profiles import PROFILES, Profile
 
@@ -77,15 +75,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a rename,
     so that a kill at any moment leaves either the old file or the new one, never half of one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..models.checkpoint import remove_stale_temporaries
+from ..data.files import atomic_path
 
 
 class BestCheckpoint:
@@ -78,12 +77,9 @@ class BestCheckpoint:
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(self.path)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")  # what remove_stale_temporaries finds
-        torch.save({"value": self.best_value, "evaluation": self.best_evaluation, "evaluations": self.evaluations,
-                    "last_improvement": self.last_improvement, "state": self.best_state}, tmp)
-        tmp.replace(self.path)
+        with atomic_path(self.path) as tmp:
+            torch.save({"value": self.best_value, "evaluation": self.best_evaluation, "evaluations": self.evaluations,
+                        "last_improvement": self.last_improvement, "state": self.best_state}, tmp)
 
     def flattened(self) -> str | None:
         """Why training may stop (the criterion stopped rising), or None: with ``patience``, once
