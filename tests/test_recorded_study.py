@@ -22,7 +22,8 @@ from textgan_lib.book.recorded import (  # noqa: E402
     study_table,
     verdict_sentence,
 )
-from textgan_lib.recipes.study import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE, summarize  # noqa: E402
+from textgan_lib.eval.verdicts import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE  # noqa: E402
+from textgan_lib.recipes.study import summarize  # noqa: E402
 
 
 @pytest.fixture

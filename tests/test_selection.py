@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from textgan_lib.models.checkpoint import CheckpointMismatchError, read_checkpoint
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.recipes.profiles import get_profile, until_flat
 from textgan_lib.recipes.real_text import real_text
@@ -28,8 +29,8 @@ def _model(value):
     return model
 
 
-def test_the_best_evaluation_is_kept_and_restored_nan_never_wins(tmp_path):
-    selector = BestCheckpoint(_scores([0.1, 0.5, math.nan, 0.3]), "gap", tmp_path / "best.pt")
+def test_the_best_evaluation_is_kept_and_restored_nan_never_wins():
+    selector = BestCheckpoint(_scores([0.1, 0.5, math.nan, 0.3]), "gap")
     model = _model(0.0)
     history = []
     for weight in (1.0, 2.0, 3.0, 4.0):  # the model changes between evaluations, as in training
@@ -39,7 +40,8 @@ def test_the_best_evaluation_is_kept_and_restored_nan_never_wins(tmp_path):
     assert [row["best_gap"] for row in history] == [0.1, 0.5, 0.5, 0.5]
     assert selector.restore(model) == 1 and float(model.weight.detach()) == 2.0  # the second evaluation's weights
 
-    resumed = BestCheckpoint(_scores([0.4, 0.9]), "gap", tmp_path / "best.pt")  # a resumed run reads the file
+    resumed = BestCheckpoint(_scores([0.4, 0.9]), "gap")
+    resumed.load_state_dict(selector.state_dict())  # what a resumed trainer does with its checkpoint
     assert resumed.best_value == 0.5 and resumed.evaluations == 4
     resumed(_model(5.0))
     resumed(_model(6.0))
@@ -47,14 +49,52 @@ def test_the_best_evaluation_is_kept_and_restored_nan_never_wins(tmp_path):
     assert resumed.restore(fresh) == 5 and float(fresh.weight.detach()) == 6.0
 
 
-def test_forget_starts_afresh_and_deletes_the_file(tmp_path):
-    selector = BestCheckpoint(_scores([0.5, 0.1]), "gap", tmp_path / "best.pt", patience=1)
-    selector(_model(1.0))
-    selector.forget()
-    assert not (tmp_path / "best.pt").exists() and selector.evaluations == 0 and selector.flattened() is None
-    selector(_model(2.0))
-    fresh = _model(0.0)
-    assert selector.restore(fresh) == 0 and float(fresh.weight.detach()) == 2.0 and selector.best_value == 0.1
+def _lstm_and_tokens():
+    tokens = torch.randint(1, 12, (64, 6), generator=torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = LSTMGenerator(GeneratorConfig(12, 8, 16, start_id=0, pad_id=None, eos_id=None))
+    return model, tokens
+
+
+def _weight_score(model):
+    """A criterion of the weights alone (deterministic, and different after every epoch)."""
+    return {"gap": -float(sum(p.detach().square().sum() for p in model.parameters()))}
+
+
+def _selecting_trainer(path, patience=None):
+    model, tokens = _lstm_and_tokens()
+    selector = BestCheckpoint(_weight_score, "gap", patience=patience)
+    trainer = MLETrainer(model, tokens, config=MLEConfig(epochs=6, batch_size=16, lr=0.05), evaluate=selector,
+                         checkpoint_path=path, progress=False)
+    trainer.selection = selector
+    return trainer, selector
+
+
+def test_a_killed_and_resumed_run_selects_what_an_uninterrupted_one_does(tmp_path):
+    """The selection's state is in the run's one checkpoint, written with its weights (issue 36)."""
+    whole, whole_selector = _selecting_trainer(tmp_path / "whole.pt")
+    whole.run()
+    part, _ = _selecting_trainer(tmp_path / "part.pt")
+    part.run(until=3)
+    resumed, resumed_selector = _selecting_trainer(tmp_path / "part.pt")  # a new process after a kill
+    resumed.load(tmp_path / "part.pt")
+    assert resumed_selector.evaluations == 4  # row 0 and epochs 1-3
+    resumed.run()
+    assert resumed_selector.state_dict()["evaluation"] == whole_selector.state_dict()["evaluation"]
+    assert resumed_selector.best_value == whole_selector.best_value
+    for name, tensor in whole_selector.best_state.items():
+        assert torch.equal(tensor, resumed_selector.best_state[name])
+
+
+def test_a_run_that_selects_does_not_resume_one_that_did_not(tmp_path):
+    plain, _ = _selecting_trainer(tmp_path / "plain.pt")
+    plain.selection = None
+    plain.run(until=1)
+    selecting, selector = _selecting_trainer(tmp_path / "plain.pt")
+    with pytest.raises(CheckpointMismatchError, match="without checkpoint selection on 'gap'"):
+        selecting.load(tmp_path / "plain.pt")
+    assert selecting.step == 0 and selector.evaluations == 0  # refused before any change
 
 
 def test_a_criterion_without_the_key_or_without_a_finite_value_is_a_clear_error():
@@ -66,9 +106,8 @@ def test_a_criterion_without_the_key_or_without_a_finite_value_is_a_clear_error(
         never.restore(_model(0.0))
 
 
-def test_flattened_counts_evaluations_since_the_last_rise_above_min_delta_and_survives_a_resume(tmp_path):
-    selector = BestCheckpoint(_scores([0.1, 0.5, 0.55, math.nan, 0.52, 0.9]), "gap", tmp_path / "best.pt",
-                              patience=3, min_delta=0.1)
+def test_flattened_counts_evaluations_since_the_last_rise_above_min_delta_and_survives_a_resume():
+    selector = BestCheckpoint(_scores([0.1, 0.5, 0.55, math.nan, 0.52, 0.9]), "gap", patience=3, min_delta=0.1)
     reasons = []
     for weight in range(5):
         selector(_model(float(weight)))
@@ -76,7 +115,8 @@ def test_flattened_counts_evaluations_since_the_last_rise_above_min_delta_and_su
     # .55 is a new best (kept for restore) but not a rise of more than .1: evaluations 2, 3, 4 pass
     assert reasons[:4] == [None] * 4 and "did not rise by more than 0.1 for 3 evaluations" in reasons[4]
     assert selector.restore(_model(0.0)) == 2
-    resumed = BestCheckpoint(_scores([0.9]), "gap", tmp_path / "best.pt", patience=3, min_delta=0.1)
+    resumed = BestCheckpoint(_scores([0.9]), "gap", patience=3, min_delta=0.1)
+    resumed.load_state_dict(selector.state_dict())
     assert resumed.flattened() == reasons[4]  # a resumed run knows it had already flattened
     resumed(_model(9.0))
     assert resumed.flattened() is None  # .9 is a rise
@@ -125,13 +165,9 @@ def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeyp
     profile = get_profile("ci", real_text={"select_on_validation": True,
                                            "curve_temperatures": (0.2, 0.6, 1.0, 2.0, 5.0),
                                            "gumbel": {"iterations": 4, "trainer": {"eval_every": 1}}})
-    # a best checkpoint left by another run at this run's place (its main checkpoint gone): not this run's
-    main = run_path("coco_gumbel", profile, 0)
-    stale = BestCheckpoint(lambda model: {"valid_gap": 9.0}, "valid_gap", main.with_name(f"{main.stem}_best.pt"))
-    stale(_model(1.0))
     result = real_text("coco", "gumbel", profile, out=tmp_path / "out", progress=False)
     settings = result["settings"]
-    assert settings["selected_valid_gap"] < 9.0
+    assert read_checkpoint(run_path("coco_gumbel", profile, 0))["selection"]["key"] == "valid_gap"  # in the run
     assert settings["selected_on_validation"] and settings["last_step"] == 4
     assert settings["stopped_because"] == "the budget (4 iteration)"
     assert 0 <= settings["selected_step"] <= 4

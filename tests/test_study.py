@@ -7,24 +7,26 @@ import pytest
 import torch
 
 from textgan_lib.cli import main
-from textgan_lib.models.code_gan import gaussian_codes
-from textgan_lib.recipes.profiles import get_profile
-from textgan_lib.recipes.study import (
+from textgan_lib.eval.verdicts import (
     GAUSSIAN,
-    GAUSSIAN_SCALES,
     INDISTINGUISHABLE,
     LENGTH_MATCHED,
     LESS_DIVERSE,
     MORE_DIVERSE,
-    PLANES,
     TOP_P,
-    add_controls,
     confidence_interval,
+    verdict,
+)
+from textgan_lib.models.code_gan import gaussian_codes
+from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes.study import (
+    GAUSSIAN_SCALES,
+    PLANES,
+    add_controls,
     length_matched,
     run_file,
     study,
     summarize,
-    verdict,
 )
 
 SMALL = {"data": {"n_sentences": 120}, "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}},

@@ -175,8 +175,7 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     selector = None
     if profile.real_text.select_on_validation:
-        best_path = None if path is None else path.with_name(f"{path.stem}_best.pt")
-        selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap", best_path,
+        selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap",
                                   patience=profile.real_text.patience)
     if method == "seqgan":
         trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
@@ -184,8 +183,8 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                    checkpoint_path=path, progress=progress)
-    if not resume_if_same(trainer, path) and selector is not None:
-        selector.forget()  # a best checkpoint left at this place by another run
+    trainer.selection = selector  # its state is saved and resumed with the run's checkpoint
+    resume_if_same(trainer, path)
     if method == "seqgan" and not trainer.pretraining_done:
         trainer.pretrain_discriminator()
     # selection starts with the adversarial phase: the generator does not change while SeqGAN's

@@ -8,7 +8,8 @@ A :class:`Trainer` owns
 - the **history**: one row per evaluation, ``{unit: step, **step statistics, **evaluation,
   "elapsed_s"}``; losses are ``g_loss`` (generator) and ``d_loss`` (discriminator or critic);
 - **registries** of ``modules``, ``optimizers`` and ``rngs`` (``torch.Generator``), from which
-  :meth:`save` and :meth:`load` are written once for every trainer; an ``evaluate`` that draws
+  :meth:`save` and :meth:`load` are written once for every trainer (with ``selection``, a
+  :class:`~textgan_lib.train.selection.BestCheckpoint`'s state); an ``evaluate`` that draws
   at random keeps its streams in an ``rngs`` dict of its own, and they join the registry (as
   ``evaluate_<name>``), so a resumed run records the numbers an uninterrupted one does;
 - its own stream of torch's **global RNG** (what dropout draws from): it starts as
@@ -54,6 +55,7 @@ from ..models.checkpoint import (
     save_checkpoint,
     saved_config,
 )
+from .selection import BestCheckpoint
 
 Evaluation = Callable[[nn.Module], dict[str, float]]
 
@@ -129,6 +131,7 @@ class Trainer:
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rngs: dict[str, torch.Generator] = {}
+        self.selection: BestCheckpoint | None = None  # checkpoint selection, kept in the run's checkpoint
         # an evaluation's own random streams (fresh samples to score) are part of the run's record
         for name, rng in getattr(evaluate, "rngs", {}).items():
             self.rngs[f"evaluate_{name}"] = rng
@@ -292,6 +295,7 @@ class Trainer:
             "train_config": asdict(self.config),
             "position": {"step": self.step, **self.counters},
             "history": self.records,
+            "selection": None if self.selection is None else self.selection.state_dict(),
         })
 
     def load(self, path: str | Path, *, config_changes_ok: bool = False) -> None:
@@ -323,6 +327,10 @@ class Trainer:
             if set(saved_states) != live_names:
                 raise CheckpointMismatchError(f"{path} holds {registry} {sorted(saved_states)}, this trainer "
                                               f"{sorted(live_names)}")
+        selection = payload.get("selection")
+        if self.selection is not None and (selection is None or selection.get("key") != self.selection.key):
+            raise CheckpointMismatchError(f"{path} holds a run without checkpoint selection on "
+                                          f"{self.selection.key!r}: it cannot resume one that selects")
         # every check before the first change, so that a refused file leaves the trainer as it was
         check_model_state(text, entry["state"], path)
         for name, state in payload["modules"].items():
@@ -344,6 +352,8 @@ class Trainer:
         self._global_rng = {"cpu": saved_global["cpu"], "cuda": saved_global["cuda"] if self.device.type == "cuda"
                             else None}
         self.records = list(payload["history"])
+        if self.selection is not None:
+            self.selection.load_state_dict(selection)
         self.after_load()
 
     def _check_config(self, saved: dict[str, Any], path: str | Path) -> None:

@@ -14,43 +14,34 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import nn
-
-from ..data.files import atomic_path
 
 
 class BestCheckpoint:
     """``score(generator) -> dict`` as a trainer's ``evaluate``, keeping the best weights by ``key``.
 
     Every call records the scores and, when ``scores[key]`` is the highest so far (a NaN never
-    is), a copy of the generator's weights; with ``path``, the best weights and the count of
-    evaluations are written there (atomically) after every call, so that a resumed run starts from
-    its best so far. The returned scores gain ``best_<key>``. With ``patience``, :meth:`flattened`
-    says when the criterion has not risen by more than ``min_delta`` above its best for
-    ``patience`` evaluations (give it to :meth:`~textgan_lib.train.base.Trainer.run` as ``stop``).
-    :meth:`restore` loads the best weights into a generator and returns the index of the
-    evaluation they come from (0: the first, e.g. the MLE model a GAN started from; indices count
-    the calls, so a run resumed from a checkpoint older than its best file counts the evaluations
-    it repeats again).
+    is), a copy of the generator's weights. Its state (the best weights, value and evaluation, the
+    count of evaluations) belongs to the run: give it to the trainer as ``trainer.selection`` and
+    the trainer's one checkpoint holds it, written atomically with the weights and the position,
+    so a killed and resumed run selects what an uninterrupted one does. The returned scores gain
+    ``best_<key>``. With ``patience``, :meth:`flattened` says when the criterion has not risen by
+    more than ``min_delta`` above its best for ``patience`` evaluations (give it to
+    :meth:`~textgan_lib.train.base.Trainer.run` as ``stop``). :meth:`restore` loads the best
+    weights into a generator and returns the index of the evaluation they come from (0: the first,
+    e.g. the MLE model a GAN started from).
     """
 
-    def __init__(self, score: Callable[[nn.Module], dict[str, float]], key: str, path: str | Path | None = None,
-                 *, patience: int | None = None, min_delta: float = 0.0):
+    def __init__(self, score: Callable[[nn.Module], dict[str, float]], key: str, *, patience: int | None = None,
+                 min_delta: float = 0.0):
         if patience is not None and patience < 1:
             raise ValueError(f"patience={patience}: give at least 1 evaluation, or None to never stop early")
         self.score, self.key, self.patience, self.min_delta = score, key, patience, min_delta
         self.last_improvement = None  # the evaluation that last beat the best by more than min_delta
-        self.path = None if path is None else Path(path)
         self.best_value, self.best_evaluation, self.evaluations = -math.inf, None, 0
         self.best_state: dict[str, torch.Tensor] | None = None
-        if self.path is not None and self.path.is_file():
-            saved = torch.load(self.path, map_location="cpu", weights_only=True)
-            self.best_value, self.best_evaluation = saved["value"], saved["evaluation"]
-            self.evaluations, self.best_state = saved["evaluations"], saved["state"]
-            self.last_improvement = saved.get("last_improvement", self.best_evaluation)
 
     def __call__(self, generator: nn.Module) -> dict[str, float]:
         scores = dict(self.score(generator))
@@ -63,23 +54,21 @@ class BestCheckpoint:
             self.best_value, self.best_evaluation = value, self.evaluations
             self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in generator.state_dict().items()}
         self.evaluations += 1
-        self._save()  # every call, so that a resumed run counts its evaluations from here
         return {**scores, f"best_{self.key}": self.best_value}
 
-    def forget(self) -> None:
-        """Start afresh: drop the evaluations so far and delete the file (for a run that trains
-        from its start again, whose old best belongs to another run)."""
-        self.best_value, self.best_evaluation, self.evaluations = -math.inf, None, 0
-        self.best_state, self.last_improvement = None, None
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps of the selection (the trainer's :meth:`~textgan_lib.train.base.Trainer.save`)."""
+        return {"key": self.key, "value": self.best_value, "evaluation": self.best_evaluation,
+                "evaluations": self.evaluations, "last_improvement": self.last_improvement,
+                "state": self.best_state}
 
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        with atomic_path(self.path) as tmp:
-            torch.save({"value": self.best_value, "evaluation": self.best_evaluation, "evaluations": self.evaluations,
-                        "last_improvement": self.last_improvement, "state": self.best_state}, tmp)
+    def load_state_dict(self, saved: dict) -> None:
+        """Continue from a checkpoint's :meth:`state_dict` of a selection on the same key."""
+        if saved.get("key") != self.key:
+            raise ValueError(f"the saved selection is on {saved.get('key')!r}, this one on {self.key!r}")
+        self.best_value, self.best_evaluation = saved["value"], saved["evaluation"]
+        self.evaluations, self.last_improvement = saved["evaluations"], saved["last_improvement"]
+        self.best_state = saved["state"]
 
     def flattened(self) -> str | None:
         """Why training may stop (the criterion stopped rising), or None: with ``patience``, once
