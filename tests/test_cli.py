@@ -26,3 +26,21 @@ def test_seqgan_oracle_command_writes_every_phase(tmp_path, capsys):
 def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert main(["seqgan-oracle", "--out", str(tmp_path / "x.csv"), "--oracle", str(tmp_path / "missing.pkl")]) == 2
     assert "missing.pkl" in capsys.readouterr().err
+
+
+def test_no_adversarial_rounds_is_refused_before_any_training(tmp_path, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["seqgan-oracle", "--out", str(tmp_path / "x.csv"), "--rounds", "0"])
+    assert refused.value.code == 2 and "--rounds" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_non_finite_loss_is_a_named_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+    from textgan_lib.models.checkpoint import NonFiniteLossError
+
+    def diverges(*args, **kwargs):
+        raise NonFiniteLossError("Gumbel GAN training stopped: the generator loss became nan at iteration 3")
+
+    monkeypatch.setattr("textgan_lib.recipes.oracle.gumbel_oracle", diverges)
+    assert main(["gumbel-oracle", "--profile", "ci", "--out", str(tmp_path)]) == 2
+    assert "the generator loss became nan at iteration 3" in capsys.readouterr().err

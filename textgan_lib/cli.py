@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     seqgan.add_argument("--d-pretrain-max-rounds", type=_non_negative(int), default=None,
                         help="go on past --d-pretrain-rounds until the held-out accuracy reaches 75 %%, at most "
                              "this many rounds in all (the profile's: 100 on gpu)")
-    seqgan.add_argument("--rounds", type=_non_negative(int), default=None, help="adversarial rounds")
+    seqgan.add_argument("--rounds", type=_positive(int), default=None,
+                        help="adversarial rounds, at least 1 (the MLE model alone: oracle-mle)")
     seqgan.add_argument("--d-steps", type=_positive(int), default=None, help="fresh negative sets per round")
     seqgan.add_argument("--d-epochs", type=_positive(int), default=None, help="discriminator epochs per set")
     seqgan.add_argument("--d-samples", type=_positive(int), default=None, help="negatives per set")
@@ -371,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except (RuntimeError, ValueError, OSError) as err:
+    except (RuntimeError, ValueError, OSError, FloatingPointError) as err:  # a NaN loss too: it names its cause
         print(f"textgan: error: {err}", file=sys.stderr)
         return 2
     return 0
