@@ -172,3 +172,9 @@ def test_a_seqgan_oracle_run_stopped_and_rerun_records_what_an_uninterrupted_one
     timings = ["elapsed_s", "epoch_s", "tokens_per_s", "d_epoch_s"]
     pd.testing.assert_frame_equal(rerun.drop(columns=timings, errors="ignore"),
                                   whole.drop(columns=timings, errors="ignore"))
+
+
+def test_training_in_parts_stops_only_on_the_evaluation_grid():
+    oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
+    with pytest.raises(ValueError, match="off the evaluation grid"):
+        oracle_mle(oracle, _oracle_profile(200, 4, 2), checkpoint=None, until=3, progress=False)
