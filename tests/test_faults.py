@@ -462,3 +462,18 @@ def test_a_write_removes_what_a_killed_writer_left_and_not_what_a_live_one_is_wr
     os.utime(left["another machine"], (day_old, day_old))
     write_text_atomic(tmp_path / "run.json", "{}")
     assert not left["another machine"].exists() and left["this process"].exists()
+
+
+def test_a_flipped_byte_in_a_checkpoint_is_refused_by_name(tmp_path):
+    path = tmp_path / "mle.pt"
+    model = _generator()
+    MLETrainer(model, REAL, config=MLEConfig(epochs=1, batch_size=16), checkpoint_path=path, progress=False).run()
+    assert read_checkpoint(path)["kind"] == "mle"  # whole: read and checked
+    raw = bytearray(path.read_bytes())
+    weights = model.state_dict()["embedding.weight"].numpy().tobytes()
+    at = raw.find(weights[:32])
+    assert at > 0, "the embedding's bytes are stored as they are"
+    raw[at + 5] ^= 0x10  # one bit of one weight, as a bad disk or copy changes it
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointMismatchError, match=r"mle\.pt is damaged"):
+        read_checkpoint(path)

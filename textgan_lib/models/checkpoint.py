@@ -12,11 +12,16 @@ A checkpoint is a plain dict of tensors, numbers, strings and lists, so it loads
   states, which is what an exact resume needs.
 
 Files are written to a temporary name and renamed, so a crash mid-save never destroys the previous
-checkpoint. Files of the first format (``"textgan-checkpoint-v1"``) are read too.
+checkpoint. Each file carries ``content_sha256``, a hash of everything else in it (tensors by
+dtype, shape and bytes), checked on every read: a damaged file (a flipped bit on a disk or in a
+copy, which torch's loader does not notice) is refused by name instead of loading other weights.
+Files of the first format (``"textgan-checkpoint-v1"``) and files written before the hash existed
+are read too, unchecked.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
@@ -39,6 +44,32 @@ class CheckpointMismatchError(ValueError):
 
 class NonFiniteLossError(FloatingPointError):
     """A training loss or gradient became NaN or infinite (the weights were not updated with it)."""
+
+
+def content_hash(payload: Any) -> str:
+    """sha256 of a checkpoint's content: nested dicts (keys in order), lists and tuples, tensors (dtype,
+    shape, bytes) and plain values (their repr), so that equal content gives equal hashes."""
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)}:".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        elif isinstance(value, Mapping):
+            digest.update(f"dict {len(value)}:".encode())
+            for key in sorted(value, key=repr):
+                feed(key)
+                feed(value[key])
+        elif isinstance(value, list | tuple):
+            digest.update(f"{type(value).__name__} {len(value)}:".encode())
+            for item in value:
+                feed(item)
+        else:
+            digest.update(f"{type(value).__name__} {value!r};".encode())
+
+    feed(payload)
+    return digest.hexdigest()
 
 
 def generator_entry(model: nn.Module, vocab: Vocabulary | None) -> dict[str, Any]:
@@ -70,8 +101,9 @@ def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> 
     if "generator" not in payload:
         raise ValueError("a checkpoint holds its generator under the key 'generator' (see generator_entry)")
     path = Path(path)
+    content = {"format": FORMAT, "version": VERSION, "kind": kind, **payload}
     with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, tmp)
+        torch.save({**content, "content_sha256": content_hash(content)}, tmp)
     return path
 
 
@@ -93,6 +125,12 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
             f"{path} ({size:,} bytes) could not be read as a checkpoint ({type(err).__name__}): it is empty, cut "
             "short or not a textgan checkpoint. Checkpoints are written atomically, so a crash leaves the previous "
             "one whole; this file came from elsewhere. Delete or move it, and the run trains again") from None
+    if isinstance(payload, dict) and "content_sha256" in payload:
+        saved_hash = payload.pop("content_sha256")
+        if content_hash(payload) != saved_hash:
+            raise CheckpointMismatchError(
+                f"{path} is damaged: its content no longer matches the hash written with it (a changed byte on "
+                "the disk or in a copy). Delete it, and the run trains again (or restore a good copy)")
     if isinstance(payload, dict) and payload.get("format") == _FORMAT_V1:
         payload = _from_v1(payload)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
