@@ -238,6 +238,10 @@ def test_broken_checkpoints_get_a_clear_error_that_never_advises_unsafe_loading(
         assert "could not be read as a checkpoint" in message and "weights_only" not in message
         assert path.read_bytes() == content  # never deleted or rewritten
     payload = torch.load(good, weights_only=True)
+    torch.save({**payload, "kind": "seqgan"}, tmp_path / "edited.pt")  # edited, its hash kept: damaged
+    with pytest.raises(CheckpointMismatchError, match="is damaged"):
+        LSTMGenerator.from_checkpoint(tmp_path / "edited.pt")
+    del payload["content_sha256"]  # the edits below as files without a hash (written before it existed)
     for name, edit in {"kind": lambda p: p.pop("kind"),
                        "field": lambda p: p["generator"]["config"].update(colour="blue"),
                        "vocab": lambda p: p["generator"].update(vocab_tokens=["a"])}.items():

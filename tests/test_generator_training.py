@@ -133,6 +133,7 @@ def test_a_checkpoint_from_before_a_new_config_field_still_resumes(vocab, tokens
     path = trainer.save(tmp_path / "ckpt.pt")
     payload = torch.load(path, weights_only=False)
     del payload["generator"]["config"]["context_dim"]  # as written before the field existed
+    del payload["content_sha256"]  # (and before the content hash)
     torch.save(payload, path)
     resumed = MLETrainer(_model(vocab, seed=5), tokens, config=MLEConfig(epochs=1), vocab=vocab, progress=False)
     resumed.load(path)
@@ -155,6 +156,7 @@ def test_experiments_reuse_a_run_saved_before_a_new_training_field(tmp_path, mon
     model, history = language_model(data, profile, checkpoint=path, progress=False)
     payload = torch.load(path, weights_only=False)
     del payload["train_config"]["clip_norm"]  # as if written before the field existed
+    del payload["content_sha256"]  # (and before the content hash)
     torch.save(payload, path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "not reusing ..." would be a warning
@@ -183,6 +185,7 @@ def test_checkpoint_mismatches_are_refused_with_the_reason(vocab, tokens, tmp_pa
     future = tmp_path / "future.pt"
     save_checkpoint(future, "mle", {"generator": {}})
     payload = torch.load(future, weights_only=True)
+    del payload["content_sha256"]
     torch.save({**payload, "version": 99}, future)
     with pytest.raises(CheckpointMismatchError, match="version 99, newer"):
         LSTMGenerator.from_checkpoint(future)
