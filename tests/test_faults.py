@@ -296,7 +296,8 @@ BAD_FLAGS = [  # (command, flag, bad value, words the message must hold)
         ("--init-std", "-0.1", ">= 0"), ("--seed", "-1", ">= 0"), ("--device", "tpu", "unknown device"),
         ("--profile", "huge", "unknown profile")]],
     *[("seqgan-oracle", flag, value, words) for flag, value, words in [
-        ("--eval-every", "0", "positive"), ("--rounds", "-1", ">= 0"), ("--d-pretrain-rounds", "-1", ">= 0"),
+        ("--eval-every", "0", "positive"), ("--rounds", "-1", "positive"), ("--rounds", "0", "positive"),
+        ("--d-pretrain-rounds", "-1", ">= 0"),
         ("--d-steps", "0", "positive"), ("--d-epochs", "0", "positive"), ("--d-samples", "0", "positive"),
         ("--rollouts", "0", "positive"), ("--rollout-update-rate", "1", "[0, 1)"),
         ("--rollout-update-rate", "inf", "finite"), ("--mle-epochs", "0", "positive"),

@@ -159,6 +159,7 @@ def test_an_oracle_run_trained_in_parts_records_what_one_call_does(tmp_path):
     pd.testing.assert_frame_equal(resumed.drop(columns=TIMINGS), whole.drop(columns=TIMINGS))
 
 
+@pytest.mark.slow  # three small SeqGAN runs on a random oracle (about 20 s)
 def test_a_seqgan_oracle_run_stopped_and_rerun_records_what_an_uninterrupted_one_does(tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path))
     oracle = OracleLSTM.random(vocab_size=60, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)
