@@ -353,7 +353,6 @@ CHILD = textwrap.dedent("""
     import torch
     from textgan_lib.models.checkpoint import read_checkpoint
     from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.recipes.runs import write_text_atomic
     from textgan_lib.recipes.runs import write_csv
     from textgan_lib.train.mle import MLEConfig, MLETrainer
 
