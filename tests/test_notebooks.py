@@ -24,6 +24,16 @@ def test_notebook_is_stored_clean(notebook):
         assert name.isidentifier() and eval(value, {"__builtins__": {}}) is not None, f"not a literal: {line}"  # noqa: S307
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_plotting_cell_carries_its_numbered_caption(notebook):
+    chapter = int(notebook.stem[:2])
+    for cell in read_notebook(notebook)["cells"]:
+        if cell["cell_type"] == "code" and "plt.show()" in "".join(cell["source"]):
+            figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+            assert figure.get("caption", "").startswith(f"Figure {chapter}."), (
+                f"{notebook.stem} cell {cell.get('id')}: a plot without mystnb figure caption metadata")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_at_ci_profile(notebook, executed_notebooks):
@@ -33,3 +43,10 @@ def test_notebook_executes_at_ci_profile(notebook, executed_notebooks):
     assert not errors
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert "profile='ci'" in printed, "the chapter must print its resolved profile and device"
+    # A table the reader sees is numbered and captioned (``captioned``); a cell that ends on a bare
+    # DataFrame shows an uncaptioned one.
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            html = "".join(output.get("data", {}).get("text/html", ""))
+            assert "<table" not in html or "<caption" in html, (
+                f"{notebook.stem} cell {cell.get('id')}: a table without a caption")
