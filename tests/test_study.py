@@ -284,7 +284,8 @@ def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, caps
 
 
 def test_a_study_refuses_to_mix_profiles_in_one_folder(tmp_path):
-    run_file(tmp_path, "coco", "mle", 0).write_text(json.dumps({"profile": "cpu", "seed": 0}))  # before the tag
+    before_the_tag = {"corpus": "coco", "method": "mle", "profile": "cpu", "seed": 0}
+    run_file(tmp_path, "coco", "mle", 0).write_text(json.dumps(before_the_tag))
     with pytest.raises(ValueError, match="a run at profile 'cpu', this study's profile is 'ci'.*its own --out"):
         study("coco", ["gumbel"], [0], "ci", tmp_path)
     flat = get_profile("cpu", real_text={"select_on_validation": True, "patience": 3})

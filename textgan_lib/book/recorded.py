@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..eval.verdicts import COOLED_MLE, Plane, confidence_interval, verdict_key
+from ..recipes.records import RunFileError, read_runs
 from ..recipes.study import PLANES
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
@@ -69,10 +70,13 @@ def load_study(corpus: str, folder: str | Path | None = None, study: Path = STUD
     if not summary_file.is_file():
         print(f"No summary of {corpus} in {folder} yet: `textgan study --corpus {corpus} --out {folder}` makes it.")
         return None
-    recorded = RecordedStudy(corpus, folder, json.loads(summary_file.read_text(encoding="utf-8")))
-    for path in sorted(folder.glob(f"{corpus}_*_seed*.json")):
-        result = json.loads(path.read_text(encoding="utf-8"))
-        recorded.runs.setdefault(result["method"], {})[result["seed"]] = result
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFileError(f"{summary_file} is damaged ({err}): `textgan study --corpus {corpus} --out {folder}` "
+                           "writes it again from the run files (it reruns nothing)") from None
+    recorded = RecordedStudy(corpus, folder, summary)
+    recorded.runs = read_runs(folder, corpus, PLANES[corpus])
     return recorded
 
 

@@ -77,6 +77,7 @@ from .language import arae_model, language_model, latent_model, text_splits
 from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
 from .profiles import Profile, get_profile
 from .real_text import CODE_METHODS, CORPORA, real_text
+from .records import read_run, read_runs, run_file, write_run
 from .runs import profile_tag, write_csv, write_text_atomic
 
 STUDY_CORPORA = ("oracle", *CORPORA)
@@ -214,19 +215,19 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
     temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
     whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
-    result = json.loads(path.read_text(encoding="utf-8"))
+    result = read_run(path)
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = None if corpus == "oracle" else text_splits(corpus, profile)
     # each addition is written as soon as it is made, so that a killed run keeps what it finished
     if method in CODE_METHODS and "code_tests" not in result:
         result["code_tests"] = code_tests(data, profile, seed, device, method)
-        _write_run(path, result)
+        write_run(path, result)
     if method in CODE_METHODS and "gaussian_curve" in result:  # a curve recorded with fewer scales
         missing = _missing_points(result["gaussian_curve"], GAUSSIAN_SCALES)
         if missing:
             added = gaussian_curve(data, profile, seed, device, method, missing)
             result["gaussian_curve"] = _with_points(result["gaussian_curve"], added)
-            _write_run(path, result)
+            write_run(path, result)
     if corpus != "oracle":
         _extend_temperature_curves(path, result, corpus, method, seed, profile, data, device)
     key = "top_p_curve" if method == "mle" else "length_matched_curve"
@@ -246,7 +247,7 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
         else:
             curve = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile))
     result[key] = curve.to_dict("records")
-    _write_run(path, result)
+    write_run(path, result)
     return True
 
 
@@ -268,7 +269,7 @@ def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: st
         added = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile),
                                      missing)
     result[key] = _with_points(result[key], added)
-    _write_run(path, result)
+    write_run(path, result)
 
 
 def _missing_points(curve: list[dict], wanted: Sequence[float]) -> list[float]:
@@ -286,10 +287,6 @@ def _sample_lengths(corpus: str, method: str, seed: int, profile: Profile) -> li
     """The token count of each sample a finished GAN run left in its work folder."""
     samples = _work_folder(corpus, method, seed, profile) / f"{corpus}_{method}_samples.txt"
     return [len(line.split()) for line in samples.read_text(encoding="utf-8").splitlines()]
-
-
-def _write_run(path: Path, result: dict) -> None:
-    write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
 
 
 def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
@@ -328,10 +325,6 @@ def _work_folder(corpus: str, method: str, seed: int, profile: Profile) -> Path:
     return cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
 
 
-def run_file(out: str | Path, corpus: str, method: str, seed: int) -> Path:
-    return Path(out) / f"{corpus}_{method}_seed{seed}.json"
-
-
 def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: str | Path,
             device: str = "cpu") -> Path:
     """One run of the study (skipped when its file exists); returns the file."""
@@ -359,17 +352,8 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
             result["code_tests"] = code_tests(data, profile, seed, device, method)
     result["seconds"] = time.perf_counter() - started
     result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
-    _write_run(path, result)
+    write_run(path, result)
     return path
-
-
-def _plain(value):
-    """JSON for what pandas' records hold besides floats and strings (NaN stays NaN)."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, out: str | Path,
@@ -467,7 +451,7 @@ def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
     another (e.g. ``--until-flat``, or changed sizes) to a folder that holds some of this corpus."""
     tag = profile_tag(profile)
     for path in sorted(out.glob(f"{corpus}_*_seed*.json")):
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = read_run(path)
         saved_tag = saved.get("profile_tag", saved.get("profile"))  # files written before the tag: the preset
         if saved_tag != tag:
             raise ValueError(f"{path} is a run at profile {saved_tag!r}, this study's profile is {tag!r}: "
@@ -509,10 +493,7 @@ def summarize(out: str | Path, corpus: str) -> dict:
     ``<corpus>_summary.json`` and ``<corpus>_summary.csv`` (metrics) and ``<corpus>_gaps.csv``."""
     out = Path(out)
     plane = PLANES[corpus]
-    runs: dict[str, dict[int, dict]] = {}
-    for path in sorted(out.glob(f"{corpus}_*_seed*.json")):
-        result = json.loads(path.read_text(encoding="utf-8"))
-        runs.setdefault(result["method"], {})[result["seed"]] = result
+    runs = read_runs(out, corpus, plane)  # each file checked: a damaged one stops the summary
     if "mle" not in runs:
         raise FileNotFoundError(f"no MLE run of {corpus} in {out}: the gaps are measured against its curve")
     metrics = []
