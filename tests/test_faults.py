@@ -481,3 +481,29 @@ def test_a_flipped_byte_in_a_checkpoint_is_refused_by_name(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(CheckpointMismatchError, match=r"mle\.pt is damaged"):
         read_checkpoint(path)
+
+
+def test_an_atomic_write_goes_through_a_link_and_never_replaces_a_special_file(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    write_text_atomic(link, "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"  # the link kept, its target written
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        write_text_atomic(fifo, "x")
+    assert fifo.is_fifo()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        write_text_atomic(tmp_path, "x")
+
+
+@pytest.mark.parametrize("out, message", [("newdir/", "is a folder"), ("pipe", "not a regular file")])
+def test_the_cli_refuses_an_out_that_is_not_a_file(tmp_path, monkeypatch, capsys, out, message):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(SystemExit) as stopped:
+        main(["seqgan-oracle", "--out", out, "--rounds", "1"])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "newdir").exists() and (tmp_path / "pipe").is_fifo()

@@ -224,8 +224,11 @@ def _device_name(text: str) -> str:
 def _csv_path(text: str) -> Path:
     """A file to write: not a folder, in a folder that exists or can be made, writable."""
     path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} is a folder; give the path of the CSV file to write")
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give the path of the CSV file to write")
+    if path.exists() and not path.resolve().is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a regular file (a FIFO, socket or device); "
+                                         "give the path of the CSV file to write")
     _writable_folder(path.parent)
     return path
 

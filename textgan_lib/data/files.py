@@ -89,8 +89,17 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     renamed to ``path`` (else removed), so a kill at any moment leaves the old file or the new one,
     never half of one. The file keeps the permission bits of the one it replaces (a new one gets the
     umask's, not a temporary file's 0600). Temporary files that killed writers left are removed;
-    those of writers still at work are not."""
+    those of writers still at work are not. A symbolic link is written through (its target gets the
+    new content, the link stays); a path that is a folder or a special file (a FIFO, a device) is
+    refused with :class:`IsADirectoryError` or :class:`FileExistsError`, never replaced."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give the path of a file to write")
+    if path.exists() and not path.is_file():
+        raise FileExistsError(f"{path} exists and is not a regular file (a FIFO, socket or device): "
+                              "refusing to replace it; give the path of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{path.name}."
     for temporary in path.parent.iterdir():
