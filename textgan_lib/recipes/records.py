@@ -15,8 +15,8 @@ import json
 import math
 from pathlib import Path
 
-from ..data.files import atomic_path
 from ..eval.verdicts import Plane
+from .runs import write_text_atomic
 
 CURVE = "temperature_curve"  # the MLE run's curve every gap is measured against
 
@@ -32,11 +32,7 @@ def run_file(out: str | Path, corpus: str, method: str, seed: int) -> Path:
 
 def write_run(path: str | Path, result: dict) -> Path:
     """``result`` as the run file ``path``, written atomically (NaN stays NaN, as JSON's ``NaN``)."""
-    path = Path(path)
-    with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n",
-                             encoding="utf-8")
-    return path
+    return write_text_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
 
 
 def _plain(value):
