@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from textgan_lib.data.files import load_oracle_params
+from textgan_lib.models.checkpoint import read_checkpoint
 from textgan_lib.models.oracle import OracleLSTM
 from textgan_lib.recipes import get_profile, oracle_mle, seqgan_oracle
 from textgan_lib.train.seqgan import SeqGANConfig
@@ -175,7 +176,28 @@ def test_a_seqgan_oracle_run_stopped_and_rerun_records_what_an_uninterrupted_one
                                   whole.drop(columns=timings, errors="ignore"))
 
 
-def test_training_in_parts_stops_only_on_the_evaluation_grid():
+def test_a_part_off_the_evaluation_grid_pauses_without_an_evaluation(tmp_path):
+    """Epoch 3 of a run evaluated every 2 epochs: the part is checkpointed, not evaluated, and the
+    finished run records (and samples) what one call does."""
     oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
-    with pytest.raises(ValueError, match="off the evaluation grid"):
+    profile = _oracle_profile(200, 4, 2)
+    _, whole = oracle_mle(oracle, profile, checkpoint=None, progress=False)
+    path = tmp_path / "mle.pt"
+    _, part = oracle_mle(oracle, profile, checkpoint=path, until=3, progress=False)
+    assert part["epoch"].tolist() == [0, 2]
+    assert read_checkpoint(path)["position"]["step"] == 3  # kept where it paused, not at the last evaluation
+    _, resumed = oracle_mle(oracle, profile, checkpoint=path, progress=False)
+    pd.testing.assert_frame_equal(resumed.drop(columns=TIMINGS), whole.drop(columns=TIMINGS))
+
+
+@pytest.mark.parametrize("until", [-1, 5, 2.5, True])
+def test_a_part_outside_the_budget_is_refused(until):
+    oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
+    with pytest.raises(ValueError, match="integer from 0 to its budget, 4"):
+        oracle_mle(oracle, _oracle_profile(200, 4, 2), checkpoint=None, until=until, progress=False)
+
+
+def test_a_part_without_a_checkpoint_is_refused():
+    oracle = OracleLSTM.random(vocab_size=30, embed_dim=8, hidden_dim=8, seq_len=6, seed=2)
+    with pytest.raises(ValueError, match="checkpoint=None nothing would keep it"):
         oracle_mle(oracle, _oracle_profile(200, 4, 2), checkpoint=None, until=3, progress=False)

@@ -2,14 +2,17 @@
 
 import json
 
+import pandas as pd
 import pytest
+import torch
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from textgan_lib.cli import main
 from textgan_lib.data.corpora import quatrain_form
 from textgan_lib.data.files import load_poems
+from textgan_lib.recipes.language import autoencoder_model, language_model, text_splits
 from textgan_lib.recipes.profiles import get_profile
-from textgan_lib.recipes.real_text import real_text
+from textgan_lib.recipes.real_text import adversarial_part, real_text
 
 SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60, "self_bleu_subset": 20},
          "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
@@ -62,6 +65,50 @@ def test_every_gan_starts_from_the_same_trained_mle_model(tmp_path):
     stamp = checkpoints[0].stat().st_mtime_ns
     real_text("coco", "gumbel", profile, out=tmp_path / "b", progress=False)
     assert checkpoints[0].stat().st_mtime_ns == stamp  # reused, not retrained
+
+
+def _scores(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "seconds"}
+
+
+# each run's budget is off its evaluation grid in the middle, where the part pauses
+PARTS = {"seqgan": {"rounds": 4, "trainer": {"eval_every": 3}},
+         "gumbel": {"iterations": 4, "trainer": {"eval_every": 3}}}
+
+
+@pytest.mark.parametrize("method", ["seqgan", "gumbel"])
+def test_a_gan_trained_in_parts_records_what_one_call_does(tmp_path, monkeypatch, method):
+    """Chapter 10 trains its longest GAN run in cells: the finished run's scores and history are
+    those of one call (SeqGAN's part 0 is the discriminator's pretraining)."""
+    profile = get_profile("ci", **SMALL | {"real_text": SMALL["real_text"] | {method: PARTS[method]}})
+    whole = real_text("coco", method, profile, out=tmp_path / "whole", progress=False)
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "parts_cache"))
+    for until in (0, 1, 2):
+        trainer = adversarial_part("coco", method, profile, until=until, progress=False)
+        assert trainer.step == until
+    parts = real_text("coco", method, profile, out=tmp_path / "parts", progress=False)
+    assert _scores(parts) == _scores(whole)
+    whole_history, parts_history = (pd.read_csv(tmp_path / run / f"coco_{method}_history.csv")
+                                    .drop(columns=["elapsed_s", "d_epoch_s"], errors="ignore")
+                                    for run in ("whole", "parts"))
+    pd.testing.assert_frame_equal(parts_history, whole_history)
+
+
+def test_the_language_model_and_the_autoencoder_trained_in_parts_equal_one_call(tmp_path, monkeypatch):
+    profile = get_profile("ci", **SMALL | {"latent": {"ae": {"epochs": 3, "eval_every": 2}}})
+    data = text_splits("coco", profile)
+    whole_lm, _ = language_model(data, profile, progress=False)
+    whole_ae, whole_history = autoencoder_model(data, profile, progress=False)
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "parts_cache"))
+    language_model(data, profile, until=1, progress=False)
+    parts_lm, _ = language_model(data, profile, progress=False)
+    _, part_history = autoencoder_model(data, profile, until=1, progress=False)
+    assert part_history.empty  # paused off the grid: nothing evaluated yet
+    parts_ae, parts_history = autoencoder_model(data, profile, progress=False)
+    for whole, parts in ((whole_lm, parts_lm), (whole_ae, parts_ae)):
+        for name, tensor in whole.state_dict().items():
+            assert torch.equal(parts.state_dict()[name], tensor), name
+    assert parts_history["epoch"].tolist() == whole_history["epoch"].tolist() == [2, 3]
 
 
 def test_the_poem_split_is_random_fixed_and_never_leaks():

@@ -4,7 +4,10 @@ LSTM language model, the autoencoder with its latent GAN, and ARAE.
 Every recipe takes ``(…, profile, seed=0, checkpoint="auto")``: ``"auto"`` keeps the run at
 :func:`~textgan_lib.recipes.runs.run_path`, so a later call with the same data, profile and seed
 (chapter 5 after chapter 4, every GAN of chapter 10) loads it, finishing the training if it was
-interrupted, instead of training again; ``None`` keeps nothing.
+interrupted, instead of training again; ``None`` keeps nothing. ``until`` trains a long run in
+parts (a chapter cell each): that call stops at ``until`` epochs or iterations of the profile's
+budget, and the next call finishes the run exactly as one call would have
+(:func:`~textgan_lib.recipes.runs.train_or_resume`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
 
 
 def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-                   device: torch.device | str = "cpu", progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
+                   until: int | None = None, device: torch.device | str = "cpu",
+                   progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """The LSTM language model of ``data`` at ``profile.lm``'s sizes, and its training history
     (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed)``)."""
     with torch.random.fork_rng():  # a seeded initialisation that leaves the caller's stream alone
@@ -47,7 +51,7 @@ def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint
     trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, profile.lm.config(seed),
                           checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed),
                           progress=progress)
-    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs)
+    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs, until=until)
     return model, trainer.history
 
 
@@ -75,26 +79,44 @@ def _plateau_rule(trainer: Trainer, sizes: LatentSizes):
     return stop
 
 
-def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-                 device: torch.device | str = "cpu", progress: bool = True
-                 ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame, pd.DataFrame]:
-    """Chapter 11's model of ``data``: an LSTM autoencoder (``profile.latent``'s sizes, trained by
-    reconstruction for ``ae.epochs`` epochs, or until its validation NLL flattens with
-    ``ae_patience``) and a WGAN-GP on the codes of the training texts. ``"auto"`` keeps them at
-    ``run_path("<corpus>_ae", ...)`` and ``run_path("<corpus>_latent", ...)``; a saved GAN is reused
-    only with the autoencoder it learned from. Returns the autoencoder (in eval mode), the code
-    generator and the two training histories."""
+def autoencoder_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                      until: int | None = None, device: torch.device | str = "cpu",
+                      progress: bool = True) -> tuple[LSTMAutoencoder, pd.DataFrame]:
+    """:func:`latent_model`'s autoencoder alone (for a chapter that trains it in parts): the
+    autoencoder (in eval mode) and its history."""
+    autoencoder, trainer, _ = _train_autoencoder(data, profile, seed, checkpoint, until, device, progress)
+    return autoencoder.eval(), trainer.history
+
+
+def _train_autoencoder(data: TextSplits, profile: Profile, seed: int, checkpoint: Checkpoint, until: int | None,
+                       device: torch.device | str, progress: bool) -> tuple[LSTMAutoencoder, Trainer, bool]:
+    """The autoencoder, its trainer, and whether it trained in this call."""
     sizes = profile.latent
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         # the autoencoder's own defaults: word dropout, no other dropout
         autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=sizes.embed_dim,
                                                      code_dim=sizes.code_dim).to(device)
-    ae_trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, sizes.ae_config(seed),
-                             checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_ae", profile, seed),
-                             progress=progress)
-    ae_trained_now = train_or_resume(ae_trainer, ae_trainer.checkpoint_path, ae_trainer.config.epochs,
-                                     stop=_plateau_rule(ae_trainer, sizes))
+    trainer = mle_trainer(autoencoder, data.train.tokens, data.valid.tokens, sizes.ae_config(seed),
+                          checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_ae", profile, seed),
+                          progress=progress)
+    trained_now = train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs,
+                                  stop=_plateau_rule(trainer, sizes), until=until)
+    return autoencoder, trainer, trained_now
+
+
+def latent_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
+                 device: torch.device | str = "cpu", progress: bool = True
+                 ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame, pd.DataFrame]:
+    """Chapter 11's model of ``data``: an LSTM autoencoder (``profile.latent``'s sizes, trained by
+    reconstruction for ``ae.epochs`` epochs, or until its validation NLL flattens with
+    ``ae_patience``; :func:`autoencoder_model`) and a WGAN-GP on the codes of the training texts.
+    ``"auto"`` keeps them at ``run_path("<corpus>_ae", ...)`` and ``run_path("<corpus>_latent", ...)``;
+    a saved GAN is reused only with the autoencoder it learned from. Returns the autoencoder (in
+    eval mode), the code generator and the two training histories."""
+    sizes = profile.latent
+    autoencoder, ae_trainer, ae_trained_now = _train_autoencoder(data, profile, seed, checkpoint, None, device,
+                                                                 progress)
     gan_trainer = LatentGANTrainer(autoencoder, encode_all(autoencoder, data.train.tokens), sizes.config(seed),
                                    checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_latent", profile, seed),
                                    progress=progress)
@@ -107,7 +129,7 @@ ARAE_HELD_OUT = 500  # validation texts whose greedy reconstruction ARAE's histo
 
 
 def arae_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-               device: torch.device | str = "cpu", progress: bool = True
+               until: int | None = None, device: torch.device | str = "cpu", progress: bool = True
                ) -> tuple[LSTMAutoencoder, CodeGenerator, pd.DataFrame]:
     """Chapter 11's ARAE of ``data``: an autoencoder of ``profile.latent``'s sizes, initialised as
     :func:`latent_model`'s, trained jointly with its code GAN (:class:`~textgan_lib.train.arae.ARAETrainer`)
@@ -122,5 +144,5 @@ def arae_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Ch
     trainer = ARAETrainer(autoencoder, data.train.tokens, sizes.arae_config(seed, len(data.train.tokens)),
                           checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_arae", profile, seed),
                           progress=progress, held_out=data.valid.tokens[:ARAE_HELD_OUT])
-    train_or_resume(trainer, trainer.checkpoint_path, sizes.arae_iterations(len(data.train.tokens)))
+    train_or_resume(trainer, trainer.checkpoint_path, sizes.arae_iterations(len(data.train.tokens)), until=until)
     return autoencoder.eval(), trainer.generator.eval(), trainer.history

@@ -73,14 +73,10 @@ def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: 
     and NLL_test (:func:`oracle_evaluator`), the training NLL and the seconds. ``data`` (training,
     held-out) defaults to :func:`oracle_training_data`; pass it when you already drew it.
     ``"auto"`` keeps the run at ``run_path("oracle_mle", profile, seed)`` (chapters 5, 8 and 9
-    share it). ``until`` (a multiple of the evaluation interval) stops this call at that epoch, for
-    a chapter that trains in parts: the run and its checkpoint stay the profile's, so the next call
-    goes on from there and the finished run equals one trained in a single call."""
+    share it). ``until`` stops this call at that epoch, for a chapter that trains in parts: the
+    run and its checkpoint stay the profile's, so the next call goes on from there and the
+    finished run equals one trained in a single call (:func:`~textgan_lib.recipes.runs.train_or_resume`)."""
     sizes = profile.oracle
-    every = sizes.trainer.eval_every
-    if until is not None and until < sizes.trainer.epochs and until % every:
-        raise ValueError(f"until={until} is off the evaluation grid (every {every} epochs): the run would record an "
-                         f"evaluation there that a single call does not; give a multiple of {every}")
     train, held_out = oracle_training_data(oracle, sizes.samples, seed) if data is None else data
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -92,8 +88,7 @@ def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: 
     trainer = mle_trainer(model, train, config=sizes.config(seed),
                           checkpoint_path=checkpoint_for(checkpoint, "oracle_mle", profile, seed),
                           evaluate=oracle_evaluator(oracle, held_out, sizes.samples, seed), progress=progress)
-    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs if until is None
-                    else min(until, trainer.config.epochs))
+    train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs, until=until)
     return model, trainer.history
 
 

@@ -49,19 +49,19 @@ from ..eval.text_scores import decode_samples, score_samples
 from ..models.code_gan import generate
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import LSTMGenerator
-from ..train.base import Evaluation
+from ..train.base import Evaluation, Trainer
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
-from .runs import Checkpoint, checkpoint_for, resume_if_same, write_csv, write_text_atomic
+from .runs import Checkpoint, checkpoint_for, part_target, resume_if_same, write_csv, write_text_atomic
 
 CORPORA = ("coco", "poems", "news")
 HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
 METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS)
-__all__ = ["CORPORA", "METHODS", "decode_samples", "real_text", "score_samples"]
+__all__ = ["CORPORA", "METHODS", "adversarial_part", "decode_samples", "real_text", "score_samples"]
 
 
 def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, checkpoint: Checkpoint = "auto", *,
@@ -108,8 +108,9 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
-            model, settings = _adversarial(method, copy_generator(mle), mle, data, profile, seed, checkpoint, out,
-                                           progress)
+            model = copy_generator(mle)
+            settings, trainer = _adversarial(method, model, mle, data, profile, seed, checkpoint, progress)
+            write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
         nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
     texts = decode_samples(data, samples)
@@ -161,18 +162,38 @@ def validation_gap(mle: LSTMGenerator, data: TextSplits, profile: Profile, seed:
     return evaluate
 
 
+def adversarial_part(corpus: str, method: str, profile: Profile | str, seed: int = 0,
+                     checkpoint: Checkpoint = "auto", *, until: int, device: torch.device | str = "cpu",
+                     progress: bool = True) -> Trainer:
+    """The first ``until`` rounds (SeqGAN; 0: its discriminator's pretraining only) or iterations
+    (the Gumbel GAN) of :func:`real_text`'s GAN run, for a chapter that trains a long run in parts:
+    they are kept in the run's checkpoint, paused there, and the :func:`real_text` call that
+    follows finishes and scores the run exactly as one call would have. Returns the trainer."""
+    if method not in ("seqgan", "gumbel"):
+        raise ValueError(f"method {method!r}: only the GANs 'seqgan' and 'gumbel' train in adversarial parts")
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    data = text_splits(corpus, profile)
+    mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
+    _, trainer = _adversarial(method, copy_generator(mle), mle, data, profile, seed, checkpoint, progress, until)
+    return trainer
+
+
 def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data: TextSplits, profile: Profile,
-                 seed: int, checkpoint: Checkpoint, out: Path, progress: bool) -> tuple[LSTMGenerator, dict]:
-    """``generator`` (a copy of ``mle``) trained by ``method``, and its trainer's settings; with
-    ``profile.real_text.select_on_validation``, the checkpoint of its best validation gap (and, with
+                 seed: int, checkpoint: Checkpoint, progress: bool, until: int | None = None
+                 ) -> tuple[dict, Trainer]:
+    """``generator`` (a copy of ``mle``) trained by ``method`` until ``until`` (None: its budget),
+    then its settings and its trainer. With ``profile.real_text.select_on_validation``, a finished
+    run leaves ``generator`` at the checkpoint of its best validation gap (and, with
     ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
     sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
+    budget = sizes.rounds if method == "seqgan" else sizes.iterations
+    path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
+    target = part_target(budget, until, path)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         discriminator = (CNNDiscriminator(len(data.vocab)) if method == "seqgan"
                          else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
     discriminator.to(generator.device)
-    path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     selector = None
     if profile.real_text.select_on_validation:
         selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap",
@@ -190,11 +211,11 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     # selection starts with the adversarial phase: the generator does not change while SeqGAN's
     # discriminator pretrains, and scoring it there would only use up the patience
     trainer.evaluate = selector
-    budget = sizes.rounds if method == "seqgan" else sizes.iterations
-    if trainer.step < budget:
-        trainer.run(until=budget, stop=None if selector is None else selector.flattened)
-    write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
+    if trainer.step < target:
+        trainer.run(until=target, stop=None if selector is None else selector.flattened, pause=target < budget)
     settings = asdict(trainer.config)
+    if target < budget:
+        return settings, trainer
     if method == "seqgan":  # where the discriminator's pretraining stopped
         pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]
         settings |= {"d_rounds_done": trainer.counters["d_rounds"],
@@ -206,7 +227,7 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
                      "selected_phase": chosen.get("phase"), "selected_valid_gap": chosen["valid_gap"],
                      "last_step": trainer.step,
                      "stopped_because": trainer.stopped_because or f"the budget ({trainer.step} {trainer.unit})"}
-    return generator, settings
+    return settings, trainer
 
 
 def _lines(texts: list[list[str]]) -> str:

@@ -59,16 +59,32 @@ def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
     return True
 
 
-def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, until: int,
-                    stop: Callable[[], str | None] | None = None) -> bool:
+def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, budget: int,
+                    stop: Callable[[], str | None] | None = None, *, until: int | None = None) -> bool:
     """Resume ``trainer`` from ``checkpoint`` when it holds the same run, then train it until
-    ``until`` units in total (or until ``stop`` gives a reason, see :meth:`Trainer.run`).
-    Returns whether it trained (False: the saved run was complete)."""
+    ``budget`` units in total (or until ``stop`` gives a reason, see :meth:`Trainer.run`); with
+    ``until`` below the budget, only that far, paused there (``Trainer.run(pause=True)``), so a
+    later call finishes the run exactly as one call would have. Returns whether it trained
+    (False: the saved run had got that far already)."""
+    target = part_target(budget, until, checkpoint)
     resume_if_same(trainer, checkpoint)
-    if trainer.step >= until:
+    if trainer.step >= target:
         return False
-    trainer.run(until=until, stop=stop)
+    trainer.run(until=target, stop=stop, pause=target < budget)
     return True
+
+
+def part_target(budget: int, until: int | None, checkpoint: str | Path | None) -> int:
+    """Where a run trained ``until`` (None: its whole ``budget``) stops. A part needs a
+    checkpoint to be continued from, and lies within the budget."""
+    if until is None:
+        return budget
+    if not isinstance(until, int) or isinstance(until, bool) or not 0 <= until <= budget:
+        raise ValueError(f"until={until!r}: train a part of the run with an integer from 0 to its budget, {budget}")
+    if until < budget and checkpoint is None:
+        raise ValueError(f"until={until} trains a part of the run, but with checkpoint=None nothing would keep it "
+                         "to be continued: pass checkpoint='auto' or a path")
+    return until
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

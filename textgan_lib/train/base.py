@@ -20,7 +20,9 @@ A :class:`Trainer` owns
   non-finite loss or norm raises :class:`~textgan_lib.models.checkpoint.NonFiniteLossError` naming
   the step before any weight changes; :meth:`save` refuses non-finite weights;
 - :meth:`run` (``until=`` a total, or ``more=`` an increment) with a progress bar, recording every
-  ``config.eval_every`` units (and at the last) and then writing the checkpoint.
+  ``config.eval_every`` units (and at the last) and then writing the checkpoint; ``pause=True``
+  stops at the target without its extra evaluation, so a long run split over several calls
+  records exactly what one call would.
 
 A subclass sets ``kind`` (the checkpoint's kind), ``unit``, ``text_model`` (the registered module
 stored as the checkpoint's ``generator`` entry, which ``from_checkpoint`` reads), implements
@@ -182,9 +184,14 @@ class Trainer:
         return pd.DataFrame(self.records)
 
     def run(self, *, until: int | None = None, more: int | None = None,
-            stop: Callable[[], str | None] | None = None) -> pd.DataFrame:
+            stop: Callable[[], str | None] | None = None, pause: bool = False) -> pd.DataFrame:
         """Train until ``until`` units in total, or ``more`` more units; with neither, until the
         trainer's default total (so a resumed run finishes its plan). Returns the history.
+
+        The last unit is evaluated even off the ``eval_every`` schedule, unless ``pause``: then it
+        is only checkpointed, as if the run had been interrupted there, so that a later
+        :meth:`run` (in this process or after :meth:`load`) records the rows, and draws the random
+        numbers, of one uninterrupted run.
 
         ``stop``, asked before training and after every evaluation, ends the run early when it
         returns a reason (e.g.
@@ -204,9 +211,11 @@ class Trainer:
             with self.rng_scope():
                 stats = self.train_step()
                 self.step += 1
-                due = self.step % self.eval_every == 0 or self.step == target
+                due = self.step % self.eval_every == 0 or (self.step == target and not pause)
                 if due:
                     self.record(stats)
+            if not due and self.step == target:  # paused off the schedule: resumable, not evaluated
+                self.save_if_set()
             if due:
                 self.save_if_set()
                 bar.set_postfix({k: round(v, 3) for k, v in stats.items() if k in ("g_loss", "d_loss", "train_nll")})
