@@ -10,24 +10,35 @@
 """
 
 import hashlib
+import json
 import os
 import random
+import re
 import subprocess
 import sys
 import textwrap
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from textgan_lib.cli import main
 from textgan_lib.data import files
+from textgan_lib.data.vocab import Vocabulary
+from textgan_lib.eval.bleu import BLEU, self_bleu
 from textgan_lib.models.autoencoder import AutoencoderConfig, LSTMAutoencoder, encode_all
-from textgan_lib.models.checkpoint import CheckpointMismatchError, NonFiniteLossError, read_checkpoint
+from textgan_lib.models.checkpoint import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    read_checkpoint,
+    save_checkpoint,
+)
 from textgan_lib.models.discriminators import CNNDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.recipes.runs import write_text_atomic
+from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes.runs import run_lock, write_text_atomic
 from textgan_lib.train.arae import ARAEConfig, ARAETrainer
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from textgan_lib.train.latent_gan import CodeGANTrainer, LatentGANConfig, LatentGANTrainer
@@ -507,3 +518,148 @@ def test_the_cli_refuses_an_out_that_is_not_a_file(tmp_path, monkeypatch, capsys
         main(["seqgan-oracle", "--out", out, "--rounds", "1"])
     assert stopped.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "newdir").exists() and (tmp_path / "pipe").is_fifo()
+
+
+def test_a_run_held_by_another_process_is_waited_for_with_a_message(tmp_path, capfd):
+    """Two processes on one run train it once: the second waits for the first's lock (issue 36)."""
+    run = tmp_path / "coco_lm_cpu_seed0.pt"
+    holder = subprocess.Popen(  # noqa: S603 -- this interpreter, a fixed script
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from textgan_lib.recipes.runs import run_lock
+            with run_lock({str(run)!r}):
+                print("held", flush=True)
+                time.sleep(2)
+        """)], stdout=subprocess.PIPE, text=True)  # it inherits this test's TEXTGAN_CACHE
+    assert holder.stdout.readline().strip() == "held"
+    started = time.perf_counter()
+    with run_lock(run), run_lock(run):  # asking again inside one's own lock passes
+        waited = time.perf_counter() - started
+    holder.wait(timeout=30)
+    assert waited > 1.0  # it waited for the holder to end
+    assert f"waiting for another process that is working on {run}" in capfd.readouterr().err
+    started = time.perf_counter()
+    with run_lock(run):  # the holder ended: free at once, though its lock file stays
+        assert time.perf_counter() - started < 1.0
+
+
+WRONG_TYPES = [  # (build, the words of the error): each was accepted before issue 36, by truthiness or truncation
+    (lambda: MLEConfig(padding_targets="no"), "MLEConfig.padding_targets must be True or False, got 'no'"),
+    (lambda: SeqGANConfig(cuda_graphs="yes"), "SeqGANConfig.cuda_graphs must be True or False"),
+    (lambda: GumbelGANConfig(straight_through="yes"), "GumbelGANConfig.straight_through must be True or False"),
+    (lambda: MLEConfig(epochs=4.7), "MLEConfig.epochs must be an integer, got 4.7"),
+    (lambda: GumbelGANConfig(adam_betas=(0.9,)), "adam_betas must hold 2 values"),
+    (lambda: MLEConfig(lr=True), "MLEConfig.lr must be a number, got True"),
+    (lambda: GeneratorConfig(V, eos_id=-5), "GeneratorConfig.eos_id=-5 is not an id of the vocabulary"),
+    (lambda: get_profile("ci", oracle={"samples": -5}), "OracleSizes.samples must be a finite number >= 0"),
+    (lambda: get_profile("ci", real_text={"select_on_validation": "yes"}), "select_on_validation must be True"),
+]
+
+
+@pytest.mark.parametrize(("build", "words"), WRONG_TYPES)
+def test_a_config_value_of_the_wrong_type_is_refused_by_name(build, words):
+    with pytest.raises(ValueError, match=re.escape(words)):  # a ValueError: the CLI exits 2 on it
+        build()
+
+
+def test_numpy_scalars_count_as_the_numbers_they_hold():
+    config = MLEConfig(epochs=np.int64(3), lr=np.float32(0.5), padding_targets=np.bool_(True))
+    assert (config.epochs, config.lr, config.padding_targets) == (3, 0.5, True)
+    assert type(config.epochs) is int and type(config.lr) is float and type(config.padding_targets) is bool
+    assert GumbelGANConfig(adam_betas=[0.5, 0.9]).adam_betas == (0.5, 0.9)
+
+
+def test_strings_where_token_lists_belong_are_refused():
+    vocab = Vocabulary(["a", "dog"])
+    with pytest.raises(TypeError, match="got the string 'dog'"):
+        vocab.encode("dog")
+    with pytest.raises(TypeError, match="got the string 'abc'"):
+        Vocabulary("abc")
+    with pytest.raises(TypeError, match="BLEU scores tokenized sentences"):
+        BLEU(["the cat sat"])
+    with pytest.raises(TypeError, match="BLEU scores tokenized sentences"):
+        BLEU([["the", "cat"]]).corpus_mean(["the cat"])
+    with pytest.raises(TypeError, match="BLEU scores tokenized sentences"):
+        self_bleu(["a b", "a c"])
+
+
+def test_float_ids_are_refused_not_truncated(tmp_path):
+    vocab = Vocabulary(["a", "b"])
+    with pytest.raises(TypeError, match="token ids must be integers, got 4.7"):
+        vocab.decode([4.7])
+    with pytest.raises(TypeError, match="prefix must hold integer token ids"):
+        _generator().sample(2, T, prefix=torch.tensor([4.7]))
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps({"format": "textgan-vocabulary-v1", "tokens": "abc"}))
+    with pytest.raises(ValueError, match="damaged vocabulary"):
+        Vocabulary.load(path)
+
+
+def test_a_temperature_too_small_to_divide_by_is_refused():
+    generator = _generator()
+    with pytest.raises(ValueError, match="temperature=1e-40 is below 1e-06"):
+        generator.token_nll(REAL[:2], temperature=1e-40)
+    with pytest.raises(ValueError, match="temperature=1e-40 is below 1e-06"):
+        generator.sample(2, T, temperature=1e-40)
+
+
+def test_a_gan_refuses_samples_narrower_than_the_real_texts():
+    with pytest.raises(ValueError, match=f"the real sequences are {T} tokens wide but max_len=4"):
+        GumbelGANTrainer(_generator(), _cnn(), REAL, 4, GumbelGANConfig(batch_size=8), progress=False)
+
+
+def test_an_edited_position_or_history_and_an_infinite_optimizer_state_are_caught(tmp_path):
+    path = tmp_path / "mle.pt"
+    trainer = MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), progress=False)
+    trainer.run()
+    trainer.save(path)
+    payload = read_checkpoint(path)
+    for edit, words in (({"position": {"step": -5}}, "not whole counts >= 0"),
+                        ({"history": "abc"}, "history that is not a list of rows")):
+        edited = tmp_path / "edited.pt"
+        save_checkpoint(edited, payload["kind"], {k: v for k, v in payload.items()
+                                                  if k not in ("format", "version", "kind")} | edit)
+        fresh = MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), progress=False)
+        with pytest.raises(CheckpointMismatchError, match=words):
+            fresh.load(edited)
+        assert fresh.step == 0  # refused before any change
+    state = trainer.optimizers["model"].state_dict()["state"]
+    next(iter(state.values()))["exp_avg_sq"].fill_(float("inf"))
+    with pytest.raises(NonFiniteLossError, match="optimizer's state"):
+        trainer.save(tmp_path / "inf.pt")
+    assert not (tmp_path / "inf.pt").exists()
+
+
+def test_a_full_disk_is_named_and_the_previous_checkpoint_kept(tmp_path, monkeypatch):
+    path = tmp_path / "mle.pt"
+    trainer = MLETrainer(_generator(), REAL, config=MLEConfig(epochs=1, batch_size=16), progress=False)
+    trainer.save(path)
+    before = _digest(path)
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 9472 vs 9366")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match="the disk is probably full"):
+        trainer.save(path)
+    assert _digest(path) == before
+
+
+def test_a_cache_that_cannot_hold_checkpoints_stops_before_training(tmp_path, monkeypatch, capsys):
+    not_a_folder = tmp_path / "cache_file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("TEXTGAN_CACHE", str(not_a_folder))
+    assert main(["oracle-mle", "--profile", "ci", "--out", str(tmp_path / "o.csv"), "--quiet"]) == 2
+    assert "cannot keep checkpoints" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["oracle-mle", "--seed", "123456789012345678901"], "--seed: must be an integer from 0 to 2147483647"),
+    (["study", "--corpus", "coco", "--seeds", "0-99999999999999999999"], "--seeds: expected one or more seeds"),
+    (["study", "--corpus", "oracle", "--until-flat", "3"], "--until-flat selects on validation texts"),
+])
+def test_seeds_out_of_range_and_until_flat_on_the_oracle_exit_2(tmp_path, capsys, argv, words):
+    with pytest.raises(SystemExit) as stopped:
+        code = main([*argv, "--out", str(tmp_path / "out")])
+        raise SystemExit(code)
+    assert stopped.value.code == 2 and words in capsys.readouterr().err

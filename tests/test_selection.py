@@ -173,6 +173,11 @@ def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeyp
     assert 0 <= settings["selected_step"] <= 4
     history = (tmp_path / "out" / "coco_gumbel_history.csv").read_text().splitlines()
     assert "valid_gap" in history[0] and len(history) == 1 + 5  # the gap against the iteration, row 0 the MLE model
+    # issue 36: the selection lives in the run's one checkpoint; emptied, it is named and the run trains again
+    run_path("coco_gumbel", profile, 0).write_bytes(b"")
+    with pytest.warns(UserWarning, match=r"coco_gumbel_ci-\w+_seed0\.pt \(0 bytes\) could not be read"):
+        again = real_text("coco", "gumbel", profile, out=tmp_path / "again", progress=False)
+    assert {k: v for k, v in again.items() if k != "seconds"} == {k: v for k, v in result.items() if k != "seconds"}
 
 
 def test_a_plateau_is_patience_values_that_do_not_fall_below_the_best_before_them():

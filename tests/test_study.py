@@ -271,6 +271,34 @@ def test_the_ray_backend_writes_the_files_of_the_local_backend(tmp_path, monkeyp
         study("coco", ["gumbel"], [0], profile, tmp_path / "x", backend="dask")
 
 
+def _one_thread_study(out, cache):
+    """A study in a process of its own (one thread, so float sums agree to the last bit)."""
+    import os
+
+    os.environ["TEXTGAN_CACHE"] = str(cache)
+    torch.set_num_threads(1)
+    study("coco", ["gumbel"], [0], get_profile("ci", **SMALL), out)
+
+
+@pytest.mark.slow  # three small studies, two of them at once (about 40 s)
+def test_two_studies_on_one_folder_and_cache_both_finish_with_one_studys_files(tmp_path):
+    """Issue 36: each run is trained once, under its lock, and both processes end with its file."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    _one_thread_study(tmp_path / "alone", tmp_path / "alone_cache")
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        for done in [pool.submit(_one_thread_study, tmp_path / "shared", tmp_path / "shared_cache") for _ in "ab"]:
+            done.result()  # neither crashed
+    names = sorted(p.name for p in (tmp_path / "alone").iterdir())
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == names
+    for name in names:
+        alone, shared = ((tmp_path / run / name).read_text() for run in ("alone", "shared"))
+        if name.endswith(".json"):  # as text: NaN equals NaN
+            alone, shared = (json.dumps(_without_timings(json.loads(text))) for text in (alone, shared))
+        assert shared == alone, name
+
+
 def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["study", "--corpus", "coco", "--seeds", "4-x", "--out", str(tmp_path)])

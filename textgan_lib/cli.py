@@ -134,7 +134,7 @@ def _study(args: argparse.Namespace) -> None:
     profile = args.profile
     if args.until_flat is not None:
         if args.corpus == "oracle":
-            raise SystemExit("textgan: error: --until-flat selects on validation texts; the oracle study has none")
+            raise ValueError("--until-flat selects on validation texts; the oracle study has none")
         profile = until_flat(get_profile(profile), args.until_flat)
     summary = study(args.corpus, args.method, args.seeds, profile, args.out, jobs=args.jobs, device=str(device),
                     backend=args.backend)
@@ -250,24 +250,34 @@ def _writable_folder(folder: Path) -> None:
         raise argparse.ArgumentTypeError(f"the folder {folder} is not writable")
 
 
+MAX_SEED = 2**31 - 1  # the largest seed every random generator of the library (and NumPy's) accepts
+
+
+def _seed(text: str) -> int:
+    value = _number(int, text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_SEED}, got {text}")
+    return value
+
+
 def _seed_list(text: str) -> list[int]:
     """``0-4`` or ``0,2,5``: the seeds of a study."""
     try:
         if "-" in text:
             first, last = (int(x) for x in text.split("-"))
-            seeds = list(range(first, last + 1))
+            bounds = [first, last] if first <= last else []
         else:
-            seeds = [int(x) for x in text.split(",")]
+            bounds = [int(x) for x in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seeds as 0-4 or 0,1,2, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"expected one or more seeds >= 0, got {text!r}")
-    return seeds
+    if not bounds or min(bounds) < 0 or max(bounds) > MAX_SEED:  # checked before a range is built
+        raise argparse.ArgumentTypeError(f"expected one or more seeds from 0 to {MAX_SEED}, got {text!r}")
+    return list(range(bounds[0], bounds[1] + 1)) if "-" in text else bounds
 
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:
     """Options every oracle experiment takes."""
-    command.add_argument("--seed", type=_non_negative(int), default=0)
+    command.add_argument("--seed", type=_seed, default=0)
     command.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     command.add_argument("--oracle", type=Path, default=None,
                          help="path of target_params_py3.pkl (default: the data layer's copy)")
@@ -345,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent", "arae"], required=True)
     real.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     real.add_argument("--out", type=_folder, required=True, help="folder for the samples, references and scores")
-    real.add_argument("--seed", type=_non_negative(int), default=0)
+    real.add_argument("--seed", type=_seed, default=0)
     real.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     real.add_argument("--quiet", action="store_true", help="no progress bars")
     real.set_defaults(run=_real_text)

@@ -10,6 +10,7 @@ reproducible).
 from __future__ import annotations
 
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ class Vocabulary:
 
     def __init__(self, tokens: Sequence[str]) -> None:
         """``tokens``: the ordinary tokens, in id order (specials are added in front)."""
+        _check_token_list(tokens, "tokens")
         clashes = sorted(set(tokens) & set(SPECIAL_TOKENS))
         if clashes:
             raise ValueError(f"tokens {clashes} are reserved special tokens; remove them from the corpus")
@@ -88,6 +90,7 @@ class Vocabulary:
         unknown: Literal["map", "error"] = "map",
     ) -> list[int]:
         """Token ids for ``tokens``. Unknown tokens map to ``<unk>``, or raise with ``unknown="error"``."""
+        _check_token_list(tokens, "tokens")
         if unknown == "map":
             ids = [self.stoi.get(tok, self.unk_id) for tok in tokens]
         elif unknown == "error":
@@ -104,7 +107,10 @@ class Vocabulary:
         """Tokens for ``ids``. By default stops at ``<eos>`` and drops ``<pad>``/``<bos>``."""
         tokens = []
         for i in ids:
-            i = int(i)
+            try:
+                i = operator.index(i)  # ints, NumPy and tensor integers; never a float, which int() would truncate
+            except TypeError:
+                raise TypeError(f"token ids must be integers, got {i!r}") from None
             if not 0 <= i < len(self.itos):
                 raise IndexError(f"token id {i} is outside the vocabulary (size {len(self)})")
             if not keep_special:
@@ -129,4 +135,15 @@ class Vocabulary:
             raise ValueError(f"{path} is not a vocabulary file (invalid JSON: {err})") from None
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a textgan vocabulary (expected format {_FORMAT!r})")
-        return cls(payload["tokens"])
+        tokens = payload.get("tokens")
+        if not (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)):
+            raise ValueError(f"{path} is a damaged vocabulary: its tokens are not a list of strings; rebuild it "
+                             "(Vocabulary.build) and save it again")
+        return cls(tokens)
+
+
+def _check_token_list(tokens: object, name: str) -> None:
+    """Refuse a string where a list of tokens belongs: iterating it would give its characters."""
+    if isinstance(tokens, str | bytes):
+        raise TypeError(f"{name} must be a list of tokens, got the string {tokens[:40]!r}: tokenize it first "
+                        "(e.g. text.split(), or textgan_lib.data.tokenize)")

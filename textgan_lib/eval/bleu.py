@@ -35,6 +35,9 @@ EPSILON = 0.1  # NLTK's SmoothingFunction().method1 default
 
 def _ngram_counts(tokens: Sequence[str], max_n: int) -> list[Counter]:
     """counts[n - 1][ngram] for n = 1..max_n."""
+    if isinstance(tokens, str):  # its n-grams would be characters': BLEU 1.0 for almost anything
+        raise TypeError(f"BLEU scores tokenized sentences (lists of tokens), got the string {tokens[:40]!r}: "
+                        "give [text.split() for text in texts]")
     return [Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)) for n in range(1, max_n + 1)]
 
 

@@ -103,7 +103,12 @@ def save_checkpoint(path: str | Path, kind: str, payload: Mapping[str, Any]) -> 
     path = Path(path)
     content = {"format": FORMAT, "version": VERSION, "kind": kind, **payload}
     with atomic_path(path) as tmp:
-        torch.save({**content, "content_sha256": content_hash(content)}, tmp)
+        try:
+            torch.save({**content, "content_sha256": content_hash(content)}, tmp)
+        except RuntimeError as err:  # torch's writer reports a failed write as "enforce fail at inline_container.cc"
+            raise OSError(f"could not write the checkpoint {path}: the disk is probably full or the folder unwritable "
+                          f"(torch: {str(err).splitlines()[0][:120]}). The previous checkpoint, if any, is untouched; "
+                          "free some space and run again to go on from it") from None
     return path
 
 

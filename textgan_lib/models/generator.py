@@ -44,6 +44,11 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         check_config(self, positive=("embed_dim", "hidden_dim", "num_layers"), non_negative=("context_dim",),
                      fractions=("dropout",))
+        for field in ("start_id", "pad_id", "eos_id"):  # an id outside the vocabulary is never sampled or matched
+            token = getattr(self, field)
+            if token is not None and not 0 <= token < self.vocab_size:
+                raise ValueError(f"GeneratorConfig.{field}={token} is not an id of the vocabulary of "
+                                 f"{self.vocab_size} tokens: give 0 to {self.vocab_size - 1}, or None")
 
 
 class LSTMGenerator(nn.Module):
@@ -270,7 +275,11 @@ class LSTMGenerator(nn.Module):
     def _prefix(self, prefix: Tensor | None, n: int) -> Tensor:
         if prefix is None:
             return torch.empty(n, 0, dtype=torch.long, device=self.device)
-        prefix = torch.as_tensor(prefix, dtype=torch.long, device=self.device)
+        prefix = torch.as_tensor(prefix, device=self.device)
+        if prefix.is_floating_point() or prefix.dtype == torch.bool:  # 4.7 would silently become id 4
+            raise TypeError(f"prefix must hold integer token ids, got {prefix.dtype} values: pass ids "
+                            "(vocab.encode(tokens)), not scores")
+        prefix = prefix.long()
         if prefix.dim() == 1:
             prefix = prefix.expand(n, -1)
         if prefix.dim() != 2 or prefix.shape[0] != n:

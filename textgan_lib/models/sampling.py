@@ -119,9 +119,18 @@ def sample_from_hidden(
     return torch.cat(tokens)
 
 
+# Below this a temperature is greedy decoding in all but name, and dividing float32 logits by it
+# overflows them to infinity (a NaN distribution); 0 is the greedy choice itself.
+MIN_TEMPERATURE = 1e-6
+
+
 def _check_temperature(temperature: float) -> None:
     if not (math.isfinite(temperature) and temperature >= 0):
         raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {temperature}")
+    if 0 < temperature < MIN_TEMPERATURE:
+        raise ValueError(f"temperature={temperature:g} is below {MIN_TEMPERATURE:g}, where dividing the logits by it "
+                         "overflows: sample with temperature=0 (greedy), or score with a temperature of at least "
+                         f"{MIN_TEMPERATURE:g}")
 
 
 def _draw_(z: Tensor, rng: torch.Generator | None, nonfinite: Tensor | None = None) -> Tensor:

@@ -31,7 +31,7 @@ from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.seqgan import SeqGANTrainer
 from ..train.sync_free import mle_trainer
 from .profiles import Profile
-from .runs import Checkpoint, checkpoint_for, resume_if_same, train_or_resume, write_csv
+from .runs import Checkpoint, checkpoint_for, resume_if_same, run_lock, train_or_resume, write_csv
 
 HELD_OUT = 2000  # held-out sequences on which SeqGAN's discriminator is measured during its pretraining
 
@@ -146,12 +146,21 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
                             evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                             checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
                             progress=progress, held_out=held_out[:HELD_OUT])
-    resume_if_same(trainer, trainer.checkpoint_path)
-    mle_seconds = time.perf_counter() - started
+    with run_lock(trainer.checkpoint_path):
+        resume_if_same(trainer, trainer.checkpoint_path)
+        mle_seconds = time.perf_counter() - started
+        return _seqgan_phases(trainer, mle_rows, mle_seconds, sizes.rounds, started, time_limit_s, out)
+
+
+def _seqgan_phases(trainer: SeqGANTrainer, mle_rows: list[dict], mle_seconds: float, rounds: int,
+                   started: float, time_limit_s: float | None, out: str | Path | None) -> pd.DataFrame:
+    """:func:`seqgan_oracle`'s discriminator pretraining and adversarial rounds, its table written
+    after each."""
 
     def table() -> pd.DataFrame:
         later = [{**r, "elapsed_s": r["elapsed_s"] + mle_seconds} for r in trainer.records]
-        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step, schedule=str(asdict(config)))
+        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step,
+                                                      schedule=str(asdict(trainer.config)))
         if out is not None:
             write_csv(frame, out)
         return frame
@@ -160,8 +169,8 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     if not trainer.pretraining_done:
         trainer.pretrain_discriminator()
         table()
-    while trainer.step < sizes.rounds:
-        trainer.run(until=min(trainer.step + config.eval_every, sizes.rounds))
+    while trainer.step < rounds:
+        trainer.run(until=min(trainer.step + trainer.config.eval_every, rounds))
         table()
         if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from .._checks import check_sizes
 from ..paper import RELGAN_ORACLE as R
 from ..paper import SEQGAN_PAPER as P
 from ..train.arae import ARAEConfig
@@ -36,8 +37,15 @@ from ..train.seqgan import SeqGANConfig
 PROFILE_ENV = "TEXTGAN_PROFILE"
 
 
+class _Checked:
+    """A profile section: its fields are checked by type, and its numbers are never negative."""
+
+    def __post_init__(self) -> None:
+        check_sizes(self)
+
+
 @dataclass(frozen=True)
-class DataSizes:
+class DataSizes(_Checked):
     """The corpora (chapter 1 onwards)."""
 
     n_sentences: int | None  # texts used from each split; None = all
@@ -49,7 +57,7 @@ class DataSizes:
 
 
 @dataclass(frozen=True)
-class ToySizes:
+class ToySizes(_Checked):
     """The small tasks of chapters 2, 3, 6 and 7."""
 
     steps: int  # optimisation steps on the recurrent-network toy tasks
@@ -59,7 +67,7 @@ class ToySizes:
 
 
 @dataclass(frozen=True)
-class LanguageModelSizes:
+class LanguageModelSizes(_Checked):
     """The LSTM language models of real text (chapters 4, 5, 10)."""
 
     embed_dim: int
@@ -80,7 +88,7 @@ class LanguageModelSizes:
 
 
 @dataclass(frozen=True)
-class OracleSizes:
+class OracleSizes(_Checked):
     """MLE on the SeqGAN oracle's samples (chapters 5, 8, 9; ``textgan oracle-mle``)."""
 
     samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
@@ -94,7 +102,7 @@ class OracleSizes:
 
 
 @dataclass(frozen=True)
-class SeqGANSizes:
+class SeqGANSizes(_Checked):
     """A SeqGAN run: discriminator pretraining, then ``rounds`` adversarial rounds."""
 
     rounds: int
@@ -105,7 +113,7 @@ class SeqGANSizes:
 
 
 @dataclass(frozen=True)
-class GumbelSizes:
+class GumbelSizes(_Checked):
     """A Gumbel-softmax GAN run of ``iterations`` on RelGAN's schedule compressed to that length."""
 
     iterations: int
@@ -119,7 +127,7 @@ class GumbelSizes:
 
 
 @dataclass(frozen=True)
-class RealTextSizes:
+class RealTextSizes(_Checked):
     """GANs on real text (chapter 10, ``textgan real-text``)."""
 
     samples: int  # generated samples scored (BLEU, Self-BLEU, distinct-n)
@@ -140,7 +148,7 @@ class RealTextSizes:
 
 
 @dataclass(frozen=True)
-class LatentSizes:
+class LatentSizes(_Checked):
     """The LSTM autoencoder and the WGAN-GP on its codes (chapter 11, ``--method latent``)."""
 
     embed_dim: int
@@ -175,7 +183,7 @@ class LatentSizes:
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(_Checked):
     name: str
     data: DataSizes
     toys: ToySizes

@@ -55,7 +55,15 @@ from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
-from .runs import Checkpoint, checkpoint_for, part_target, resume_if_same, write_csv, write_text_atomic
+from .runs import (
+    Checkpoint,
+    checkpoint_for,
+    part_target,
+    resume_if_same,
+    run_lock,
+    write_csv,
+    write_text_atomic,
+)
 
 CORPORA = ("coco", "poems", "news")
 HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
@@ -205,14 +213,15 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                    checkpoint_path=path, progress=progress)
     trainer.selection = selector  # its state is saved and resumed with the run's checkpoint
-    resume_if_same(trainer, path)
-    if method == "seqgan" and not trainer.pretraining_done:
-        trainer.pretrain_discriminator()
-    # selection starts with the adversarial phase: the generator does not change while SeqGAN's
-    # discriminator pretrains, and scoring it there would only use up the patience
-    trainer.evaluate = selector
-    if trainer.step < target:
-        trainer.run(until=target, stop=None if selector is None else selector.flattened, pause=target < budget)
+    with run_lock(path):
+        resume_if_same(trainer, path)
+        if method == "seqgan" and not trainer.pretraining_done:
+            trainer.pretrain_discriminator()
+        # selection starts with the adversarial phase: the generator does not change while SeqGAN's
+        # discriminator pretrains, and scoring it there would only use up the patience
+        trainer.evaluate = selector
+        if trainer.step < target:
+            trainer.run(until=target, stop=None if selector is None else selector.flattened, pause=target < budget)
     settings = asdict(trainer.config)
     if target < budget:
         return settings, trainer

@@ -1,13 +1,22 @@
-"""Where runs keep their checkpoints, and the one rule by which a run resumes."""
+"""Where runs keep their checkpoints, the one rule by which a run resumes, and the lock that keeps
+two processes from training the same run at once."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked there
+    fcntl = None
 
 import pandas as pd
 
@@ -36,9 +45,23 @@ def profile_tag(profile: Profile) -> str:
 
 
 def checkpoint_for(checkpoint: Checkpoint, run: str, profile: Profile, seed: int, variant: str = "") -> Path | None:
-    """``checkpoint`` with ``"auto"`` resolved to :func:`run_path`."""
-    return run_path(run, profile, seed, variant) if checkpoint == "auto" else None if checkpoint is None else Path(
-        checkpoint)
+    """``checkpoint`` with ``"auto"`` resolved to :func:`run_path`, whose folder is made (or an
+    ``OSError`` says now, before any training, why the cache cannot keep it)."""
+    if checkpoint is None:
+        return None
+    if checkpoint != "auto":
+        return Path(checkpoint)
+    path = run_path(run, profile, seed, variant)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writable = os.access(path.parent, os.W_OK)
+    except OSError as err:
+        raise OSError(f"cannot keep checkpoints in {path.parent} ({err.strerror or err}): the cache {cache_dir()} "
+                      "must be a writable folder; set TEXTGAN_CACHE to one") from None
+    if not writable:
+        raise OSError(f"cannot keep checkpoints in {path.parent}: it is not writable; set TEXTGAN_CACHE to a "
+                      "writable folder")
+    return path
 
 
 def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
@@ -59,6 +82,45 @@ def resume_if_same(trainer: Trainer, checkpoint: str | Path | None) -> bool:
     return True
 
 
+_HELD: set[str] = set()  # the runs whose lock this process holds: asking again inside one is free
+
+
+@contextmanager
+def run_lock(path: str | Path | None) -> Iterator[None]:
+    """Hold the lock of the run kept at ``path`` (its checkpoint or its run file) for the block.
+
+    Another process that asks for the same run waits, saying so on stderr, and then finds what
+    this one saved: two studies on one output folder, or two commands sharing a cache, train each
+    run once and both finish. The lock is an advisory ``flock`` on a file in the cache's ``locks``
+    folder, which the system releases when its holder ends or is killed, so no stale lock is ever
+    left behind. Nested requests for a run this process holds pass; ``None`` (no file) and systems
+    without ``fcntl`` (Windows) lock nothing, and so does a cache where the lock cannot be created
+    (the run then reports the unwritable folder itself)."""
+    key = None if path is None else str(Path(path).resolve())
+    if key is None or key in _HELD or fcntl is None:
+        yield
+        return
+    lock_file = cache_dir() / "locks" / f"{Path(key).name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock"
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_file, "a")  # closed below, which releases the lock
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another process that is working on {path} (lock {lock_file}); this run then goes "
+                  "on from what that one saved", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+
+
 def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, budget: int,
                     stop: Callable[[], str | None] | None = None, *, until: int | None = None) -> bool:
     """Resume ``trainer`` from ``checkpoint`` when it holds the same run, then train it until
@@ -67,10 +129,11 @@ def train_or_resume(trainer: Trainer, checkpoint: str | Path | None, budget: int
     later call finishes the run exactly as one call would have. Returns whether it trained
     (False: the saved run had got that far already)."""
     target = part_target(budget, until, checkpoint)
-    resume_if_same(trainer, checkpoint)
-    if trainer.step >= target:
-        return False
-    trainer.run(until=target, stop=stop, pause=target < budget)
+    with run_lock(checkpoint):
+        resume_if_same(trainer, checkpoint)
+        if trainer.step >= target:
+            return False
+        trainer.run(until=target, stop=stop, pause=target < budget)
     return True
 
 

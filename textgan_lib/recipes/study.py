@@ -78,7 +78,7 @@ from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_orac
 from .profiles import Profile, get_profile
 from .real_text import CODE_METHODS, CORPORA, real_text
 from .records import read_run, read_runs, run_file, write_run
-from .runs import profile_tag, write_csv, write_text_atomic
+from .runs import profile_tag, run_lock, write_csv, write_text_atomic
 
 STUDY_CORPORA = ("oracle", *CORPORA)
 STUDY_METHODS = {"oracle": ("seqgan", "gumbel"),
@@ -215,6 +215,11 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
     temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
     whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
+    with run_lock(path):  # read, extended and written by one process at a time
+        return _add_controls(path, corpus, method, seed, profile, device)
+
+
+def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Profile | str, device: str) -> bool:
     result = read_run(path)
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = None if corpus == "oracle" else text_splits(corpus, profile)
@@ -327,10 +332,16 @@ def _work_folder(corpus: str, method: str, seed: int, profile: Profile) -> Path:
 
 def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: str | Path,
             device: str = "cpu") -> Path:
-    """One run of the study (skipped when its file exists); returns the file."""
+    """One run of the study (skipped when its file exists: another process that is writing it is
+    waited for, :func:`~textgan_lib.recipes.runs.run_lock`); returns the file."""
     path = run_file(out, corpus, method, seed)
-    if path.is_file():
-        return path
+    with run_lock(path):
+        if not path.is_file():
+            _record_run(path, corpus, method, seed, profile, device)
+    return path
+
+
+def _record_run(path: Path, corpus: str, method: str, seed: int, profile: Profile | str, device: str) -> None:
     profile = get_profile(profile) if isinstance(profile, str) else profile
     started = time.perf_counter()
     if corpus == "oracle":
@@ -353,7 +364,6 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
     result["seconds"] = time.perf_counter() - started
     result["profile_tag"] = profile_tag(profile)  # the preset's name, or name-hash when it was changed
     write_run(path, result)
-    return path
 
 
 def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, out: str | Path,

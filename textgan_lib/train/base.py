@@ -93,8 +93,8 @@ def global_rng_state(seed: int, device: torch.device) -> dict[str, Tensor | None
 
 def check_gan_inputs(generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int) -> None:
     """A GAN's inputs, checked before any training: real ids as a tensor ``[N, T]`` within the
-    generator's vocabulary, a discriminator over the same vocabulary, and samples long enough for
-    the discriminator's widest window."""
+    generator's vocabulary and ``T == max_len`` (samples as wide as the real texts), a discriminator
+    over the same vocabulary, and samples long enough for the discriminator's widest window."""
     if not isinstance(real_tokens, Tensor) or real_tokens.dim() != 2:
         raise TypeError("real_tokens must be a tensor of token ids [N, T] (encode texts with "
                         "encode_batch(texts, vocab, max_len).tokens)")
@@ -106,6 +106,10 @@ def check_gan_inputs(generator: nn.Module, discriminator: nn.Module, real_tokens
     if embedding is not None and embedding.num_embeddings != vocab_size:
         raise ValueError(f"the discriminator reads a vocabulary of {embedding.num_embeddings} tokens but the "
                          f"generator writes {vocab_size}: build it with the generator's vocabulary size")
+    if real_tokens.shape[1] != max_len:  # a discriminator would tell fakes from reals by their width alone
+        raise ValueError(f"the real sequences are {real_tokens.shape[1]} tokens wide but max_len={max_len}: the "
+                         "generator's samples and the real texts must have one width; pass "
+                         f"max_len={real_tokens.shape[1]}, or encode the texts at max_len")
     windows = getattr(discriminator, "windows", None)
     if windows and max_len < max(windows):
         raise ValueError(f"max_len={max_len} is shorter than the discriminator's widest window ({max(windows)}): "
@@ -294,6 +298,13 @@ class Trainer:
             if bad:
                 raise NonFiniteLossError(f"not saving {path}: the {name}'s {bad[0]} holds NaN or infinite values; "
                                          "the file on disk is untouched")
+        for name, optimizer in self.optimizers.items():  # moments that would turn every later step into NaN
+            bad = [f"parameter {index}'s {key}" for index, state in optimizer.state_dict()["state"].items()
+                   for key, t in state.items()
+                   if torch.is_tensor(t) and t.is_floating_point() and not torch.isfinite(t).all()]
+            if bad:
+                raise NonFiniteLossError(f"not saving {path}: the {name} optimizer's state ({bad[0]}) holds NaN or "
+                                         "infinite values; the file on disk is untouched")
         text = self.modules[self.text_model]
         return save_checkpoint(path, self.kind, {
             "generator": generator_entry(text, self.vocab),
@@ -340,6 +351,14 @@ class Trainer:
         if self.selection is not None and (selection is None or selection.get("key") != self.selection.key):
             raise CheckpointMismatchError(f"{path} holds a run without checkpoint selection on "
                                           f"{self.selection.key!r}: it cannot resume one that selects")
+        position, history = payload.get("position"), payload.get("history")
+        if not (isinstance(position, dict) and "step" in position
+                and all(type(v) is int and v >= 0 for v in position.values())):
+            raise CheckpointMismatchError(f"{path} holds the position {position!r}, not whole counts >= 0 with a step: "
+                                          "the file was edited; delete it, and the run trains again")
+        if not (isinstance(history, list) and all(isinstance(row, dict) for row in history)):
+            raise CheckpointMismatchError(f"{path} holds a history that is not a list of rows: the file was edited; "
+                                          "delete it, and the run trains again")
         # every check before the first change, so that a refused file leaves the trainer as it was
         check_model_state(text, entry["state"], path)
         for name, state in payload["modules"].items():
@@ -349,7 +368,7 @@ class Trainer:
             self.modules[name].load_state_dict(state)
         for name, state in payload["optimizers"].items():
             load_optimizer_state(self.optimizers[name], state)
-        position = dict(payload["position"])
+        position = dict(position)
         self.step = position.pop("step")
         self.counters.update(position)
         for name, state in payload["rngs"].items():
@@ -360,7 +379,7 @@ class Trainer:
                                                                      self.device)["cuda"]}
         self._global_rng = {"cpu": saved_global["cpu"], "cuda": saved_global["cuda"] if self.device.type == "cuda"
                             else None}
-        self.records = list(payload["history"])
+        self.records = list(history)
         if self.selection is not None:
             self.selection.load_state_dict(selection)
         self.after_load()
