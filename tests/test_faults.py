@@ -663,3 +663,25 @@ def test_seeds_out_of_range_and_until_flat_on_the_oracle_exit_2(tmp_path, capsys
         code = main([*argv, "--out", str(tmp_path / "out")])
         raise SystemExit(code)
     assert stopped.value.code == 2 and words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda g, d: g.sample(-1, T), "n must be an integer >= 0, got -1"),
+    (lambda g, d: g.sample(2.5, T), "n must be an integer >= 0, got 2.5"),
+    (lambda g, d: g.sample(2, 0), "max_len must be an integer >= 1, got 0"),
+    (lambda g, d: g.sample(2, T, rng=5), "rng must be a torch.Generator"),
+    (lambda g, d: d(torch.tensor([[4, 99, 3]])), f"token ids must lie in [0, {V}), found 3..99"),
+    (lambda g, d: d(torch.tensor([4, 5, 6])), "expected token ids [B, T] or one-hot-like [B, T, V], got shape (3,)"),
+])
+def test_wrong_shapes_and_ids_are_named_where_they_enter(call, words):
+    """Issue 36: torch's own messages ("negative dimension", "index out of range in self") named no argument."""
+    with pytest.raises((ValueError, TypeError), match=re.escape(words)):
+        call(_generator(), _cnn())
+
+
+def test_a_generator_that_rules_out_every_token_says_so():
+    generator = _generator()
+    with torch.no_grad():
+        generator.output.bias.fill_(float("-inf"))
+    with pytest.raises(FloatingPointError, match="-inf for every token"):
+        generator.sample(2, T)

@@ -20,8 +20,8 @@ from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 PACKAGE = Path(textgan_lib.__file__).parent
 # a module may import from its own layer and the layers before it, never from a later one
-LAYERS = {"_version": 0, "_checks": 0, "paper": 0, "data": 1, "models": 2, "eval": 3, "train": 4, "toys": 4,
-          "recipes": 5, "book": 6, "cli": 6, "__init__": 7, "__main__": 7}
+LAYERS = {"_version": 0, "_checks": 0, "_seeds": 0, "paper": 0, "data": 1, "models": 2, "eval": 3, "train": 4,
+          "toys": 4, "recipes": 5, "book": 6, "cli": 6, "__init__": 7, "__main__": 7}
 
 
 def _layer(module: str) -> int:
@@ -146,3 +146,27 @@ def test_the_chapter_toys_leave_the_global_random_stream_alone():
     train_memory_task("lstm", 3, 4, eval_every=2)
     train_toy_gan("nonsaturating", 4, eval_every=2, n_eval=50)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_random_streams_are_named_never_seed_plus_an_offset():
+    """Issue 35: a stream is asked for by name (textgan_lib._seeds), so two never share one by accident."""
+    import re
+
+    offsets = [f"{path.relative_to(PACKAGE)}:{n}" for path in sorted(PACKAGE.rglob("*.py")) if path.name != "_seeds.py"
+               for n, line in enumerate(path.read_text().splitlines(), 1) if re.search(r"seed\s*\+\s*\d", line)]
+    assert offsets == []
+
+
+def test_a_named_stream_is_reproducible_and_seeded_leaves_the_global_stream_alone():
+    from textgan_lib._seeds import seeded, stream, stream_seed
+
+    before = torch.get_rng_state()
+    with seeded(3):
+        weights = torch.rand(2)
+    assert torch.equal(torch.get_rng_state(), before)
+    with seeded(3):
+        assert torch.equal(torch.rand(2), weights)
+    assert torch.equal(torch.rand(3, generator=stream(7, "test_samples")),
+                       torch.rand(3, generator=torch.Generator().manual_seed(stream_seed(7, "test_samples"))))
+    with pytest.raises(KeyError, match="no random stream named 'tset_samples'"):
+        stream(7, "tset_samples")

@@ -21,8 +21,16 @@ SEQGAN_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
 
 
 def embed(embedding: nn.Embedding, inputs: Tensor) -> Tensor:
-    """``[B, T, E]`` embeddings of ids ``[B, T]`` or of one-hot-like vectors ``[B, T, V]``."""
+    """``[B, T, E]`` embeddings of ids ``[B, T]`` or of one-hot-like vectors ``[B, T, V]``. Ids are
+    checked against the vocabulary on a CPU (on a GPU the check would make every call wait)."""
     if inputs.dtype == torch.long:
+        if inputs.dim() != 2:
+            raise ValueError(f"expected token ids [B, T], got shape {tuple(inputs.shape)}")
+        vocab_size = len(embedding.weight)
+        if inputs.device.type == "cpu" and inputs.numel() and not 0 <= inputs.min() <= inputs.max() < vocab_size:
+            raise ValueError(f"token ids must lie in [0, {vocab_size}), found {int(inputs.min())}.."
+                             f"{int(inputs.max())}: were the texts encoded with another vocabulary than the "
+                             "discriminator's?")
         return embedding(inputs)
     if inputs.dim() != 3 or inputs.shape[-1] != embedding.num_embeddings:
         raise ValueError(f"expected ids [B, T] or one-hot-like [B, T, {embedding.num_embeddings}], got "
@@ -89,7 +97,7 @@ class CNNDiscriminator(nn.Module):
         fused = self.fused_windows if self.fused_windows is not None else inputs.device.type == "cuda"
         if fused:
             return self.fused_forward(inputs)
-        self._check_length(inputs.shape[1])
+        self._check_inputs(inputs)
         x = self._embedded(inputs)  # [B, E, 1, T]
         # max over time, then ReLU: equal to ReLU then max (ReLU is monotonic), on T times fewer values
         features = torch.cat([F.relu(self._feature_maps(x, conv).amax(dim=(2, 3)))
@@ -107,7 +115,7 @@ class CNNDiscriminator(nn.Module):
         masked to :math:`-\infty` before the max over time. Exact: the padded weights multiply
         zeros, and the same numbers come out as :meth:`forward` up to float rounding (tested).
         """
-        self._check_length(inputs.shape[1])
+        self._check_inputs(inputs)
         x = embed(self.embedding, inputs)  # [B, T, E]
         T, W = x.shape[1], max(self.windows)
         windows = F.pad(x, (0, 0, 0, W - 1)).unfold(1, W, 1)  # [B, T, E, W]: the window starting at p
@@ -154,6 +162,11 @@ class CNNDiscriminator(nn.Module):
                 features.append(F.relu(suffix))
             logits.append(self._head(torch.cat(features, dim=1)).view(M, B))
         return torch.stack(logits)  # [N, M, B]
+
+    def _check_inputs(self, inputs: Tensor) -> None:
+        if inputs.dim() not in (2, 3):
+            raise ValueError(f"expected token ids [B, T] or one-hot-like [B, T, V], got shape {tuple(inputs.shape)}")
+        self._check_length(inputs.shape[1])
 
     def _check_length(self, length: int) -> None:
         if length < max(self.windows):

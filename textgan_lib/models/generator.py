@@ -233,6 +233,11 @@ class LSTMGenerator(nn.Module):
         ``sync_free`` (default: on CUDA) draws all rows per step with no host synchronisation and
         checks the logits for NaN once per call (see :func:`~textgan_lib.models.sampling.sample_from_hidden`).
         """
+        for name, value, least in (("n", n, 0), ("max_len", max_len, 1)):  # integers, NumPy's too
+            if isinstance(value, bool) or not hasattr(value, "__index__") or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+        if rng is not None and not isinstance(rng, torch.Generator):
+            raise TypeError(f"rng must be a torch.Generator (torch.Generator().manual_seed(seed)), got {rng!r}")
         if sync_free is None:
             sync_free = self.device.type == "cuda"
         with evaluating(self):

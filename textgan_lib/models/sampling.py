@@ -25,8 +25,9 @@ from torch import Tensor, nn
 
 ROW_CHUNK = 512  # rows of [chunk, V] logits that stay in cache for V of a few thousand
 BLOCK = 64  # tokens per block of the two-level inverse-CDF draw
-NONFINITE_MESSAGE = ("cannot sample: the logits contain NaN or infinite values; the model's weights are "
-                     "probably corrupt (reload the last good checkpoint)")
+NONFINITE_MESSAGE = ("cannot sample: a row of logits holds NaN or +inf, or -inf for every token, so no token can be "
+                     "drawn. If the model's weights are not all finite (torch.isfinite), reload the last good "
+                     "checkpoint; if they are, a bias or an edited weight of -inf rules out every token")
 
 
 def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:

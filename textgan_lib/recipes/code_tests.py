@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from .._seeds import stream
 from ..data.corpora import TextSplits
 from ..eval.two_sample import Interval, bootstrap, median_bandwidth, mmd2, nearest_neighbour_interval
 from ..models.autoencoder import LSTMAutoencoder, encode_all
@@ -39,7 +40,7 @@ def code_space_tests(held_out: Tensor, candidates: dict[str, Tensor], *, seed: i
     rows = {}
     for name, codes in candidates.items():
         codes = codes.detach().float().cpu()
-        rng = torch.Generator().manual_seed(seed)
+        rng = stream(seed, "resampling")
         statistics: dict[str, Interval] = {
             "mmd2": bootstrap(mmd, held_out, codes, resamples=resamples, rng=rng),
             "nn_accuracy": nearest_neighbour_interval(held_out, codes, resamples=resamples, rng=rng),
@@ -58,12 +59,12 @@ def code_candidates(autoencoder: LSTMAutoencoder, generator: CodeGenerator, data
     only. Every draw is seeded from ``seed``."""
     train = encode_all(autoencoder, data.train.tokens)  # [N, H]
     device = train.device
-    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
+    pick = torch.randperm(len(train), generator=stream(seed, "data"))[:n]
     with torch.no_grad():
-        gan = generator.sample(n, rng=torch.Generator(device=device).manual_seed(seed + 5))
+        gan = generator.sample(n, rng=stream(seed, "code_test_gan", device))
 
     def gaussian(diagonal: bool) -> Tensor:
-        rng = torch.Generator(device=device).manual_seed(seed + 2)
+        rng = stream(seed, "gaussian_codes", device)
         return gaussian_codes(train, 1.0, n, rng=rng, diagonal=diagonal)
 
     held_out = encode_all(autoencoder, data.valid.tokens[:n])

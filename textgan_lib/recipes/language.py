@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
+from .._seeds import seeded
 from ..data.corpora import TextSplits, coco_splits, news_splits, poem_splits
 from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.code_gan import CodeGenerator
@@ -45,8 +46,7 @@ def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint
                    progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """The LSTM language model of ``data`` at ``profile.lm``'s sizes, and its training history
     (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed)``)."""
-    with torch.random.fork_rng():  # a seeded initialisation that leaves the caller's stream alone
-        torch.manual_seed(seed)
+    with seeded(seed):  # a seeded initialisation that leaves the caller's stream alone
         model = LSTMGenerator.for_vocabulary(data.vocab, **profile.lm.model_sizes()).to(device)
     trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, profile.lm.config(seed),
                           checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed),
@@ -92,8 +92,7 @@ def _train_autoencoder(data: TextSplits, profile: Profile, seed: int, checkpoint
                        device: torch.device | str, progress: bool) -> tuple[LSTMAutoencoder, Trainer, bool]:
     """The autoencoder, its trainer, and whether it trained in this call."""
     sizes = profile.latent
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         # the autoencoder's own defaults: word dropout, no other dropout
         autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=sizes.embed_dim,
                                                      code_dim=sizes.code_dim).to(device)
@@ -137,8 +136,7 @@ def arae_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Ch
     Returns the autoencoder (in eval mode), the code generator and the history (with the greedy
     reconstruction accuracy of validation texts)."""
     sizes = profile.latent
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         autoencoder = LSTMAutoencoder.for_vocabulary(data.vocab, embed_dim=sizes.embed_dim,
                                                      code_dim=sizes.code_dim).to(device)
     trainer = ARAETrainer(autoencoder, data.train.tokens, sizes.arae_config(seed, len(data.train.tokens)),

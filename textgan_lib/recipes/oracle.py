@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .._seeds import seeded, stream
 from ..eval.metrics import mean_token_nll
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import GeneratorConfig, LSTMGenerator
@@ -38,7 +39,7 @@ HELD_OUT = 2000  # held-out sequences on which SeqGAN's discriminator is measure
 
 def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` training and ``n`` held-out sequences sampled from ``oracle`` (two disjoint draws)."""
-    rng = torch.Generator(device=oracle.device).manual_seed(seed)
+    rng = stream(seed, "data", oracle.device)
     return oracle.sample(n, rng=rng), oracle.sample(n, rng=rng)
 
 
@@ -46,13 +47,13 @@ class OracleEvaluation:
     """The evaluation of the oracle experiments, for a trainer's ``evaluate``: called on a generator,
     it returns NLL_oracle of ``n_samples`` fresh samples (quality), NLL_div of the same samples (the
     generator's NLL of its own samples: diversity) and NLL_test of ``held_out``. Its samples come
-    from one random stream seeded with ``seed + 1`` and continued call after call; the stream is in
+    from the stream ``oracle_evaluation`` of ``seed``, continued call after call; the stream is in
     ``rngs``, which a :class:`~textgan_lib.train.base.Trainer` saves and restores with its run, so a
     resumed run records the numbers an uninterrupted one does."""
 
     def __init__(self, oracle: OracleLSTM, held_out: torch.Tensor, n_samples: int, seed: int = 0) -> None:
         self.oracle, self.held_out, self.n_samples = oracle, held_out, n_samples
-        self.rngs = {"samples": torch.Generator(device=oracle.device).manual_seed(seed + 1)}
+        self.rngs = {"samples": stream(seed, "oracle_evaluation", oracle.device)}
 
     def __call__(self, generator: LSTMGenerator) -> dict[str, float]:
         samples = generator.sample(self.n_samples, self.oracle.seq_len, rng=self.rngs["samples"])
@@ -78,8 +79,7 @@ def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: 
     finished run equals one trained in a single call (:func:`~textgan_lib.recipes.runs.train_or_resume`)."""
     sizes = profile.oracle
     train, held_out = oracle_training_data(oracle, sizes.samples, seed) if data is None else data
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = LSTMGenerator(GeneratorConfig(oracle.config.vocab_size, sizes.embed_dim, sizes.hidden_dim,
                                               start_id=0, pad_id=None, eos_id=None))
         if sizes.init_std is not None:
@@ -105,8 +105,7 @@ def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
     mle, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=progress)
     generator = copy_generator(mle)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, sizes.filters)
     trainer = GumbelGANTrainer(generator, discriminator.to(oracle.device), train, oracle.seq_len,
                                sizes.config(seed, max_beta),
@@ -138,8 +137,7 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     generator, mle_history = oracle_mle(oracle, profile, seed, checkpoint, data=(train, held_out),
                                         progress=progress)
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         discriminator = CNNDiscriminator(oracle.config.vocab_size)
     trainer = SeqGANTrainer(copy_generator(generator), discriminator.to(oracle.device), train,
                             max_len=oracle.seq_len, config=config,

@@ -43,6 +43,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .._seeds import seeded, stream
 from ..data.corpora import TextSplits, quatrain_form
 from ..eval.metrics import OutsideSweepError, mean_token_nll, temperature_matched
 from ..eval.text_scores import decode_samples, score_samples
@@ -92,7 +93,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     data = text_splits(corpus, profile)
     mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
     references = data.test_texts[: sizes.references]
-    rng = torch.Generator(device=mle.device).manual_seed(seed + 2)
+    rng = stream(seed, "test_samples", mle.device)
     extra = {}
     if method in CODE_METHODS:  # no tractable likelihood: the model's NLL_test is not defined
         if method == "latent":
@@ -109,7 +110,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         samples = generate(autoencoder, code_generator, sizes.samples, data.max_len, rng=rng, temperature=0.0)
         nll_test = None
         sampled = generate(autoencoder, code_generator, sizes.samples, data.max_len, temperature=1.0,
-                           rng=torch.Generator(device=mle.device).manual_seed(seed + 3))
+                           rng=stream(seed, "sampled_decoding", mle.device))
         scored = score_samples(decode_samples(data, sampled), references, data.train_texts, sizes.self_bleu_subset)
         extra["sampled_decoding"] = {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
                                      "mean_length": scored["mean_length"]}
@@ -150,7 +151,7 @@ def validation_gap(mle: LSTMGenerator, data: TextSplits, profile: Profile, seed:
     references = data.valid_texts
 
     def point(model: LSTMGenerator, temperature: float = 1.0) -> dict[str, float]:
-        rng = torch.Generator(device=model.device).manual_seed(seed + 4)
+        rng = stream(seed, "validation_samples", model.device)
         samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
         scored = score_samples(decode_samples(data, samples), references, data.train_texts, sizes.self_bleu_subset)
         return {"valid_bleu_4": scored["bleu"]["4"], "valid_self_bleu_4": scored["self_bleu"]["4"]}
@@ -197,8 +198,7 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     budget = sizes.rounds if method == "seqgan" else sizes.iterations
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     target = part_target(budget, until, path)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         discriminator = (CNNDiscriminator(len(data.vocab)) if method == "seqgan"
                          else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
     discriminator.to(generator.device)

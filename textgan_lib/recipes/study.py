@@ -51,8 +51,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
-import torch
 
+from .._seeds import stream, stream_seed
 from ..data.corpora import TextSplits
 from ..data.files import cache_dir
 from ..eval.metrics import mean_token_nll, quality_diversity_sweep
@@ -108,7 +108,7 @@ def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: in
     references = data.test_texts[: sizes.references]
     rows = []
     for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
-        rng = torch.Generator(device=model.device).manual_seed(seed + 2)
+        rng = stream(seed, "test_samples", model.device)
         samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
         rows.append({"temperature": temperature, **_text_scores(data, samples, profile),
                      "nll_test": mean_token_nll(model, data.test.tokens[: len(references)], temperature=temperature)})
@@ -137,7 +137,7 @@ def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = 
     codes = encode_all(autoencoder, data.train.tokens)
     rows = []
     for scale in scales:
-        rng = torch.Generator(device=codes.device).manual_seed(seed + 2)
+        rng = stream(seed, "gaussian_codes", codes.device)
         fake = gaussian_codes(codes, scale, profile.real_text.samples, rng=rng)
         samples = autoencoder.decode(fake, data.max_len, temperature=0.0)
         rows.append({"temperature": scale, **_text_scores(data, samples, profile)})
@@ -165,7 +165,7 @@ def top_p_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: 
     samples at temperature 1 scored by the real-text protocol, with the seed of the temperature curve."""
     rows = []
     for p in TOP_P_VALUES:
-        rng = torch.Generator(device=model.device).manual_seed(seed + 2)
+        rng = stream(seed, "test_samples", model.device)
         samples = model.sample(profile.real_text.samples, data.max_len, rng=rng, top_p=p)
         rows.append({"temperature": p, "top_p": p, **_text_scores(data, samples, profile)})
     return pd.DataFrame(rows)
@@ -197,7 +197,7 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
     sizes = profile.real_text
     rows = []
     for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
-        rng = torch.Generator(device=model.device).manual_seed(seed + 3)
+        rng = stream(seed, "sampled_decoding", model.device)
         pool = decode_samples(data, model.sample(LENGTH_POOL * len(lengths), data.max_len, rng=rng,
                                                  temperature=temperature))
         texts = length_matched(pool, lengths)
@@ -242,8 +242,9 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
         oracle = OracleLSTM.from_seqgan().to(device)
         train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
         model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        sweep_seed = stream_seed(seed, "oracle_evaluation")
         curve = pd.concat([quality_diversity_sweep(model, [1.0], profile.oracle.samples, oracle.seq_len,
-                                                   {"nll_oracle": oracle.nll}, seed=seed + 1, held_out=held_out,
+                                                   {"nll_oracle": oracle.nll}, seed=sweep_seed, held_out=held_out,
                                                    top_p=p).assign(temperature=p, top_p=p) for p in TOP_P_VALUES])
     else:
         model, _ = language_model(data, profile, seed, device=device, progress=False)
@@ -301,7 +302,8 @@ def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
     if method == "mle":
         model, history = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
         curve = quality_diversity_sweep(model, ORACLE_CURVE_TEMPERATURES, profile.oracle.samples, oracle.seq_len,
-                                        {"nll_oracle": oracle.nll}, seed=seed + 1, held_out=held_out)
+                                        {"nll_oracle": oracle.nll}, seed=stream_seed(seed, "oracle_evaluation"),
+                                        held_out=held_out)
         point = curve.loc[curve["temperature"] == 1.0].iloc[0]
         return {"nll_oracle": float(point["nll_oracle"]), "nll_div": float(point["nll_div"]),
                 "nll_test": float(point["nll_test"]), "temperature_curve": curve.to_dict("records"),

@@ -46,6 +46,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .._seeds import stream_seed
 from ..models.checkpoint import (
     CheckpointMismatchError,
     NonFiniteLossError,
@@ -375,8 +376,8 @@ class Trainer:
             self._restore_rng(name, state, path)
         saved_global = payload["global_rng"]
         if self.device.type == "cuda" and saved_global["cuda"] is None:  # saved off CUDA: a fresh CUDA stream
-            saved_global = {**saved_global, "cuda": global_rng_state(self.config.seed + self.step + 1,
-                                                                     self.device)["cuda"]}
+            fresh = stream_seed(self.config.seed, "stream_after_device_change") + self.step
+            saved_global = {**saved_global, "cuda": global_rng_state(fresh, self.device)["cuda"]}
         self._global_rng = {"cpu": saved_global["cpu"], "cuda": saved_global["cuda"] if self.device.type == "cuda"
                             else None}
         self.records = list(history)
@@ -403,7 +404,7 @@ class Trainer:
         except RuntimeError:  # saved on another kind of device: that stream cannot continue here
             warnings.warn(f"{path} was saved on another device; the {name} random stream continues from a fresh "
                           "seed, so the run will not repeat one that stayed on a single device", stacklevel=3)
-            rng.manual_seed(self.config.seed + self.step + 1)
+            rng.manual_seed(stream_seed(self.config.seed, "stream_after_device_change") + self.step)
 
 
 class AdversarialTrainer(Trainer):

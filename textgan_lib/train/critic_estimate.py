@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .._seeds import seeded
 from ..eval.two_sample import Interval, percentile_interval
 from ..models.code_gan import code_critic
 from .losses import gradient_penalty, wasserstein_critic_loss
@@ -40,8 +41,7 @@ def critic_wasserstein(real: Tensor, fake: Tensor, *, steps: int = 1000, batch_s
     real_order, fake_order = torch.randperm(len(real), generator=rng), torch.randperm(len(fake), generator=rng)
     real_train, real_test = real[real_order[: len(real) // 2]], real[real_order[len(real) // 2:]]
     fake_train, fake_test = fake[fake_order[: len(fake) // 2]], fake[fake_order[len(fake) // 2:]]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         critic = code_critic(real.shape[1], hidden_dim)
     optimizer = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
     batch = min(batch_size, len(real_train), len(fake_train))

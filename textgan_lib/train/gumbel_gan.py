@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .._checks import check_config
+from .._seeds import stream_seed
 from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
@@ -233,7 +234,7 @@ class GumbelGANTrainer(AdversarialTrainer):
                                                             betas=config.adam_betas)
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
-        self.rngs["monitor"] = self.seeded_rng(config.seed + 1, generator.device)
+        self.rngs["monitor"] = self.seeded_rng(stream_seed(config.seed, "gumbel_monitor"), generator.device)
 
     @property
     def beta(self) -> float:

@@ -37,6 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from .._checks import check_config
+from .._seeds import stream_seed
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
@@ -160,7 +161,7 @@ class SeqGANTrainer(AdversarialTrainer):
         self.rngs["shuffle"] = self.seeded_rng(config.seed)
         self.counters["d_rounds"] = 0
         if held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
-            self.rngs["held_out"] = self.seeded_rng(config.seed + 2, generator.device)
+            self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), generator.device)
         self._d_step = self._graphed_discriminator_update()
         self.reward_dtype = config.reward_dtype or default_reward_dtype(generator.device)
         self.reward_autocast = REWARD_DTYPES[self.reward_dtype]
