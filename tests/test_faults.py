@@ -304,7 +304,7 @@ BAD_FLAGS = [  # (command, flag, bad value, words the message must hold)
         ("--epochs", "-1", "positive"), ("--epochs", "0", "positive"), ("--epochs", "two", "integer"),
         ("--eval-every", "0", "positive"), ("--n-samples", "-3", "positive"), ("--n-samples", "0", "positive"),
         ("--lr", "nan", "finite"), ("--lr", "-1", "positive"), ("--batch-size", "0", "positive"),
-        ("--init-std", "-0.1", ">= 0"), ("--seed", "-1", ">= 0"), ("--device", "tpu", "unknown device"),
+        ("--init-std", "-0.1", ">= 0"), ("--seed", "-1", "from 0 to"), ("--device", "tpu", "unknown device"),
         ("--profile", "huge", "unknown profile")]],
     *[("seqgan-oracle", flag, value, words) for flag, value, words in [
         ("--eval-every", "0", "positive"), ("--rounds", "-1", "positive"), ("--rounds", "0", "positive"),
@@ -316,7 +316,7 @@ BAD_FLAGS = [  # (command, flag, bad value, words the message must hold)
         ("--reward-dtype", "int8", "invalid")]],
     ("gumbel-oracle", "--max-beta", "nan", "finite"), ("gumbel-oracle", "--max-beta", "0.5", ">= 1"),
     ("gumbel-oracle", "--profile", "huge", "unknown profile"),
-    ("real-text", "--seed", "-2", ">= 0"), ("real-text", "--corpus", "wiki", "invalid choice"),
+    ("real-text", "--seed", "-2", "from 0 to"), ("real-text", "--corpus", "wiki", "invalid choice"),
     ("real-text", "--method", "vae", "invalid choice"),
 ]
 if not torch.cuda.is_available():

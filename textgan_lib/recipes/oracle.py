@@ -31,10 +31,9 @@ from ..models.oracle import OracleLSTM
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.seqgan import SeqGANTrainer
 from ..train.sync_free import mle_trainer
+from .gan_run import HELD_OUT, train_gan
 from .profiles import Profile
-from .runs import Checkpoint, checkpoint_for, resume_if_same, run_lock, train_or_resume, write_csv
-
-HELD_OUT = 2000  # held-out sequences on which SeqGAN's discriminator is measured during its pretraining
+from .runs import Checkpoint, checkpoint_for, train_or_resume, write_csv
 
 
 def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,7 +112,7 @@ def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
                                checkpoint_path=checkpoint_for(checkpoint, "gumbel_oracle", profile, seed,
                                                               f"_beta{max_beta:g}"),
                                progress=progress)
-    train_or_resume(trainer, trainer.checkpoint_path, sizes.iterations)
+    train_gan(trainer, sizes.iterations)
     return generator, trainer.history
 
 
@@ -144,33 +143,20 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
                             evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                             checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
                             progress=progress, held_out=held_out[:HELD_OUT])
-    with run_lock(trainer.checkpoint_path):
-        resume_if_same(trainer, trainer.checkpoint_path)
-        mle_seconds = time.perf_counter() - started
-        return _seqgan_phases(trainer, mle_rows, mle_seconds, sizes.rounds, started, time_limit_s, out)
-
-
-def _seqgan_phases(trainer: SeqGANTrainer, mle_rows: list[dict], mle_seconds: float, rounds: int,
-                   started: float, time_limit_s: float | None, out: str | Path | None) -> pd.DataFrame:
-    """:func:`seqgan_oracle`'s discriminator pretraining and adversarial rounds, its table written
-    after each."""
+    mle_seconds = time.perf_counter() - started
 
     def table() -> pd.DataFrame:
         later = [{**r, "elapsed_s": r["elapsed_s"] + mle_seconds} for r in trainer.records]
-        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step,
-                                                      schedule=str(asdict(trainer.config)))
+        frame = pd.DataFrame(mle_rows + later).assign(rounds_done=trainer.step, schedule=str(asdict(config)))
         if out is not None:
             write_csv(frame, out)
         return frame
 
-    table()
-    if not trainer.pretraining_done:
-        trainer.pretrain_discriminator()
-        table()
-    while trainer.step < rounds:
-        trainer.run(until=min(trainer.step + trainer.config.eval_every, rounds))
+    def after_evaluation() -> str | None:
         table()
         if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
-            break
-    return table()
+            return f"the time limit ({time_limit_s:g} s)"
+        return None
 
+    train_gan(trainer, sizes.rounds, after_evaluation=after_evaluation)
+    return table()

@@ -54,20 +54,17 @@ from ..train.base import Evaluation, Trainer
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
+from .gan_run import HELD_OUT, train_gan
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import (
     Checkpoint,
     checkpoint_for,
-    part_target,
-    resume_if_same,
-    run_lock,
     write_csv,
     write_text_atomic,
 )
 
 CORPORA = ("coco", "poems", "news")
-HELD_OUT = 2000  # validation texts on which SeqGAN's discriminator is measured during its pretraining
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
 METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS)
 __all__ = ["CORPORA", "METHODS", "adversarial_part", "decode_samples", "real_text", "score_samples"]
@@ -197,7 +194,6 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
     budget = sizes.rounds if method == "seqgan" else sizes.iterations
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
-    target = part_target(budget, until, path)
     with seeded(seed):
         discriminator = (CNNDiscriminator(len(data.vocab)) if method == "seqgan"
                          else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
@@ -212,18 +208,9 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
                                    checkpoint_path=path, progress=progress)
-    trainer.selection = selector  # its state is saved and resumed with the run's checkpoint
-    with run_lock(path):
-        resume_if_same(trainer, path)
-        if method == "seqgan" and not trainer.pretraining_done:
-            trainer.pretrain_discriminator()
-        # selection starts with the adversarial phase: the generator does not change while SeqGAN's
-        # discriminator pretrains, and scoring it there would only use up the patience
-        trainer.evaluate = selector
-        if trainer.step < target:
-            trainer.run(until=target, stop=None if selector is None else selector.flattened, pause=target < budget)
+    train_gan(trainer, budget, until=until, selection=selector)
     settings = asdict(trainer.config)
-    if target < budget:
+    if until is not None and until < budget:  # a part, paused in the checkpoint
         return settings, trainer
     if method == "seqgan":  # where the discriminator's pretraining stopped
         pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]

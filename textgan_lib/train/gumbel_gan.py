@@ -46,7 +46,7 @@ from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import RELGAN_ORACLE
-from .base import AdversarialTrainer
+from .adversarial import AdversarialTrainer
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")

@@ -31,6 +31,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -41,7 +42,8 @@ from .._seeds import stream_seed
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
-from .base import AdversarialTrainer, check_gan_inputs, training_target
+from .adversarial import AdversarialTrainer, check_gan_inputs
+from .base import training_target
 from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
@@ -327,6 +329,13 @@ class SeqGANTrainer(AdversarialTrainer):
         grad_norm = self.update(loss, "generator", "policy-gradient loss", cfg.clip_norm)
         return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item(),
                 "mean_length": self.generator.mask(samples).sum(dim=1).float().mean().item()}
+
+    def run(self, **kwargs: Any) -> pd.DataFrame:
+        """:meth:`Trainer.run` of the adversarial rounds (same arguments), after the discriminator's
+        pretraining (:meth:`pretrain_discriminator`) when it is not done yet."""
+        if not self.pretraining_done:
+            self.pretrain_discriminator()
+        return super().run(**kwargs)
 
     def before_run(self) -> None:
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):

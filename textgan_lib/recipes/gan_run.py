@@ -1,0 +1,59 @@
+"""The one adversarial sequence that every GAN recipe runs (the oracle's SeqGAN and Gumbel GAN,
+and both GANs on real text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..train.adversarial import AdversarialTrainer
+from ..train.selection import BestCheckpoint
+from ..train.seqgan import SeqGANTrainer
+from .runs import part_target, resume_if_same, run_lock
+
+# real sequences (oracle held-out samples, or validation texts) on which SeqGAN's discriminator is
+# measured during its pretraining
+HELD_OUT = 2000
+
+
+def train_gan(trainer: AdversarialTrainer, budget: int, *, until: int | None = None,
+              selection: BestCheckpoint | None = None,
+              after_evaluation: Callable[[], str | None] | None = None) -> AdversarialTrainer:
+    """Resume ``trainer``'s run from its checkpoint (under the run's lock), pretrain SeqGAN's
+    discriminator when that is not done (rows evaluated by the trainer's own ``evaluate``), then
+    train until ``budget`` rounds or iterations in all, or until ``until`` of them (paused there:
+    :func:`~textgan_lib.recipes.runs.train_or_resume`). Returns the trainer.
+
+    ``selection`` is the run's checkpoint selection: its state is kept in the run's checkpoint, it
+    becomes the evaluation from the adversarial phase on (the generator does not change while a
+    discriminator pretrains, and scoring it there would only use up its patience), and training
+    stops once it has flattened. ``after_evaluation`` is called after the pretraining and after
+    every adversarial evaluation; once this call has trained, a reason it returns stops the run."""
+    path = trainer.checkpoint_path
+    target = part_target(budget, until, path)
+    trainer.selection = selection
+    with run_lock(path):
+        resume_if_same(trainer, path)
+        if isinstance(trainer, SeqGANTrainer) and not trainer.pretraining_done:
+            trainer.pretrain_discriminator()
+        if after_evaluation is not None:
+            after_evaluation()
+        if selection is not None:
+            trainer.evaluate = selection
+        if trainer.step < target:
+            trainer.run(until=target, stop=_stop_rule(trainer, selection, after_evaluation), pause=target < budget)
+    return trainer
+
+
+def _stop_rule(trainer: AdversarialTrainer, selection: BestCheckpoint | None,
+               after_evaluation: Callable[[], str | None] | None) -> Callable[[], str | None] | None:
+    """What :meth:`Trainer.run` asks before training and after every evaluation: the selection's
+    flattening, then ``after_evaluation``'s reason once this call has trained a unit."""
+    if selection is None and after_evaluation is None:
+        return None
+    first_step = trainer.step
+
+    def stop() -> str | None:
+        reported = after_evaluation() if after_evaluation is not None and trainer.step > first_step else None
+        return (selection.flattened() if selection is not None else None) or reported
+
+    return stop

@@ -1,0 +1,256 @@
+"""What completes a run file: the curves and tests a verdict compares a run with.
+
+Each measurement reads the run's models from their checkpoints (the cache) and is added to the
+run's file by :func:`add_controls`, which a study calls after every run, so that runs recorded
+before a measurement existed get it too:
+
+- the MLE model's temperature curve (:func:`mle_temperature_curve`, in every MLE run file), and
+  the MLE model truncated by top-p (:func:`top_p_curve`), another way of cooling it;
+- per text GAN, the MLE temperature curve drawn at the GAN's own length histogram
+  (:func:`length_matched_curve`);
+- per code GAN, the curve of the Gaussian fit to the autoencoder's codes (:func:`gaussian_curve`)
+  and the code-space two-sample tests (:func:`code_tests`).
+
+A curve recorded with fewer points than the current ones (temperatures, scales) gets the missing
+points, each drawn from its own stream, so that an extended curve equals a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .._seeds import stream, stream_seed
+from ..data.corpora import TextSplits
+from ..data.files import cache_dir
+from ..eval.metrics import mean_token_nll, quality_diversity_sweep
+from ..eval.text_scores import decode_samples, score_samples
+from ..models.autoencoder import encode_all
+from ..models.code_gan import gaussian_codes
+from ..models.generator import LSTMGenerator
+from ..models.oracle import OracleLSTM
+from .code_tests import code_candidates, code_space_tests
+from .language import arae_model, language_model, latent_model, text_splits
+from .oracle import oracle_mle, oracle_training_data
+from .profiles import Profile, get_profile
+from .real_text import CODE_METHODS
+from .records import read_run, run_file, write_run
+from .runs import profile_tag, run_lock
+
+# chapter 8's sweep of the oracle MLE model
+ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)
+# chapter 11's: the Gaussian's std times this. The small scales reach the cold end (near the mean
+# code every sample decodes alike), where the code GANs of the recorded study lie: with the
+# scales from 0.5 up only, 4 of 5 seeds of the latent GAN fell outside the curve.
+GAUSSIAN_SCALES = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+# the controls (their curves): another way of cooling the MLE model, and cooling at the GAN's own lengths
+TOP_P_VALUES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+LENGTH_POOL = 4  # MLE samples drawn per GAN sample, from which the length-matched set is chosen
+
+
+
+def work_folder(corpus: str, method: str, seed: int, profile: Profile) -> Path:
+    """Where a text run keeps its samples and references (test data, never committed): the cache."""
+    return cache_dir() / "study_runs" / f"{profile_tag(profile)}_{corpus}_{method}_seed{seed}"
+
+
+def mle_temperature_curve(model: LSTMGenerator, data, profile: Profile, seed: int,
+                          temperatures: Sequence[float] | None = None) -> pd.DataFrame:
+    """The MLE model's quality–diversity curve on real text: for each of ``temperatures`` (default
+    ``profile.real_text.curve_temperatures``), ``profile.real_text.samples`` samples drawn with the
+    seed :func:`~textgan_lib.recipes.real_text.real_text` uses, scored by its protocol (BLEU-4,
+    Self-BLEU-4 in subsets, NLL_test of the held-out texts under the tempered model). Each
+    temperature draws from its own stream, so a curve extended by more temperatures equals a fresh one."""
+    sizes = profile.real_text
+    references = data.test_texts[: sizes.references]
+    rows = []
+    for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
+        rng = stream(seed, "test_samples", model.device)
+        samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
+        rows.append({"temperature": temperature, **_text_scores(data, samples, profile),
+                     "nll_test": mean_token_nll(model, data.test.tokens[: len(references)], temperature=temperature)})
+    return pd.DataFrame(rows)
+
+
+def _text_scores(data: TextSplits, samples, profile: Profile) -> dict[str, float]:
+    """BLEU-4 and Self-BLEU-4 of sample ids ``[n, T]`` by the real-text protocol."""
+    sizes = profile.real_text
+    scored = score_samples(decode_samples(data, samples), data.test_texts[: sizes.references], data.train_texts,
+                           sizes.self_bleu_subset)
+    return {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"]}
+
+
+def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = "cpu",
+                   method: str = "latent", scales: Sequence[float] = GAUSSIAN_SCALES) -> pd.DataFrame:
+    """Chapter 11's baseline of a code GAN: ``profile.real_text.samples`` codes from the Gaussian fit of
+    the training codes of ``method``'s autoencoder (``latent``'s or ``arae``'s;
+    :func:`~textgan_lib.models.code_gan.gaussian_codes`), decoded greedily as the GAN's are, at each
+    of ``scales`` (column ``temperature``: the scale plays its part), scored on the real-text plane.
+    Each scale draws from its own seeded stream, so a curve can be extended scale by scale."""
+    if method == "latent":
+        autoencoder, _, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    else:
+        autoencoder, _, _ = arae_model(data, profile, seed, device=device, progress=False)
+    codes = encode_all(autoencoder, data.train.tokens)
+    rows = []
+    for scale in scales:
+        rng = stream(seed, "gaussian_codes", codes.device)
+        fake = gaussian_codes(codes, scale, profile.real_text.samples, rng=rng)
+        samples = autoencoder.decode(fake, data.max_len, temperature=0.0)
+        rows.append({"temperature": scale, **_text_scores(data, samples, profile)})
+    return pd.DataFrame(rows)
+
+
+def code_tests(data: TextSplits, profile: Profile, seed: int, device: str = "cpu", method: str = "latent") -> dict:
+    """The code-space tests of ``method``'s codes (``latent`` or ``arae``; models reloaded from their
+    checkpoints) against held-out codes (:func:`~textgan_lib.recipes.code_tests.code_space_tests`):
+    one dict per candidate set, the kernel width under ``"bandwidth"``."""
+    if method == "latent":
+        autoencoder, generator, _, _ = latent_model(data, profile, seed, device=device, progress=False)
+    else:
+        autoencoder, generator, _ = arae_model(data, profile, seed, device=device, progress=False)
+    n = min(profile.real_text.samples, len(data.valid.tokens))
+    held_out, candidates = code_candidates(autoencoder, generator, data, n, seed)
+    table, bandwidth = code_space_tests(held_out, candidates, seed=seed, resamples=profile.latent.code_test_resamples,
+                                        critic_steps=profile.latent.code_test_critic_steps)
+    return {"bandwidth": bandwidth, **table.to_dict("index")}
+
+
+def top_p_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int) -> pd.DataFrame:
+    """The MLE model cooled by top-p truncation instead of temperature: for each of
+    :data:`TOP_P_VALUES` (column ``temperature`` holds p, the curve's parameter, and ``top_p``),
+    samples at temperature 1 scored by the real-text protocol, with the seed of the temperature curve."""
+    rows = []
+    for p in TOP_P_VALUES:
+        rng = stream(seed, "test_samples", model.device)
+        samples = model.sample(profile.real_text.samples, data.max_len, rng=rng, top_p=p)
+        rows.append({"temperature": p, "top_p": p, **_text_scores(data, samples, profile)})
+    return pd.DataFrame(rows)
+
+
+def length_matched(pool: list[list[str]], lengths: Sequence[int]) -> list[list[str]]:
+    """Texts of ``pool`` with the length histogram of ``lengths``: for each length, in order, an unused
+    text of that length, or of the nearest length that has one left."""
+    by_length: dict[int, list[list[str]]] = {}
+    for text in pool:
+        by_length.setdefault(len(text), []).append(text)
+    chosen = []
+    for length in lengths:
+        available = [k for k, texts in by_length.items() if texts]
+        if not available:
+            raise ValueError(f"the pool of {len(pool)} texts is smaller than the {len(lengths)} lengths to match")
+        nearest = min(available, key=lambda k: (abs(k - length), k))
+        chosen.append(by_length[nearest].pop())
+    return chosen
+
+
+def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
+                         lengths: Sequence[int], temperatures: Sequence[float] | None = None) -> pd.DataFrame:
+    """The MLE temperature curve at a GAN's length histogram: at each of ``temperatures`` (default
+    the profile's curve temperatures), :data:`LENGTH_POOL` times as many samples as ``lengths`` are
+    drawn (each temperature from its own stream) and :func:`length_matched` to them, then scored by
+    the real-text protocol. It controls for what a shorter or longer text does to BLEU and
+    Self-BLEU by itself."""
+    sizes = profile.real_text
+    rows = []
+    for temperature in sizes.curve_temperatures if temperatures is None else temperatures:
+        rng = stream(seed, "sampled_decoding", model.device)
+        pool = decode_samples(data, model.sample(LENGTH_POOL * len(lengths), data.max_len, rng=rng,
+                                                 temperature=temperature))
+        texts = length_matched(pool, lengths)
+        scored = score_samples(texts, data.test_texts[: sizes.references], data.train_texts, sizes.self_bleu_subset)
+        rows.append({"temperature": temperature, "bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
+                     "mean_length": scored["mean_length"]})
+    return pd.DataFrame(rows)
+
+
+def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: Profile | str,
+                 device: str = "cpu") -> bool:
+    """Add the controls to a finished run file that lacks them (so that runs recorded before the
+    controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
+    run on text, and ``code_tests`` to a code GAN's run; a text run's curves recorded with fewer
+    temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
+    whether the control curve was added."""
+    path = run_file(out, corpus, method, seed)
+    with run_lock(path):  # read, extended and written by one process at a time
+        return _add_controls(path, corpus, method, seed, profile, device)
+
+
+def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Profile | str, device: str) -> bool:
+    result = read_run(path)
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    data = None if corpus == "oracle" else text_splits(corpus, profile)
+    # each addition is written as soon as it is made, so that a killed run keeps what it finished
+    if method in CODE_METHODS and "code_tests" not in result:
+        result["code_tests"] = code_tests(data, profile, seed, device, method)
+        write_run(path, result)
+    if method in CODE_METHODS and "gaussian_curve" in result:  # a curve recorded with fewer scales
+        missing = _missing_points(result["gaussian_curve"], GAUSSIAN_SCALES)
+        if missing:
+            added = gaussian_curve(data, profile, seed, device, method, missing)
+            result["gaussian_curve"] = _with_points(result["gaussian_curve"], added)
+            write_run(path, result)
+    if corpus != "oracle":
+        _extend_temperature_curves(path, result, corpus, method, seed, profile, data, device)
+    key = "top_p_curve" if method == "mle" else "length_matched_curve"
+    if key in result or (corpus == "oracle" and method != "mle"):
+        return False
+    if corpus == "oracle":
+        oracle = OracleLSTM.from_seqgan().to(device)
+        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        sweep_seed = stream_seed(seed, "oracle_evaluation")
+        curve = pd.concat([quality_diversity_sweep(model, [1.0], profile.oracle.samples, oracle.seq_len,
+                                                   {"nll_oracle": oracle.nll}, seed=sweep_seed, held_out=held_out,
+                                                   top_p=p).assign(temperature=p, top_p=p) for p in TOP_P_VALUES])
+    else:
+        model, _ = language_model(data, profile, seed, device=device, progress=False)
+        if method == "mle":
+            curve = top_p_curve(model, data, profile, seed)
+        else:
+            curve = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile))
+    result[key] = curve.to_dict("records")
+    write_run(path, result)
+    return True
+
+
+def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: str, seed: int, profile: Profile,
+                               data: TextSplits, device: str) -> None:
+    """Add the profile's curve temperatures that a text run's ``temperature_curve`` (MLE) or
+    ``length_matched_curve`` (a GAN) was recorded without; each temperature has its own stream,
+    so the extended curve equals a fresh one."""
+    key = "temperature_curve" if method == "mle" else "length_matched_curve"
+    if key not in result:
+        return
+    missing = _missing_points(result[key], profile.real_text.curve_temperatures)
+    if not missing:
+        return
+    model, _ = language_model(data, profile, seed, device=device, progress=False)
+    if method == "mle":
+        added = mle_temperature_curve(model, data, profile, seed, missing)
+    else:
+        added = length_matched_curve(model, data, profile, seed, _sample_lengths(corpus, method, seed, profile),
+                                     missing)
+    result[key] = _with_points(result[key], added)
+    write_run(path, result)
+
+
+def _missing_points(curve: list[dict], wanted: Sequence[float]) -> list[float]:
+    """The curve parameters (temperatures, scales) of ``wanted`` that a recorded curve lacks."""
+    recorded = {row["temperature"] for row in curve}
+    return [t for t in wanted if t not in recorded]
+
+
+def _with_points(curve: list[dict], added: pd.DataFrame) -> list[dict]:
+    """A recorded curve with the rows of ``added``, in the order of their parameter."""
+    return sorted(curve + added.to_dict("records"), key=lambda row: row["temperature"])
+
+
+def _sample_lengths(corpus: str, method: str, seed: int, profile: Profile) -> list[int]:
+    """The token count of each sample a finished GAN run left in its work folder."""
+    samples = work_folder(corpus, method, seed, profile) / f"{corpus}_{method}_samples.txt"
+    return [len(line.split()) for line in samples.read_text(encoding="utf-8").splitlines()]
+
+

@@ -1,0 +1,56 @@
+"""What the GAN trainers on tokens (SeqGAN, the Gumbel-softmax GAN) share: their inputs, checked
+before any training, and the generator and discriminator they register with the :class:`Trainer`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor, nn
+
+from .base import Evaluation, Trainer
+
+
+def check_gan_inputs(generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int) -> None:
+    """A GAN's inputs, checked before any training: real ids as a tensor ``[N, T]`` within the
+    generator's vocabulary and ``T == max_len`` (samples as wide as the real texts), a discriminator
+    over the same vocabulary, and samples long enough for the discriminator's widest window."""
+    if not isinstance(real_tokens, Tensor) or real_tokens.dim() != 2:
+        raise TypeError("real_tokens must be a tensor of token ids [N, T] (encode texts with "
+                        "encode_batch(texts, vocab, max_len).tokens)")
+    if len(real_tokens) == 0:
+        raise ValueError("real_tokens is empty: the discriminator needs real examples")
+    generator.check_tokens(real_tokens)
+    vocab_size = generator.config.vocab_size
+    embedding = getattr(discriminator, "embedding", None)
+    if embedding is not None and embedding.num_embeddings != vocab_size:
+        raise ValueError(f"the discriminator reads a vocabulary of {embedding.num_embeddings} tokens but the "
+                         f"generator writes {vocab_size}: build it with the generator's vocabulary size")
+    if real_tokens.shape[1] != max_len:  # a discriminator would tell fakes from reals by their width alone
+        raise ValueError(f"the real sequences are {real_tokens.shape[1]} tokens wide but max_len={max_len}: the "
+                         "generator's samples and the real texts must have one width; pass "
+                         f"max_len={real_tokens.shape[1]}, or encode the texts at max_len")
+    windows = getattr(discriminator, "windows", None)
+    if windows and max_len < max(windows):
+        raise ValueError(f"max_len={max_len} is shorter than the discriminator's widest window ({max(windows)}): "
+                         "use longer sequences or narrower windows")
+
+
+class AdversarialTrainer(Trainer):
+    """What the GAN trainers on tokens share: a ``generator`` (pretrained by MLE) against a
+    ``discriminator`` on real sequences ``real_tokens`` ``[N, T]``, with samples of ``max_len``
+    tokens, the inputs checked by :func:`check_gan_inputs`."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
+                 config: Any, evaluate: Evaluation | None = None, checkpoint_path: str | Path | None = None,
+                 progress: bool = True) -> None:
+        super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
+                         progress=progress)
+        check_gan_inputs(generator, discriminator, real_tokens, max_len)
+        self.generator, self.discriminator = generator, discriminator
+        self.real = real_tokens.to(generator.device)
+        self.max_len = max_len
+        self.modules.update(generator=generator, discriminator=discriminator)
+
+    def advice(self) -> str:
+        return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."
