@@ -65,3 +65,67 @@ def test_the_recorded_summaries_are_what_the_code_computes_from_the_run_files(st
             shutil.copy(run, work)
         recomputed = summarize(work, corpus)
         assert json.loads(json.dumps(recomputed)) == json.loads(summary.read_text(encoding="utf-8")), corpus
+
+
+def _gap_runs(gaps):
+    """COCO runs (by seed) whose gaps to TEXT_CURVE are ``gaps`` (BLEU-4 .5: the curve's Self-BLEU-4 is .7)."""
+    return {seed: {"bleu_4": 0.5, "self_bleu_4": 0.7 - gap} for seed, gap in enumerate(gaps)}
+
+
+def _text_curves():
+    import pandas as pd
+    from test_study import TEXT_CURVE
+
+    return {seed: pd.DataFrame(TEXT_CURVE) for seed in range(5)}
+
+
+def test_five_zero_gaps_agree_with_no_sign_and_decide_nothing():
+    """Issue 37: a zero gap was counted with a negative mean ('+0.000, 5 of 5 agree')."""
+    from textgan_lib.recipes.study import PLANES
+
+    _, decided = verdicts.seed_gaps(PLANES["coco"], _gap_runs([0.0] * 5), _text_curves(), verdicts.COOLED_MLE, "x")
+    assert decided["same_sign"] == 0 and decided["verdict"] == verdicts.INDISTINGUISHABLE
+    assert decided["sign_test_p"] == 1.0 and decided["t_test_p"] == 1.0
+
+
+def test_four_negative_gaps_and_a_zero_count_four_and_the_sign_test_says_what_four_is_worth():
+    from textgan_lib.recipes.study import PLANES
+
+    _, decided = verdicts.seed_gaps(PLANES["coco"], _gap_runs([-0.1, -0.12, -0.09, -0.11, 0.0]), _text_curves(),
+                                    verdicts.COOLED_MLE, "x")
+    assert decided["same_sign"] == 4 and decided["verdict"] == verdicts.LESS_DIVERSE  # 4 of 5 is the rule's 80 %
+    assert decided["sign_test_p"] == pytest.approx(0.125)  # 4 of 4 nonzero signs
+    assert verdicts.sign_test_p([1, 2, 3, 4, 5]) == pytest.approx(0.0625)  # five seeds never pass a sign test
+
+
+def test_the_t_test_p_is_the_test_the_interval_inverts():
+    for values in ([0.1, 0.2, 0.15, 0.12, 0.3], [0.05, -0.02, 0.01], [1.0, 1.1]):
+        e = verdicts.confidence_interval(values)
+        assert (verdicts.t_test_p(values) < 0.05) == (e.low > 0 or e.high < 0)
+    assert verdicts.t_test_p([0.04, 0.01, 0.03, 0.05, 0.003]) == pytest.approx(0.039899, abs=1e-6)  # scipy's
+
+
+def test_runs_that_kept_the_mle_model_are_labelled_and_never_judged():
+    from textgan_lib.recipes.study import PLANES
+
+    runs = _gap_runs([0.0] * 5)
+    for result in runs.values():
+        result["settings"] = {"selected_on_validation": True, "selected_step": 0}
+    rows, decided = verdicts.seed_gaps(PLANES["coco"], runs, _text_curves(), verdicts.COOLED_MLE, "x")
+    assert decided["verdict"] == "no verdict: every seed kept the MLE model" and decided["kept_mle"] == 5
+    assert all(row["note"] == verdicts.KEPT_MLE and row["gap"] is None for row in rows)
+
+
+def test_holms_correction_turns_two_marginal_primary_verdicts_into_indistinguishable(tmp_path):
+    from test_study import TEXT_CURVE, _write
+
+    for seed, gap in enumerate([0.04, 0.01, 0.03, 0.05, 0.003]):  # p = .040 each: below .05, above .05 / 2
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=TEXT_CURVE)
+        for method in ("seqgan", "gumbel"):
+            _write(tmp_path, "coco", method, seed, bleu_4=0.5, self_bleu_4=0.7 - gap, nll_under_mle=3.5)
+    decided = summarize(tmp_path, "coco")["verdicts"]
+    for method in ("seqgan", "gumbel"):
+        assert decided[method]["verdict"] == verdicts.MORE_DIVERSE and decided[method]["primary"]
+        assert decided[method]["holm_verdict"] == verdicts.INDISTINGUISHABLE
+    assert verdicts.holm({"a": 0.01, "b": 0.04}) == {"a": True, "b": True}  # .01 <= .025, then .04 <= .05

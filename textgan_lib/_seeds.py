@@ -32,6 +32,7 @@ OFFSETS: dict[str, int] = {
     "sampled_decoding": 3,  # generated codes decoded by sampling; the length-matched control's pool
     "validation_samples": 4,  # samples scored on validation texts for checkpoint selection
     "code_test_gan": 5,  # the code GAN's codes in the code-space tests
+    "reward_shuffle": 6,  # the shuffled-reward placebo's permutations
 }
 
 

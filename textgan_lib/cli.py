@@ -25,6 +25,8 @@ import torch
 
 from .paper import SEQGAN_PAPER
 from .recipes.profiles import PROFILES, describe, get_profile, until_flat
+from .recipes.real_text import CORPORA, METHODS
+from .recipes.study import BACKENDS, STUDY_CORPORA, STUDY_METHODS
 
 
 def _profile(args: argparse.Namespace) -> None:
@@ -351,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
 
     real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN or the latent GAN on COCO captions "
                                                  "or Chinese poems")
-    real.add_argument("--corpus", choices=["coco", "poems", "news"], required=True)
-    real.add_argument("--method", choices=["mle", "seqgan", "gumbel", "latent", "arae"], required=True)
+    real.add_argument("--corpus", choices=CORPORA, required=True)
+    real.add_argument("--method", choices=METHODS, required=True)
     real.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     real.add_argument("--out", type=_folder, required=True, help="folder for the samples, references and scores")
     real.add_argument("--seed", type=_seed, default=0)
@@ -362,15 +364,16 @@ def main(argv: list[str] | None = None) -> int:
 
     study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in "
                                               "its own file; a summary with confidence intervals and the verdicts")
-    study.add_argument("--corpus", choices=["oracle", "coco", "poems", "news"], required=True)
-    study.add_argument("--method", choices=["seqgan", "gumbel", "latent", "arae"], nargs="+",
+    study.add_argument("--corpus", choices=STUDY_CORPORA, required=True)
+    study.add_argument("--method", choices=list(dict.fromkeys(m for ms in STUDY_METHODS.values() for m in ms)),
+                       nargs="+",
                        default=["seqgan", "gumbel"],
                        help="the methods beside MLE (which every seed runs first)")
     study.add_argument("--seeds", type=_seed_list, default=[0, 1, 2, 3, 4], help="0-4 (default) or 0,2,5")
     study.add_argument("--profile", type=_profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     study.add_argument("--out", type=_folder, required=True, help="folder of the run files and the summary")
     study.add_argument("--jobs", type=_positive(int), default=1, help="seeds run at once, each in its own process")
-    study.add_argument("--backend", choices=["local", "ray"], default="local",
+    study.add_argument("--backend", choices=BACKENDS, default="local",
                        help="local processes (default) or Ray tasks (the cluster of RAY_ADDRESS, or a local Ray)")
     study.add_argument("--device", type=_device_name, default="auto", help="cpu, cuda or auto (default)")
     study.add_argument("--until-flat", type=_positive(int), metavar="N",

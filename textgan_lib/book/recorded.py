@@ -110,6 +110,8 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
         v = study.verdict(verdict_key(method, baseline))
         if method == "mle" or v is None:
             row.update({"diversity gap": "—", "seeds agreeing": "—", "verdict": "—"})
+        elif v["seeds"] == 0:  # every seed outside the curve, or kept the MLE model: no gap to show
+            row.update({"diversity gap": "—", "seeds agreeing": "—", "verdict": v["verdict"]})
         else:
             outside = v.get("outside_sweep", 0)
             row.update({"diversity gap": _interval(v["gap"], v["low"], v["high"]),
@@ -144,6 +146,10 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     beyond = ("" if not outside else
               f"; {outside} more seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
               f"the curve of {v['baseline']} reaches, where no gap is measured")
+    kept = v.get("kept_mle", 0)
+    if kept and v["seeds"]:
+        beyond += (f"; {kept} more seed{'s' if kept > 1 else ''} kept the MLE model and "
+                   f"{'are' if kept > 1 else 'is'} not judged")
     if v["seeds"] == 0:
         return v["verdict"] + beyond
     if v["seeds"] == 1:
@@ -299,4 +305,8 @@ def selection_sentence(study: RecordedStudy | None, method: str, with_verdict: b
     sentence = (f"the checkpoint chosen on validation was the MLE model it started from in {kept['start']} of "
                 f"{kept['seeds']} seeds (chosen {unit}s {kept['steps']}), {kept['stopped_early']} of {kept['seeds']} "
                 "runs stopped before their budget because the validation gap had stopped rising")
-    return f"{sentence}, and the chosen checkpoints are {verdict_sentence(study, method)}" if with_verdict else sentence
+    if not with_verdict:
+        return sentence
+    verdict = verdict_sentence(study, method)
+    return f"{sentence}, so there is {verdict}" if verdict.startswith("no verdict") else (
+        f"{sentence}, and the chosen checkpoints are {verdict}")

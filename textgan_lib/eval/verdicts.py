@@ -127,6 +127,70 @@ def confidence_interval(values: Sequence[float]) -> Estimate:
     return Estimate(mean, mean - half, mean + half, n)
 
 
+def agrees(gap: float, mean: float) -> bool:
+    """Whether a seed's gap shares the mean's sign: both above 0 or both below (0 agrees with neither)."""
+    return (gap > 0 and mean > 0) or (gap < 0 and mean < 0)
+
+
+def sign_test_p(gaps: Sequence[float]) -> float:
+    """The exact two-sided sign test of the gaps (zeros left out): the chance, were each nonzero gap's
+    sign a fair coin, of a split at least as uneven as this one. With 5 seeds, 5 of 5 gives
+    p = .0625: five seeds alone can never pass this test at .05."""
+    positive, negative = sum(g > 0 for g in gaps), sum(g < 0 for g in gaps)
+    n = positive + negative
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(max(positive, negative), n + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def t_test_p(values: Sequence[float]) -> float:
+    """The two-sided one-sample Student t-test of mean 0 (the test the 95 % interval inverts:
+    p < .05 exactly when the interval excludes 0). NaN for fewer than two values."""
+    values = [float(v) for v in values]
+    n = len(values)
+    if n < 2:
+        return math.nan
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    if sd == 0:
+        return 1.0 if mean == 0 else 0.0
+    return _t_tail(abs(mean) / (sd / math.sqrt(n)), n - 1)
+
+
+def _t_tail(t: float, df: int) -> float:
+    """P(|T| >= t) for Student's T with ``df`` degrees of freedom, exactly (Abramowitz and Stegun
+    26.7.3 and 26.7.4: a finite series in the angle theta = atan(t / sqrt(df)))."""
+    theta = math.atan(t / math.sqrt(df))
+    cos2 = math.cos(theta) ** 2
+    if df % 2:  # odd: (2/pi) (theta + sin cos (1 + 2/3 cos^2 + (2*4)/(3*5) cos^4 + ...)), df - 3 powers
+        term, series = 1.0, 1.0 if df > 1 else 0.0
+        for k in range(1, (df - 1) // 2):
+            term *= cos2 * (2 * k) / (2 * k + 1)
+            series += term
+        inside = 2 / math.pi * (theta + math.sin(theta) * math.cos(theta) * series)
+    else:  # even: sin (1 + 1/2 cos^2 + (1*3)/(2*4) cos^4 + ...), df - 2 powers
+        term = series = 1.0
+        for k in range(1, df // 2):
+            term *= cos2 * (2 * k - 1) / (2 * k)
+            series += term
+        inside = math.sin(theta) * series
+    return min(1.0, max(0.0, 1.0 - inside))
+
+
+def holm(p_values: Mapping[str, float], alpha: float = 0.05) -> dict[str, bool]:
+    """Holm's step-down correction over a family of tests: which ones are rejected at family-wise
+    error ``alpha``. The k-th smallest p (from 0) must be at most alpha / (m - k), and the first
+    that is not stops the rejections. A NaN p is never rejected."""
+    ordered = sorted(p_values, key=lambda key: (math.isnan(p_values[key]), p_values[key]))
+    rejected, m = {key: False for key in p_values}, len(p_values)
+    for k, key in enumerate(ordered):
+        if math.isnan(p_values[key]) or p_values[key] > alpha / (m - k):
+            break
+        rejected[key] = True
+    return rejected
+
+
 def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE) -> str:
     """The book's verdict on diversity gaps (one per seed; positive = more diverse than ``baseline``
     at the same quality, by default the MLE model cooled to it). See the module docstring."""
@@ -148,15 +212,29 @@ def verdict_key(method: str, baseline: str = COOLED_MLE) -> str:
     return method + _SUFFIXES[baseline]
 
 
+KEPT_MLE = "kept the MLE model"  # a run whose selection chose its starting point: no GAN to judge
+
+
+def kept_the_start(result: Mapping) -> bool:
+    """Whether a run's checkpoint selection chose the evaluation it started from (the MLE model)."""
+    settings = result.get("settings") or {}
+    return bool(settings.get("selected_on_validation")) and settings.get("selected_step") == 0
+
+
 def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd.DataFrame], baseline: str,
               method: str) -> tuple[list[dict], dict | None]:
     """Each seed's gap of ``method``'s runs (by seed) to that seed's curve of ``baseline``, and the
-    verdict on them: its mean, interval, the seeds that share the mean's sign and those outside
-    the curve's sweep (None when no seed has its curve yet). A seed without a curve is skipped."""
+    verdict on them: its mean, interval, t-test and sign-test p, the seeds that share the mean's
+    sign (a zero gap shares neither), those outside the curve's sweep, and those whose selection
+    kept the MLE model (labelled, never judged). None when no seed has its curve yet; a seed
+    without a curve is skipped."""
     rows, by_seed = [], {}
     for seed, result in sorted(runs.items()):
         if seed not in curves:
             continue  # its seed's baseline run is not finished
+        if kept_the_start(result):
+            rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": None, "note": KEPT_MLE})
+            continue
         try:
             by_seed[seed], temperature = plane.gap(curves[seed], result)
         except OutsideSweepError:
@@ -167,15 +245,45 @@ def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd
                      "matched_temperature": temperature})
     if not rows:
         return rows, None
+    kept = sum(r.get("note") == KEPT_MLE for r in rows)
     if not by_seed:
+        why = (f"every seed {KEPT_MLE}" if kept == len(rows) else
+               f"outside the sweep of the curve of {baseline} in every seed" if not kept else
+               f"every seed {KEPT_MLE} or lies outside the sweep of the curve of {baseline}")
         return rows, {"baseline": baseline, "gap": math.nan, "low": math.nan, "high": math.nan, "seeds": 0,
-                      "same_sign": 0, "outside_sweep": len(rows),
-                      "verdict": f"no verdict: outside the sweep of the curve of {baseline} in every seed"}
+                      "same_sign": 0, "outside_sweep": len(rows) - kept, "kept_mle": kept,
+                      "verdict": f"no verdict: {why}"}
     e = confidence_interval(list(by_seed.values()))
     return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
-                  "same_sign": sum((g > 0) == (e.mean > 0) for g in by_seed.values()),
-                  "outside_sweep": sum(r["gap"] is None for r in rows),
+                  "same_sign": sum(agrees(g, e.mean) for g in by_seed.values()),
+                  "outside_sweep": sum(r["gap"] is None for r in rows) - kept, "kept_mle": kept,
+                  "t_test_p": t_test_p(list(by_seed.values())), "sign_test_p": sign_test_p(list(by_seed.values())),
                   "verdict": verdict(list(by_seed.values()), baseline)}
+
+
+def placebo_key(gan: str, placebo: str) -> str:
+    """The key of ``gan``'s verdict against its ``placebo`` in a summary's ``verdicts``."""
+    return f"{gan}_vs_{placebo}"
+
+
+def placebo_comparison(gaps: Sequence[Mapping], gan: str, placebo: str) -> dict | None:
+    """``gan`` against its ``placebo``, seed by seed: the difference of their gaps to the cooled MLE
+    model (rows of :func:`seed_gaps`), positive when the GAN is the more diverse of the two at
+    matched quality, and the verdict on those differences by the book's rule. Only seeds where both
+    have a gap count; None when there are none yet."""
+    by_seed = {name: {r["seed"]: r["gap"] for r in gaps
+                      if r["method"] == name and r["baseline"] == COOLED_MLE and r["gap"] is not None}
+               for name in (gan, placebo)}
+    seeds = sorted(set(by_seed[gan]) & set(by_seed[placebo]))
+    if not seeds:
+        return None
+    differences = [by_seed[gan][seed] - by_seed[placebo][seed] for seed in seeds]
+    baseline = f"its placebo ({placebo})"
+    e = confidence_interval(differences)
+    return {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
+            "same_sign": sum(agrees(d, e.mean) for d in differences),
+            "t_test_p": t_test_p(differences), "sign_test_p": sign_test_p(differences),
+            "verdict": verdict(differences, baseline)}
 
 
 RULE = (f"'{MORE_DIVERSE}' or '{LESS_DIVERSE}' only when the 95 % interval of the mean gap excludes 0 "

@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..data.files import load_oracle_params
 from ..paper import SEQGAN_PAPER
 from .generator import GeneratorConfig, LSTMGenerator
+from .modes import evaluating
 
 SEQGAN_VOCAB, SEQGAN_DIM, SEQGAN_SEQ_LEN = SEQGAN_PAPER.vocab_size, SEQGAN_PAPER.embed_dim, SEQGAN_PAPER.seq_len
 
@@ -83,3 +85,35 @@ class OracleLSTM(LSTMGenerator):
         for batch in tokens.split(batch_size):
             total += self.token_nll(batch.to(self.device)).sum().item()
         return total / tokens.numel()
+
+
+RATIO_ROWS = 2048  # sequences scored at once: rollouts hand over tens of thousands
+
+
+class LikelihoodRatio(nn.Module):
+    r"""The optimal discriminator between the oracle and a generator, computed exactly.
+
+    Its logit for a sequence :math:`x` ``[B, T]`` is :math:`\log p_{\text{oracle}}(x) - \log p_G(x)`,
+    so :math:`\sigma(\text{logit}) = p_{\text{oracle}}(x) / (p_{\text{oracle}}(x) + p_G(x)) = D^*(x)`, the
+    discriminator that no amount of training can improve on (Goodfellow et al. 2014, Prop. 1). It
+    follows ``generator`` as it trains (it keeps a reference, not a copy, and scores with the
+    generator's dropout off); nothing in it is trained. Only token ids are scored: relaxed one-hot
+    inputs (the Gumbel GAN's) have no likelihood under the oracle.
+    """
+
+    def __init__(self, oracle: OracleLSTM, generator: LSTMGenerator) -> None:
+        super().__init__()
+        if generator.config.vocab_size != oracle.config.vocab_size:
+            raise ValueError(f"the generator writes {generator.config.vocab_size} tokens, the oracle "
+                             f"{oracle.config.vocab_size}: the ratio needs one vocabulary")
+        self.oracle = oracle.requires_grad_(False)
+        self._generator = (generator,)  # not a submodule: the trainer registers and saves it once
+
+    @torch.no_grad()
+    def forward(self, sequences: torch.Tensor) -> torch.Tensor:
+        if sequences.dtype != torch.long:
+            raise ValueError("the likelihood ratio scores token ids [B, T], not relaxed one-hot vectors")
+        generator = self._generator[0]
+        with evaluating(generator), evaluating(self.oracle):
+            return torch.cat([self.oracle.log_prob(rows) - generator.log_prob(rows)  # [chunk]
+                              for rows in sequences.split(RATIO_ROWS)])

@@ -14,6 +14,30 @@ from .runs import part_target, resume_if_same, run_lock
 # measured during its pretraining
 HELD_OUT = 2000
 
+# The placebo arms: each trains the GAN it names with the discriminator's information removed
+# (train.seqgan.REWARDS, the Gumbel GAN's fixed critic). A GAN whose effect equals its placebo's owes
+# it to the policy gradient or the training, not to the adversary.
+PLACEBOS: dict[str, tuple[str, dict[str, str]]] = {
+    "seqgan_shuffled": ("seqgan", {"reward": "shuffled"}),
+    "seqgan_constant": ("seqgan", {"reward": "constant"}),
+    "seqgan_fixed_d": ("seqgan", {"reward": "fixed_discriminator"}),
+    "gumbel_fixed_critic": ("gumbel", {"critic": "fixed"}),
+}
+# On the oracle only: SeqGAN whose discriminator is the exact likelihood ratio (models.oracle.LikelihoodRatio)
+PERFECT_D = "seqgan_perfect_d"
+
+
+def gan_of(method: str) -> tuple[str, dict[str, str]]:
+    """The GAN that ``method`` trains (``seqgan`` or ``gumbel``) and the changes to its config."""
+    if method in ("seqgan", "gumbel"):
+        return method, {}
+    if method in PLACEBOS:
+        return PLACEBOS[method]
+    if method == PERFECT_D:
+        return "seqgan", {"reward": "fixed_discriminator"}
+    raise ValueError(f"{method!r} is not a GAN: choose 'seqgan', 'gumbel', {PERFECT_D!r} or a placebo "
+                     f"({', '.join(PLACEBOS)})")
+
 
 def train_gan(trainer: AdversarialTrainer, budget: int, *, until: int | None = None,
               selection: BestCheckpoint | None = None,

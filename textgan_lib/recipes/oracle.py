@@ -17,7 +17,7 @@ sections are the papers' settings.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,11 +27,11 @@ from .._seeds import seeded, stream
 from ..eval.metrics import mean_token_nll
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import GeneratorConfig, LSTMGenerator
-from ..models.oracle import OracleLSTM
+from ..models.oracle import LikelihoodRatio, OracleLSTM
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.seqgan import SeqGANTrainer
 from ..train.sync_free import mle_trainer
-from .gan_run import HELD_OUT, train_gan
+from .gan_run import HELD_OUT, PERFECT_D, gan_of, train_gan
 from .profiles import Profile
 from .runs import Checkpoint, checkpoint_for, train_or_resume, write_csv
 
@@ -92,24 +92,28 @@ def oracle_mle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: 
 
 
 def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-                  max_beta: float, progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
+                  max_beta: float, method: str = "gumbel", progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """A Gumbel-softmax GAN on the SeqGAN oracle (chapter 9), from the profile's MLE model
     (:func:`oracle_mle`, which chapter 5 trains): a copy of it trained against
     ``CNNDiscriminator.relgan_sized`` for ``profile.gumbel_oracle.iterations`` iterations, with
     :math:`\\beta` rising to ``max_beta`` on RelGAN's exponential schedule compressed to the run's
     length; :func:`oracle_evaluator` records NLL_oracle, NLL_div and NLL_test. Returns the
-    generator and the history (row 0: the MLE model). ``"auto"`` keeps the run at
-    ``run_path("gumbel_oracle", profile, seed, "_beta<max_beta>")``."""
+    generator and the history (row 0: the MLE model). ``method="gumbel_fixed_critic"`` runs its
+    placebo (the critic never trained). ``"auto"`` keeps the run at
+    ``run_path("<method>_oracle", profile, seed, "_beta<max_beta>")``."""
     sizes = profile.gumbel_oracle
     train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
     mle, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=progress)
     generator = copy_generator(mle)
     with seeded(seed):
         discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, sizes.filters)
+    gan, changes = gan_of(method)
+    if gan != "gumbel":
+        raise ValueError(f"gumbel_oracle trains the Gumbel GAN or its placebo, not {method!r}")
     trainer = GumbelGANTrainer(generator, discriminator.to(oracle.device), train, oracle.seq_len,
-                               sizes.config(seed, max_beta),
+                               replace(sizes.config(seed, max_beta), **changes),
                                evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
-                               checkpoint_path=checkpoint_for(checkpoint, "gumbel_oracle", profile, seed,
+                               checkpoint_path=checkpoint_for(checkpoint, f"{method}_oracle", profile, seed,
                                                               f"_beta{max_beta:g}"),
                                progress=progress)
     train_gan(trainer, sizes.iterations)
@@ -117,7 +121,7 @@ def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
 
 
 def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
-                  time_limit_s: float | None = None, out: str | Path | None = None,
+                  method: str = "seqgan", time_limit_s: float | None = None, out: str | Path | None = None,
                   progress: bool = True) -> pd.DataFrame:
     """The SeqGAN paper's synthetic experiment, all three phases (the ``gpu`` profile: its schedule).
 
@@ -126,22 +130,32 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     one row per evaluation or discriminator round (``phase``: mle, d_pretrain, adversarial), with
     the seconds since the start. With ``out`` the table is written there (CSV, atomically) after
     every evaluation; with ``time_limit_s`` the adversarial phase stops at the first evaluation
-    past the limit (``rounds_done`` says how far it got). ``"auto"`` keeps the SeqGAN run at
-    ``run_path("seqgan_oracle", profile, seed)`` and resumes it.
+    past the limit (``rounds_done`` says how far it got). ``method`` may name a SeqGAN placebo
+    (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`) or ``seqgan_perfect_d``, whose discriminator is the
+    exact likelihood ratio of the oracle and the generator (:class:`~textgan_lib.models.oracle.LikelihoodRatio`,
+    never trained). ``"auto"`` keeps the run at ``run_path("<method>_oracle", profile, seed)`` and
+    resumes it.
     """
     started = time.perf_counter()
     sizes = profile.seqgan_oracle
-    config = sizes.config(seed)
+    gan, changes = gan_of(method)
+    if gan != "seqgan":
+        raise ValueError(f"seqgan_oracle trains SeqGAN, a placebo of it or {PERFECT_D!r}, not {method!r}")
+    config = replace(sizes.config(seed), **changes)
     train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
     generator, mle_history = oracle_mle(oracle, profile, seed, checkpoint, data=(train, held_out),
                                         progress=progress)
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
-    with seeded(seed):
-        discriminator = CNNDiscriminator(oracle.config.vocab_size)
-    trainer = SeqGANTrainer(copy_generator(generator), discriminator.to(oracle.device), train,
+    generator = copy_generator(generator)
+    if method == PERFECT_D:
+        discriminator = LikelihoodRatio(oracle, generator)
+    else:
+        with seeded(seed):
+            discriminator = CNNDiscriminator(oracle.config.vocab_size)
+    trainer = SeqGANTrainer(generator, discriminator.to(oracle.device), train,
                             max_len=oracle.seq_len, config=config,
                             evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
-                            checkpoint_path=checkpoint_for(checkpoint, "seqgan_oracle", profile, seed),
+                            checkpoint_path=checkpoint_for(checkpoint, f"{method}_oracle", profile, seed),
                             progress=progress, held_out=held_out[:HELD_OUT])
     mle_seconds = time.perf_counter() - started
 

@@ -12,7 +12,10 @@ for ``method``:
 - ``latent``: an LSTM autoencoder and a WGAN-GP on its frozen sentence codes (the LaTextGAN recipe,
   :func:`~textgan_lib.recipes.language.latent_model`);
 - ``arae``: the autoencoder and the GAN on its codes trained together (ARAE,
-  :func:`~textgan_lib.recipes.language.arae_model`).
+  :func:`~textgan_lib.recipes.language.arae_model`);
+- the placebos of the two token GANs (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`): SeqGAN with
+  shuffled rewards, a constant reward or a fixed untrained discriminator, the Gumbel GAN against a
+  fixed random critic; each is its GAN's run with the discriminator's information removed.
 
 The two code GANs' sentences are decoded greedily from generated codes (``sampled_decoding`` holds
 BLEU-4, Self-BLEU-4 and mean length of other generated codes decoded by sampling at temperature 1).
@@ -37,7 +40,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +57,7 @@ from ..train.base import Evaluation, Trainer
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
-from .gan_run import HELD_OUT, train_gan
+from .gan_run import HELD_OUT, PLACEBOS, gan_of, train_gan
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import (
@@ -66,7 +69,7 @@ from .runs import (
 
 CORPORA = ("coco", "poems", "news")
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
-METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS)
+METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS, *PLACEBOS)
 __all__ = ["CORPORA", "METHODS", "adversarial_part", "decode_samples", "real_text", "score_samples"]
 
 
@@ -175,8 +178,7 @@ def adversarial_part(corpus: str, method: str, profile: Profile | str, seed: int
     (the Gumbel GAN) of :func:`real_text`'s GAN run, for a chapter that trains a long run in parts:
     they are kept in the run's checkpoint, paused there, and the :func:`real_text` call that
     follows finishes and scores the run exactly as one call would have. Returns the trainer."""
-    if method not in ("seqgan", "gumbel"):
-        raise ValueError(f"method {method!r}: only the GANs 'seqgan' and 'gumbel' train in adversarial parts")
+    gan_of(method)  # only a GAN trains in adversarial parts
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = text_splits(corpus, profile)
     mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
@@ -191,28 +193,30 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     then its settings and its trainer. With ``profile.real_text.select_on_validation``, a finished
     run leaves ``generator`` at the checkpoint of its best validation gap (and, with
     ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
-    sizes = profile.real_text.seqgan if method == "seqgan" else profile.real_text.gumbel
-    budget = sizes.rounds if method == "seqgan" else sizes.iterations
+    gan, changes = gan_of(method)
+    sizes = profile.real_text.seqgan if gan == "seqgan" else profile.real_text.gumbel
+    budget = sizes.rounds if gan == "seqgan" else sizes.iterations
+    config = replace(sizes.config(seed), **changes)
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     with seeded(seed):
-        discriminator = (CNNDiscriminator(len(data.vocab)) if method == "seqgan"
+        discriminator = (CNNDiscriminator(len(data.vocab)) if gan == "seqgan"
                          else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
     discriminator.to(generator.device)
     selector = None
     if profile.real_text.select_on_validation:
         selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap",
                                   patience=profile.real_text.patience)
-    if method == "seqgan":
-        trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
+    if gan == "seqgan":
+        trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
                                 checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
     else:
-        trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, sizes.config(seed),
+        trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
                                    checkpoint_path=path, progress=progress)
     train_gan(trainer, budget, until=until, selection=selector)
     settings = asdict(trainer.config)
     if until is not None and until < budget:  # a part, paused in the checkpoint
         return settings, trainer
-    if method == "seqgan":  # where the discriminator's pretraining stopped
+    if gan == "seqgan":  # where the discriminator's pretraining stopped
         pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]
         settings |= {"d_rounds_done": trainer.counters["d_rounds"],
                      "d_heldout_accuracy": pretraining[-1].get("d_heldout_accuracy") if pretraining else None}

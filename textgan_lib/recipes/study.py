@@ -46,7 +46,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -62,11 +62,15 @@ from ..eval.verdicts import (
     TOP_P,
     Plane,
     confidence_interval,
+    holm,
+    placebo_comparison,
+    placebo_key,
     seed_gaps,
     verdict_key,
 )
 from ..models.oracle import OracleLSTM
 from .code_tests import GAN, GAUSSIAN_FULL
+from .gan_run import PERFECT_D, PLACEBOS, gan_of
 from .language import language_model, text_splits
 from .measurements import (
     ORACLE_CURVE_TEMPERATURES,
@@ -83,8 +87,8 @@ from .records import read_run, read_runs, run_file, write_run
 from .runs import profile_tag, run_lock, write_csv, write_text_atomic
 
 STUDY_CORPORA = ("oracle", *CORPORA)
-STUDY_METHODS = {"oracle": ("seqgan", "gumbel"),
-                 **{corpus: ("seqgan", "gumbel", *CODE_METHODS) for corpus in CORPORA}}
+STUDY_METHODS = {"oracle": ("seqgan", "gumbel", *PLACEBOS, PERFECT_D),
+                 **{corpus: ("seqgan", "gumbel", *CODE_METHODS, *PLACEBOS) for corpus in CORPORA}}
 PLANES = {"oracle": Plane("nll_oracle", "nll_div", True),
           **{corpus: Plane("bleu_4", "self_bleu_4", False) for corpus in CORPORA}}
 
@@ -101,19 +105,21 @@ def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
         return {"nll_oracle": float(point["nll_oracle"]), "nll_div": float(point["nll_div"]),
                 "nll_test": float(point["nll_test"]), "temperature_curve": curve.to_dict("records"),
                 "settings": asdict(profile.oracle.config(seed)), "history": history.to_dict("records")}
-    if method == "seqgan":
-        history = seqgan_oracle(oracle, profile, seed, progress=False)
+    if method not in STUDY_METHODS["oracle"]:
+        raise ValueError(f"the oracle study has no method {method!r}: choose from {STUDY_METHODS['oracle']}")
+    gan, changes = gan_of(method)
+    if gan == "seqgan":
+        history = seqgan_oracle(oracle, profile, seed, method=method, progress=False)
         pretraining = history[history["phase"] == "d_pretrain"]
         history = history[history["phase"] != "mle"]  # the MLE rows are the mle run's
-        settings = asdict(profile.seqgan_oracle.config(seed)) | {
-            "d_rounds_done": len(pretraining),
-            "d_heldout_accuracy": float(pretraining["d_heldout_accuracy"].iloc[-1]) if len(pretraining) else None}
-    elif method == "gumbel":
-        max_beta = profile.gumbel_oracle.max_betas[-1]
-        _, history = gumbel_oracle(oracle, profile, seed, max_beta=max_beta, progress=False)
-        settings = asdict(profile.gumbel_oracle.config(seed, max_beta))
+        settings = asdict(replace(profile.seqgan_oracle.config(seed), **changes))
+        if len(pretraining):  # where the discriminator's pretraining stopped (a fixed one has none)
+            settings |= {"d_rounds_done": len(pretraining),
+                         "d_heldout_accuracy": float(pretraining["d_heldout_accuracy"].iloc[-1])}
     else:
-        raise ValueError(f"the oracle study has no method {method!r}: choose from {STUDY_METHODS['oracle']}")
+        max_beta = profile.gumbel_oracle.max_betas[-1]
+        _, history = gumbel_oracle(oracle, profile, seed, max_beta=max_beta, method=method, progress=False)
+        settings = asdict(replace(profile.gumbel_oracle.config(seed, max_beta), **changes))
     last = history.dropna(subset=["nll_oracle"]).iloc[-1]  # the end of training, scored on fresh samples
     return {"nll_oracle": float(last["nll_oracle"]), "nll_div": float(last["nll_div"]),
             "nll_test": float(last["nll_test"]), "settings": settings,
@@ -288,6 +294,20 @@ def _top_p_control(mle_run: dict) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(mle_run["top_p_curve"]), warm[warm["temperature"] > 1.0]], ignore_index=True)
 
 
+HOLM = ("holm_verdict: the verdict after Holm's correction over this corpus's primary verdicts (each GAN "
+        "against the cooled MLE model and each token GAN against each placebo), at family-wise error .05 on the "
+        "t-tests' p; the sign test's p beside it (with 5 seeds, 5 of 5 gives .0625)")
+
+
+def primary_verdicts(corpus: str) -> list[str]:
+    """The verdicts declared primary, before any run, for ``corpus``: each GAN of its study against
+    the cooled MLE model, and each token GAN against each of its placebos. Holm's correction is
+    applied over them (:func:`summarize`); every other verdict (controls, Gaussian baselines) is
+    secondary and reported uncorrected."""
+    gans = [method for method in STUDY_METHODS[corpus] if method not in PLACEBOS and method != PERFECT_D]
+    return [verdict_key(gan) for gan in gans] + [placebo_key(gan, placebo) for placebo, (gan, _) in PLACEBOS.items()]
+
+
 def summarize(out: str | Path, corpus: str) -> dict:
     """The study's summary of ``corpus`` from the run files in ``out``, written there as
     ``<corpus>_summary.json`` and ``<corpus>_summary.csv`` (metrics) and ``<corpus>_gaps.csv``."""
@@ -325,9 +345,17 @@ def summarize(out: str | Path, corpus: str) -> dict:
             gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
             rows, verdicts[verdict_key(method, GAUSSIAN)] = seed_gaps(plane, by_seed, gaussian, GAUSSIAN, method)
             gaps += rows
+    for placebo, (gan, _) in PLACEBOS.items():  # each GAN against its placebo: is the effect the adversary's?
+        if gan in runs and placebo in runs:
+            verdicts[placebo_key(gan, placebo)] = placebo_comparison(gaps, gan, placebo)
     verdicts = {k: v for k, v in verdicts.items() if v is not None}  # None: no seed has its baseline yet
+    primary = {key: verdicts[key] for key in primary_verdicts(corpus) if "t_test_p" in verdicts.get(key, {})}
+    rejected = holm({key: v["t_test_p"] for key, v in primary.items()})
+    for key, v in primary.items():
+        corrected = v["verdict"] if rejected[key] else f"indistinguishable from {v['baseline']}"
+        v |= {"primary": True, "holm_verdict": corrected}
     summary = {"corpus": corpus, "plane": asdict(plane), "metrics": metrics, "gaps": gaps, "verdicts": verdicts,
-               "rule": RULE}
+               "rule": RULE, "holm": HOLM}
     write_text_atomic(out / f"{corpus}_summary.json", json.dumps(summary, indent=2) + "\n")
     write_csv(pd.DataFrame(metrics), out / f"{corpus}_summary.csv")
     write_csv(pd.DataFrame(gaps), out / f"{corpus}_gaps.csv")

@@ -176,6 +176,8 @@ class GumbelGANConfig:
     relaxation: str = "full"  # or "until_eos": see relaxed_sample
     eval_every: int = 100  # iterations between evaluations
     monitor_samples: int = 1000  # samples whose distinct-2/3 are recorded at each evaluation (collapse)
+    # "trained": the GAN; "fixed": its placebo, the critic never trained (a frozen random critic)
+    critic: str = "trained"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -187,6 +189,8 @@ class GumbelGANConfig:
             raise ValueError(f"loss must be 'rsgan' or 'standard', got {self.loss!r}")
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ValueError(f"beta_schedule must be one of {BETA_SCHEDULES}, got {self.beta_schedule!r}")
+        if self.critic not in ("trained", "fixed"):
+            raise ValueError(f"critic must be 'trained' or 'fixed', got {self.critic!r}")
         if self.relaxation not in RELAXATIONS:
             raise ValueError(f"relaxation must be one of {RELAXATIONS}, got {self.relaxation!r}")
         if self.max_beta < 1:
@@ -295,6 +299,8 @@ class GumbelGANTrainer(AdversarialTrainer):
 
     def train_step(self) -> dict[str, float]:
         g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
+        if self.config.critic == "fixed":
+            return g_stats[-1]
         d_stats = [self.discriminator_step() for _ in range(self.config.d_steps)]
         return {**g_stats[-1], **d_stats[-1]}
 

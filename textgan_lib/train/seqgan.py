@@ -48,6 +48,14 @@ from .cuda_graph import GraphedStep
 from .losses import policy_gradient_loss
 from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
 
+# Where a SeqGAN run's rewards come from. "discriminator": the GAN. Its placebos keep the policy
+# gradient and remove the discriminator's information: "shuffled" permutes each step's rewards
+# across the batch's sequences (the same rewards, tied to other sequences); "constant" gives every
+# token the step's mean reward (REINFORCE towards the generator's own samples: cooling alone);
+# "fixed_discriminator" never trains the discriminator it is given (an untrained CNN: a placebo;
+# the oracle's exact likelihood ratio, models.oracle.LikelihoodRatio: the perfect discriminator).
+REWARDS = ("discriminator", "shuffled", "constant", "fixed_discriminator")
+
 
 @dataclass(frozen=True)
 class SeqGANConfig:
@@ -84,6 +92,8 @@ class SeqGANConfig:
     # a CPU, bfloat16 on GPUs of compute capability >= 8, float16 on 7.x.
     reward_dtype: str | None = None
     cuda_graphs: bool = True  # on CUDA, replay each discriminator step as a CUDA graph
+    # Where the policy gradient's rewards come from (one of REWARDS): the GAN, or a placebo of it
+    reward: str = "discriminator"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -100,6 +110,8 @@ class SeqGANConfig:
         if not 0 <= self.rollout_update_rate < 1:
             raise ValueError(f"rollout_update_rate must be in [0, 1) (0: the generator itself), "
                              f"got {self.rollout_update_rate}")
+        if self.reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
         if self.reward_dtype is not None and self.reward_dtype not in REWARD_DTYPES:
             raise ValueError(f"reward_dtype must be one of {sorted(REWARD_DTYPES)} or None, got {self.reward_dtype!r}")
 
@@ -162,6 +174,8 @@ class SeqGANTrainer(AdversarialTrainer):
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["shuffle"] = self.seeded_rng(config.seed)
         self.counters["d_rounds"] = 0
+        if config.reward == "shuffled":
+            self.rngs["reward_shuffle"] = self.seeded_rng(stream_seed(config.seed, "reward_shuffle"), generator.device)
         if held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
             self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), generator.device)
         self._d_step = self._graphed_discriminator_update()
@@ -291,6 +305,8 @@ class SeqGANTrainer(AdversarialTrainer):
         more; with neither, until the config's ``d_pretrain_rounds`` and then, with held-out
         sequences and a ``d_target_accuracy``, until the held-out accuracy reaches it (at most
         ``d_pretrain_max_rounds`` in all). Saves at the end."""
+        if self.config.reward == "fixed_discriminator":
+            raise ValueError("this run's discriminator is fixed (reward='fixed_discriminator'): it is never trained")
         done = self.counters["d_rounds"]
         target = training_target(done, until, more, self.config.d_pretrain_rounds, "round")
         for _ in self.progress_bar(range(done, target), "D pretraining"):
@@ -312,8 +328,9 @@ class SeqGANTrainer(AdversarialTrainer):
     @property
     def pretraining_done(self) -> bool:
         """Whether :meth:`pretrain_discriminator` (with neither argument) has nothing left to do."""
-        return self.step > 0 or (self.counters["d_rounds"] >= self.config.d_pretrain_rounds
-                                 and not self._pretraining_goes_on())
+        if self.step > 0 or self.config.reward == "fixed_discriminator":
+            return True
+        return self.counters["d_rounds"] >= self.config.d_pretrain_rounds and not self._pretraining_goes_on()
 
     # -- the generator --------------------------------------------------------------------------
 
@@ -323,6 +340,7 @@ class SeqGANTrainer(AdversarialTrainer):
         samples = self.generator.sample(cfg.batch_size, self.max_len, rng=self.rngs["sample"])  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
                                   autocast_dtype=self.reward_autocast)  # [B, T]
+        rewards = self._placebo(rewards, self.generator.mask(samples))
         with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
@@ -337,6 +355,20 @@ class SeqGANTrainer(AdversarialTrainer):
             self.pretrain_discriminator()
         return super().run(**kwargs)
 
+    def _placebo(self, rewards: Tensor, mask: Tensor) -> Tensor:
+        """The rewards ``[B, T]`` a ``shuffled`` or ``constant`` placebo passes on (see :data:`REWARDS`);
+        the others pass them unchanged. Only the tokens that ``mask`` ``[B, T]`` keeps take part."""
+        if self.config.reward == "constant":
+            return ((rewards * mask).sum() / mask.sum()).expand_as(rewards)
+        if self.config.reward != "shuffled":
+            return rewards
+        shuffled = rewards.clone()
+        rng = self.rngs["reward_shuffle"]
+        for t in range(rewards.shape[1]):  # step t's rewards, in a random order of the sequences that reach it
+            rows = mask[:, t].nonzero().squeeze(1)
+            shuffled[rows, t] = rewards[rows[torch.randperm(len(rows), generator=rng, device=rng.device)], t]
+        return shuffled
+
     def before_run(self) -> None:
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):
             self.record({})
@@ -346,4 +378,6 @@ class SeqGANTrainer(AdversarialTrainer):
         g_stats = [self.generator_step() for _ in range(self.config.g_steps)]
         if self.rollout is not self.generator:
             soft_update(self.rollout, self.generator, self.config.rollout_update_rate)
+        if self.config.reward == "fixed_discriminator":
+            return g_stats[-1]
         return {**g_stats[-1], **self.train_discriminator(self.config.d_steps)}

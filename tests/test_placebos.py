@@ -1,0 +1,146 @@
+"""The placebo arms (issue 37): each GAN with its discriminator's information removed, the perfect
+discriminator on the oracle, and the verdict of a GAN against its placebo."""
+
+import json
+
+import pytest
+import torch
+
+from textgan_lib.eval.verdicts import COOLED_MLE, placebo_comparison
+from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.models.oracle import LikelihoodRatio, OracleLSTM
+from textgan_lib.recipes.gan_run import PLACEBOS, gan_of
+from textgan_lib.recipes.oracle import seqgan_oracle
+from textgan_lib.recipes.profiles import get_profile
+from textgan_lib.recipes.real_text import real_text
+from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
+
+V, T = 12, 6
+REAL = torch.randint(3, V, (64, T), generator=torch.Generator().manual_seed(0))
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))
+
+
+def _generator() -> LSTMGenerator:
+    torch.manual_seed(0)
+    return LSTMGenerator(GeneratorConfig(V, 8, 16))
+
+
+def _cnn() -> CNNDiscriminator:
+    torch.manual_seed(1)
+    return CNNDiscriminator(V, embed_dim=4, windows=(1, 2), filters=(3, 3))
+
+
+def _seqgan(reward: str, discriminator=None) -> SeqGANTrainer:
+    config = SeqGANConfig(batch_size=8, n_rollouts=2, d_pretrain_rounds=1, d_samples=32, d_batch_size=16,
+                          eval_every=1, reward=reward)
+    return SeqGANTrainer(_generator(), discriminator or _cnn(), REAL, T, config, progress=False)
+
+
+def test_shuffled_rewards_permute_each_steps_rewards_among_the_sequences_that_reach_it():
+    trainer = _seqgan("shuffled")
+    rewards = torch.rand(8, T, generator=torch.Generator().manual_seed(3))
+    mask = torch.ones(8, T, dtype=torch.bool)
+    mask[:3, 4:] = False  # three sequences ended after four tokens
+    shuffled = trainer._placebo(rewards, mask)
+    for t in range(T):
+        rows = mask[:, t]
+        assert sorted(shuffled[rows, t].tolist()) == sorted(rewards[rows, t].tolist())  # the same rewards
+    assert not torch.equal(shuffled, rewards)  # in another order
+    assert torch.equal(shuffled[~mask], rewards[~mask])  # what the loss masks is left alone
+
+
+def test_a_constant_reward_is_the_steps_mean_over_its_tokens():
+    trainer = _seqgan("constant")
+    rewards = torch.rand(8, T, generator=torch.Generator().manual_seed(3))
+    mask = torch.ones(8, T, dtype=torch.bool)
+    mask[0, 2:] = False
+    constant = trainer._placebo(rewards, mask)
+    assert torch.allclose(constant, torch.full_like(rewards, rewards[mask].mean().item()))
+    assert torch.equal(_seqgan("discriminator")._placebo(rewards, mask), rewards)  # the GAN: unchanged
+
+
+def test_a_fixed_discriminator_is_never_trained_and_the_others_are():
+    for reward, trained in (("fixed_discriminator", False), ("shuffled", True)):
+        trainer = _seqgan(reward)
+        before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+        trainer.run(until=2)  # SeqGAN's run pretrains its discriminator first when it is trained
+        after = trainer.discriminator.state_dict()
+        assert all(torch.equal(before[k], after[k]) for k in before) != trained, reward
+        assert trainer.step == 2
+    with pytest.raises(ValueError, match="never trained"):
+        _seqgan("fixed_discriminator").pretrain_discriminator()
+
+
+def test_the_gumbel_gans_fixed_critic_is_never_trained():
+    critic = CNNDiscriminator(V, embed_dim=4, windows=(1, 2), filters=(3, 3))
+    before = {k: v.clone() for k, v in critic.state_dict().items()}
+    trainer = GumbelGANTrainer(_generator(), critic, REAL, T, GumbelGANConfig(batch_size=8, eval_every=1,
+                                                                              critic="fixed"), progress=False)
+    trainer.run(until=2)
+    assert all(torch.equal(before[k], v) for k, v in critic.state_dict().items())
+    assert "d_loss" not in trainer.history.columns
+
+
+def test_the_perfect_discriminators_logit_is_the_exact_log_likelihood_ratio():
+    oracle = OracleLSTM.random(vocab_size=V, embed_dim=8, hidden_dim=8, seq_len=T, seed=0)
+    generator = LSTMGenerator(GeneratorConfig(V, 8, 8, start_id=0, pad_id=None, eos_id=None))
+    ratio = LikelihoodRatio(oracle, generator)
+    x = oracle.sample(5)
+    assert torch.allclose(ratio(x), oracle.log_prob(x) - generator.log_prob(x))
+    twin = LikelihoodRatio(oracle, oracle)  # a generator that is the oracle: D* = 1/2 everywhere
+    assert torch.allclose(torch.sigmoid(twin(x)), torch.full((5,), 0.5))
+    with pytest.raises(ValueError, match="token ids"):
+        ratio(torch.rand(2, T, V))
+
+
+@pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_shuffled"])
+def test_an_oracle_seqgan_arm_runs_resumes_and_keeps_its_own_checkpoint(method):
+    oracle = OracleLSTM.random(vocab_size=40, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)  # SeqGAN CNN: 20 wide
+    config = SeqGANConfig(batch_size=8, n_rollouts=2, d_pretrain_rounds=1, d_samples=32, eval_every=1)
+    profile = get_profile("ci", oracle={"samples": 64, "embed_dim": 8, "hidden_dim": 8,
+                                        "trainer": {"epochs": 1, "eval_every": 1}},
+                          seqgan_oracle={"rounds": 2, "trainer": config})
+    history = seqgan_oracle(oracle, profile, method=method, progress=False)
+    assert history["rounds_done"].iloc[-1] == 2 and history["nll_oracle"].notna().any()
+    pretrained = (history["phase"] == "d_pretrain").any()
+    assert pretrained == (method != "seqgan_perfect_d")  # the perfect discriminator needs no training
+    again = seqgan_oracle(oracle, profile, method=method, progress=False)  # resumed, nothing trained
+    assert again.drop(columns="elapsed_s").equals(history.drop(columns="elapsed_s"))
+
+
+SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60, "self_bleu_subset": 20},
+         "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
+
+
+@pytest.mark.parametrize("method", list(PLACEBOS))
+def test_every_placebo_runs_on_text_with_its_gans_budget_and_says_which_it_is(tmp_path, method):
+    result = real_text("coco", method, get_profile("ci", **SMALL), out=tmp_path, progress=False)
+    gan, changes = gan_of(method)
+    assert {k: result["settings"][k] for k in changes} == changes
+    assert json.loads((tmp_path / f"coco_{method}.json").read_text())["method"] == method
+    assert (tmp_path / f"coco_{method}_history.csv").is_file()
+
+
+def _gap_rows(method, gaps):
+    return [{"method": method, "baseline": COOLED_MLE, "seed": seed, "gap": gap} for seed, gap in enumerate(gaps)]
+
+
+def test_a_gan_is_compared_with_its_placebo_seed_by_seed():
+    same = placebo_comparison(_gap_rows("seqgan", [0.10, 0.12, 0.08, 0.11, 0.09])
+                              + _gap_rows("seqgan_shuffled", [0.10, 0.11, 0.09, 0.11, 0.10]), "seqgan",
+                              "seqgan_shuffled")
+    assert same["verdict"] == "indistinguishable from its placebo (seqgan_shuffled)" and same["seeds"] == 5
+    better = placebo_comparison(_gap_rows("seqgan", [0.10, 0.12, 0.08, 0.11, 0.09])
+                                + _gap_rows("seqgan_constant", [0.00, 0.01, -0.01, 0.02, 0.00]), "seqgan",
+                                "seqgan_constant")
+    assert better["verdict"] == "more diverse than its placebo (seqgan_constant)"
+    assert better["gap"] == pytest.approx(0.096)
+    outside = _gap_rows("seqgan", [0.1, 0.2]) + [{"method": "seqgan_fixed_d", "baseline": COOLED_MLE, "seed": 0,
+                                                   "gap": None}]
+    assert placebo_comparison(outside, "seqgan", "seqgan_fixed_d") is None  # no seed where both have a gap
