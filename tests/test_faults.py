@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -685,3 +686,47 @@ def test_a_generator_that_rules_out_every_token_says_so():
         generator.output.bias.fill_(float("-inf"))
     with pytest.raises(FloatingPointError, match="-inf for every token"):
         generator.sample(2, T)
+
+
+def _workers(pid: int) -> list[int]:
+    """The multiprocessing workers whose parent is ``pid`` (Linux: /proc), not its resource tracker."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(stat[1]) == pid and b"spawn_main" in command:
+            found.append(int(entry))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow  # a study with two workers, its parent killed (about 20 s)
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+def test_the_workers_of_a_killed_study_end_with_it(tmp_path):
+    """Issue 36: killing only the parent of `study --jobs 2` left its workers idle until killed by hand."""
+    parent = subprocess.Popen(  # noqa: S603 -- this interpreter, a fixed command
+        [sys.executable, "-m", "textgan_lib.cli", "study", "--corpus", "coco", "--method", "gumbel", "--seeds", "0,1",
+         "--jobs", "2", "--profile", "ci", "--out", str(tmp_path / "out"), "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(workers := _workers(parent.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    assert len(workers) == 2, "the study did not start its two workers"
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 15
+    while any(map(_running, workers)) and time.time() < deadline:
+        time.sleep(0.2)
+    alive = [w for w in workers if _running(w)]
+    for w in alive:  # leave nothing behind, whatever the result
+        os.kill(w, 9)
+    assert alive == []

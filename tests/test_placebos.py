@@ -14,6 +14,7 @@ from textgan_lib.recipes.gan_run import PLACEBOS, gan_of
 from textgan_lib.recipes.oracle import seqgan_oracle
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
+from textgan_lib.train.adversarial import heldout_discrimination
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
@@ -144,3 +145,55 @@ def test_a_gan_is_compared_with_its_placebo_seed_by_seed():
     outside = _gap_rows("seqgan", [0.1, 0.2]) + [{"method": "seqgan_fixed_d", "baseline": COOLED_MLE, "seed": 0,
                                                    "gap": None}]
     assert placebo_comparison(outside, "seqgan", "seqgan_fixed_d") is None  # no seed where both have a gap
+
+
+class _Contains(torch.nn.Module):
+    """Logit +5 for a sequence that holds token 3, -5 otherwise."""
+
+    def forward(self, ids):
+        return (ids == 3).any(dim=1).float() * 10 - 5
+
+
+def test_held_out_discrimination_reads_one_for_a_perfect_discriminator_and_a_half_at_chance():
+    real = torch.full((4, T), 3)
+    fake = torch.full((6, T), 5)
+    assert heldout_discrimination(_Contains(), real, fake) == {"accuracy": 1.0, "auc": 1.0}
+    same = heldout_discrimination(_Contains(), fake[:4], fake)  # nothing to tell apart: every pair a tie
+    assert same["auc"] == 0.5 and same["accuracy"] == 0.5
+
+
+def test_the_discriminator_is_measured_at_every_evaluation_without_changing_a_training_number():
+    """Issue 37: SeqGAN's discriminator was measured on held-out data only while it pretrained."""
+    held_out = torch.randint(3, V, (32, T), generator=torch.Generator().manual_seed(9))
+    config = SeqGANConfig(batch_size=8, n_rollouts=2, d_pretrain_rounds=1, d_samples=32, d_batch_size=16,
+                          eval_every=1)
+    measured = SeqGANTrainer(_generator(), _cnn(), REAL, T, config, progress=False, held_out=held_out)
+    plain = SeqGANTrainer(_generator(), _cnn(), REAL, T, config, progress=False)
+    for trainer in (measured, plain):
+        trainer.run(until=2)
+    adversarial = measured.history[measured.history["phase"] == "adversarial"]
+    assert adversarial["d_heldout_accuracy"].between(0, 1).all() and len(adversarial) == 2
+    same = ["g_loss", "mean_reward", "d_loss", "d_accuracy"]
+    assert adversarial[same].reset_index(drop=True).equals(
+        plain.history[plain.history["phase"] == "adversarial"][same].reset_index(drop=True))
+    critic = GumbelGANTrainer(_generator(), _cnn(), REAL, T, GumbelGANConfig(batch_size=8, eval_every=1,
+                                                                             monitor_samples=16),
+                              progress=False, held_out=held_out)
+    critic.run(until=1)
+    assert critic.history[["d_heldout_accuracy", "d_heldout_auc"]].stack().between(0, 1).all()
+
+
+def test_the_ngram_reference_classifier_separates_what_differs_and_not_what_does_not():
+    import random
+
+    from textgan_lib.eval.reference_classifier import ngram_classifier_accuracy
+
+    draw = random.Random(0)
+    words = list("abcdefgh")
+    real = [[draw.choice(words) for _ in range(8)] + ["end"] for _ in range(100)]
+    fake = [[draw.choice(words) for _ in range(8)] + ["stop"] for _ in range(100)]
+    assert ngram_classifier_accuracy(real, fake) == 1.0
+    same = [[draw.choice(words) for _ in range(8)] for _ in range(400)]
+    assert 0.4 < ngram_classifier_accuracy(same[:200], same[200:]) < 0.6
+    with pytest.raises(TypeError, match="lists of tokens"):
+        ngram_classifier_accuracy(["a b"] * 4, ["c d"] * 4)

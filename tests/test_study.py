@@ -188,6 +188,10 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
                                   "no verdict: outside the sweep of the curve of the cooled MLE model in every seed")
     assert decided["verdict"] in (MORE_DIVERSE, LESS_DIVERSE, INDISTINGUISHABLE) or not gaps
     assert [row["top_p"] for row in mle["top_p_curve"]][-1] == 1.0
+    assert 0 <= mle["reference_classifiers"]["ngram_lr_accuracy"] <= 1  # what the data allow a discriminator
+    assert "reference: n-gram classifier accuracy" in {m["metric"] for m in summary["metrics"] if m["method"] == "mle"}
+    assert {m["metric"] for m in summary["metrics"] if m["method"] == "gumbel"} >= {
+        "D held-out accuracy, end of training", "D held-out AUC, end of training"}
     gumbel = json.loads(run_file(out, "coco", "gumbel", 1).read_text())
     assert len(gumbel["length_matched_curve"]) == 5 and "gumbel_vs_length_matched" in summary["verdicts"]
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")}

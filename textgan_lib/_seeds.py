@@ -33,6 +33,7 @@ OFFSETS: dict[str, int] = {
     "validation_samples": 4,  # samples scored on validation texts for checkpoint selection
     "code_test_gan": 5,  # the code GAN's codes in the code-space tests
     "reward_shuffle": 6,  # the shuffled-reward placebo's permutations
+    "reference_samples": 7,  # the MLE samples a reference classifier tells from real sequences
 }
 
 

@@ -10,8 +10,8 @@ from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .runs import part_target, resume_if_same, run_lock
 
-# real sequences (oracle held-out samples, or validation texts) on which SeqGAN's discriminator is
-# measured during its pretraining
+# real sequences (oracle held-out samples, or validation texts) on which a GAN's discriminator is
+# measured: SeqGAN's in its pretraining and at every evaluation, the Gumbel GAN's at every evaluation
 HELD_OUT = 2000
 
 # The placebo arms: each trains the GAN it names with the discriminator's information removed

@@ -26,11 +26,12 @@ from .._seeds import stream, stream_seed
 from ..data.corpora import TextSplits
 from ..data.files import cache_dir
 from ..eval.metrics import mean_token_nll, quality_diversity_sweep
+from ..eval.reference_classifier import ngram_classifier_accuracy
 from ..eval.text_scores import decode_samples, score_samples
 from ..models.autoencoder import encode_all
 from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
-from ..models.oracle import OracleLSTM
+from ..models.oracle import LikelihoodRatio, OracleLSTM
 from .code_tests import code_candidates, code_space_tests
 from .language import arae_model, language_model, latent_model, text_splits
 from .oracle import oracle_mle, oracle_training_data
@@ -166,11 +167,40 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
     return pd.DataFrame(rows)
 
 
+REFERENCE_TEXTS = 2000  # of each set, real and generated, for the reference classifiers (half fit, half test)
+
+
+def reference_classifiers(corpus: str, seed: int, profile: Profile, device: str = "cpu") -> dict[str, float]:
+    """How well the data allow real texts to be told from the seed's MLE model's: the held-out
+    accuracy of logistic regression on hashed n-grams
+    (:func:`~textgan_lib.eval.reference_classifier.ngram_classifier_accuracy`) between held-out real
+    texts and as many MLE samples, and on the oracle also the accuracy of the
+    exact likelihood ratio (the optimal discriminator). A GAN's discriminator far below these is the
+    bottleneck, not the data."""
+    if corpus == "oracle":
+        oracle = OracleLSTM.from_seqgan().to(device)
+        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        held_out = held_out[:REFERENCE_TEXTS]
+        fake = model.sample(len(held_out), oracle.seq_len, rng=stream(seed, "reference_samples", model.device))
+        ratio = LikelihoodRatio(oracle, model)
+        exact = ((ratio(held_out) > 0).float().mean() + (ratio(fake) <= 0).float().mean()).item() / 2
+        real_texts, fake_texts = ([[str(t) for t in row] for row in x.tolist()] for x in (held_out, fake))
+        return {"ngram_lr_accuracy": ngram_classifier_accuracy(real_texts, fake_texts, seed),
+                "likelihood_ratio_accuracy": exact}
+    data = text_splits(corpus, profile)
+    samples = work_folder(corpus, "mle", seed, profile) / f"{corpus}_mle_samples.txt"
+    fake_texts = [line.split() for line in samples.read_text(encoding="utf-8").splitlines()]
+    n = min(len(fake_texts), len(data.valid_texts), REFERENCE_TEXTS)
+    return {"ngram_lr_accuracy": ngram_classifier_accuracy(data.valid_texts[:n], fake_texts[:n], seed)}
+
+
 def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: Profile | str,
                  device: str = "cpu") -> bool:
     """Add the controls to a finished run file that lacks them (so that runs recorded before the
     controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
-    run on text, and ``code_tests`` to a code GAN's run; a text run's curves recorded with fewer
+    run on text, ``code_tests`` to a code GAN's run, and the reference classifiers'
+    accuracy to an MLE run (:func:`reference_classifiers`); a text run's curves recorded with fewer
     temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
     whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
@@ -183,6 +213,9 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = None if corpus == "oracle" else text_splits(corpus, profile)
     # each addition is written as soon as it is made, so that a killed run keeps what it finished
+    if method == "mle" and "reference_classifiers" not in result:
+        result["reference_classifiers"] = reference_classifiers(corpus, seed, profile, device)
+        write_run(path, result)
     if method in CODE_METHODS and "code_tests" not in result:
         result["code_tests"] = code_tests(data, profile, seed, device, method)
         write_run(path, result)

@@ -115,7 +115,7 @@ def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
                                evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                                checkpoint_path=checkpoint_for(checkpoint, f"{method}_oracle", profile, seed,
                                                               f"_beta{max_beta:g}"),
-                               progress=progress)
+                               progress=progress, held_out=held_out[:HELD_OUT])
     train_gan(trainer, sizes.iterations)
     return generator, trainer.history
 

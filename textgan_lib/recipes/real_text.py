@@ -211,7 +211,7 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
                                 checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
     else:
         trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
-                                   checkpoint_path=path, progress=progress)
+                                   checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
     train_gan(trainer, budget, until=until, selection=selector)
     settings = asdict(trainer.config)
     if until is not None and until < budget:  # a part, paused in the checkpoint

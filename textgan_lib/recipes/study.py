@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -246,10 +247,24 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
         for seed in seeds:
             _seed_runs(corpus, methods, seed, profile, out, device)
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_end_with,
+                                 initargs=(os.getpid(),)) as pool:
             for done in [pool.submit(_seed_runs, corpus, methods, seed, profile, str(out), device) for seed in seeds]:
                 done.result()
     return summarize(out, corpus)
+
+
+def _end_with(parent: int) -> None:
+    """A study worker's initializer: end this worker once the study that started it is gone (killed
+    with SIGKILL, it cannot tell its workers), instead of idling until someone kills it by hand.
+    What the worker was training stays in its checkpoint, for the next study to resume."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
@@ -264,12 +279,32 @@ def _check_one_profile(out: Path, corpus: str, profile: Profile) -> None:
                              "give this study its own --out folder")
 
 
+def _recorded(value: object) -> bool:
+    return isinstance(value, int | float) and not math.isnan(value)
+
+
+REFERENCES = {"ngram_lr_accuracy": "reference: n-gram classifier accuracy",
+              "likelihood_ratio_accuracy": "reference: likelihood-ratio accuracy"}
+
+
 def _discriminator_metrics(result: dict) -> dict[str, float]:
-    """SeqGAN's discriminator at the end of its pretraining (held-out accuracy, rounds), where recorded."""
-    settings = result.get("settings", {})
-    if "d_heldout_accuracy" not in settings:
-        return {}
-    return {"D held-out accuracy": settings["d_heldout_accuracy"], "D pretraining rounds": settings["d_rounds_done"]}
+    """The discriminator, measured on held-out data where recorded: SeqGAN's at the end of its
+    pretraining (accuracy, rounds) and any GAN's at its last evaluation (accuracy, and the
+    critic's AUC); for an MLE run, the reference classifiers' accuracy (what the data allow)."""
+    settings, metrics = result.get("settings", {}), {}
+    if "d_heldout_accuracy" in settings:
+        metrics |= {"D held-out accuracy": settings["d_heldout_accuracy"],
+                    "D pretraining rounds": settings["d_rounds_done"]}
+    measured = [row for row in result.get("history", []) if row.get("phase", "adversarial") == "adversarial"
+                and _recorded(row.get("d_heldout_accuracy"))]  # a CSV's missing value comes back as NaN
+    if measured:
+        metrics["D held-out accuracy, end of training"] = measured[-1]["d_heldout_accuracy"]
+        if _recorded(measured[-1].get("d_heldout_auc")):
+            metrics["D held-out AUC, end of training"] = measured[-1]["d_heldout_auc"]
+    for key, label in REFERENCES.items():
+        if key in result.get("reference_classifiers", {}):
+            metrics[label] = result["reference_classifiers"][key]
+    return metrics
 
 
 def _metrics(corpus: str, result: dict) -> dict[str, float]:

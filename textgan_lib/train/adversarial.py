@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
+from ..models.modes import evaluating
 from .base import Evaluation, Trainer
 
 
@@ -54,3 +56,18 @@ class AdversarialTrainer(Trainer):
 
     def advice(self) -> str:
         return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."
+
+
+@torch.no_grad()
+def heldout_discrimination(discriminator: nn.Module, real: Tensor, fake: Tensor) -> dict[str, float]:
+    """How well ``discriminator`` tells held-out ``real`` sequences from a generator's ``fake`` ones
+    (ids ``[N, T]``, dropout off): ``accuracy``, the mean of the two classes' accuracies with the
+    logit's sign as the answer, and ``auc``, the share of (real, fake) pairs it ranks the right way
+    round (ties count half). A relativistic critic's logits have no fixed threshold, so for it the
+    AUC is the measure; both read .5 at chance."""
+    with evaluating(discriminator):
+        real_logits, fake_logits = discriminator(real).float(), discriminator(fake).float()
+    accuracy = ((real_logits > 0).float().mean() + (fake_logits <= 0).float().mean()) / 2
+    above = (real_logits[:, None] > fake_logits[None, :]).float().mean()
+    ties = (real_logits[:, None] == fake_logits[None, :]).float().mean()
+    return {"accuracy": accuracy.item(), "auc": (above + ties / 2).item()}

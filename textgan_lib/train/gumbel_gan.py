@@ -46,7 +46,7 @@ from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import RELGAN_ORACLE
-from .adversarial import AdversarialTrainer
+from .adversarial import AdversarialTrainer, check_gan_inputs, heldout_discrimination
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -223,6 +223,7 @@ class GumbelGANTrainer(AdversarialTrainer):
         evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
         checkpoint_path: str | Path | None = None,
         progress: bool = True,
+        held_out: Tensor | None = None,
     ) -> None:
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
@@ -239,6 +240,10 @@ class GumbelGANTrainer(AdversarialTrainer):
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
         self.rngs["monitor"] = self.seeded_rng(stream_seed(config.seed, "gumbel_monitor"), generator.device)
+        if held_out is not None:
+            check_gan_inputs(generator, discriminator, held_out, max_len)
+        # real sequences never trained on, against which the critic is measured at every evaluation
+        self.held_out = None if held_out is None else held_out[: config.monitor_samples].to(generator.device)
 
     @property
     def beta(self) -> float:
@@ -305,10 +310,17 @@ class GumbelGANTrainer(AdversarialTrainer):
         return {**g_stats[-1], **d_stats[-1]}
 
     def measure(self) -> dict[str, float]:
+        """Distinct-2/3 and the mean length of fresh monitor samples; with held-out sequences, how
+        well the critic tells them from those samples
+        (:func:`~textgan_lib.train.adversarial.heldout_discrimination`)."""
         monitor = self.generator.sample(self.config.monitor_samples, self.max_len, rng=self.rngs["monitor"])
         rows = [[t for t in row if t != self.generator.config.pad_id] for row in monitor.tolist()]
-        return {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3),
-                "monitor_length": _mean_length(self.generator, monitor)}
+        measured = {"distinct_2": distinct_n(rows, 2), "distinct_3": distinct_n(rows, 3),
+                    "monitor_length": _mean_length(self.generator, monitor)}
+        if self.held_out is not None:
+            critic = heldout_discrimination(self.discriminator, self.held_out, monitor[: len(self.held_out)])
+            measured |= {"d_heldout_accuracy": critic["accuracy"], "d_heldout_auc": critic["auc"]}
+        return measured
 
 
 @torch.no_grad()

@@ -140,8 +140,9 @@ class SeqGANTrainer(AdversarialTrainer):
     ``round``; adversarial rows ``g_loss`` (the policy-gradient loss), ``mean_reward``,
     ``g_grad_norm``, ``mean_length`` (of the step's samples), ``d_loss`` and ``d_accuracy``.
 
-    With ``held_out`` real sequences ``[M, T]`` (never trained on), every pretraining row also
-    holds ``d_heldout_accuracy`` (:meth:`held_out_accuracy`), and pretraining goes on past
+    With ``held_out`` real sequences ``[M, T]`` (never trained on), every pretraining row and every
+    adversarial evaluation also holds ``d_heldout_accuracy`` (:meth:`held_out_accuracy`, from a
+    stream of its own, so measuring changes no training number), and pretraining goes on past
     ``d_pretrain_rounds`` until it reaches ``d_target_accuracy`` (or ``d_pretrain_max_rounds``).
     """
 
@@ -190,6 +191,13 @@ class SeqGANTrainer(AdversarialTrainer):
 
     def position_columns(self) -> dict:
         return {"phase": "adversarial", "round": self.step}
+
+    def record(self, stats: dict[str, float], **position: object) -> None:
+        """:meth:`Trainer.record`; an adversarial row (no ``position`` given) also measures the
+        discriminator on the held-out sequences, when there are some (``d_heldout_accuracy``)."""
+        if not position and self.held_out is not None and "d_heldout_accuracy" not in stats:
+            stats = {**stats, "d_heldout_accuracy": self.held_out_accuracy()}
+        super().record(stats, **position)
 
     def after_load(self) -> None:
         self._d_step = self._graphed_discriminator_update()  # recorded graphs point at the old optimizer state
