@@ -129,3 +129,24 @@ def test_holms_correction_turns_two_marginal_primary_verdicts_into_indistinguish
         assert decided[method]["verdict"] == verdicts.MORE_DIVERSE and decided[method]["primary"]
         assert decided[method]["holm_verdict"] == verdicts.INDISTINGUISHABLE
     assert verdicts.holm({"a": 0.01, "b": 0.04}) == {"a": True, "b": True}  # .01 <= .025, then .04 <= .05
+
+
+def test_seeds_outside_the_sweep_count_for_the_side_they_lie_on_and_against_when_open():
+    """Issue 37: outside seeds were dropped, so a verdict could rest on 2 of 5 seeds."""
+    from textgan_lib.recipes.study import PLANES
+
+    plane = PLANES["coco"]  # BLEU-4 better higher, Self-BLEU-4 more diverse lower; TEXT_CURVE's best: (.5, .7)
+    curve = _text_curves()[0]
+    assert plane.outside_sign(curve, {"bleu_4": 0.55, "self_bleu_4": 0.65}) == 1  # better and more diverse
+    assert plane.outside_sign(curve, {"bleu_4": 0.55, "self_bleu_4": 0.75}) is None  # better, less diverse: open
+    assert plane.outside_sign(curve, {"bleu_4": 0.25, "self_bleu_4": 0.4}) == -1  # worse than (.3, .3), less diverse
+    oracle = PLANES["oracle"]  # NLL_oracle better lower, NLL_div more diverse higher
+    import pandas as pd
+    from test_study import ORACLE_CURVE
+
+    assert oracle.outside_sign(pd.DataFrame(ORACLE_CURVE), {"nll_oracle": 8.5, "nll_div": 3.0}) == 1
+    gaps = [0.1, 0.12, 0.11]  # three matched seeds, all positive
+    assert verdicts.verdict(gaps) == verdicts.MORE_DIVERSE
+    assert verdicts.verdict(gaps, outside=[1, 1]) == verdicts.MORE_DIVERSE  # 5 of 5
+    assert verdicts.verdict(gaps, outside=[None, None]) == verdicts.INDISTINGUISHABLE  # 3 of 5 < 80 %
+    assert verdicts.verdict(gaps, outside=[1, None]) == verdicts.MORE_DIVERSE  # 4 of 5

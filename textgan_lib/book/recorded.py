@@ -143,9 +143,11 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     if v is None:
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
     outside = v.get("outside_sweep", 0)
+    same_side = v.get("outside_same_side")
     beyond = ("" if not outside else
               f"; {outside} more seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
-              f"the curve of {v['baseline']} reaches, where no gap is measured")
+              f"the curve of {v['baseline']} reaches, where no gap is measured"
+              + ("" if same_side is None else f" ({same_side} of them beyond the curve's end on the mean's side)"))
     kept = v.get("kept_mle", 0)
     if kept and v["seeds"]:
         beyond += (f"; {kept} more seed{'s' if kept > 1 else ''} kept the MLE model and "

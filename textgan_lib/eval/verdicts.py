@@ -8,6 +8,9 @@ summary (:func:`~textgan_lib.recipes.study.summarize`) and the chapters' recorde
 The rule: "more diverse" (or "less diverse") "than the cooled MLE model" only when the 95 %
 Student-t interval of the mean gap over seeds excludes 0 *and* the sign holds in at least
 :data:`AGREEMENT` of the seeds (4 of 5); otherwise "indistinguishable from the cooled MLE model".
+A gap of 0 shares no sign. A seed outside the curve's range of quality has no gap, but it still
+counts among the seeds: for the side it lies on where the curve's ends decide it
+(:meth:`Plane.outside_sign`), against the agreement where they do not.
 Against another baseline, the same words with its name. Each seed's point is itself an estimate
 from a finite sample set, so the spread across seeds already holds the sampling noise as well as
 the training noise; the interval over seeds covers both.
@@ -86,11 +89,32 @@ class Plane:
     quality: str
     diversity: str
     more_diverse_is_higher: bool
+    better_quality_is_higher: bool = True  # BLEU; the oracle's NLL_oracle is better lower
 
     def gap(self, curve: pd.DataFrame, point: Mapping[str, float]) -> tuple[float, float]:
         """(the gap, the matched temperature) of ``point`` to ``curve``, positive = more diverse."""
         match = temperature_matched(curve, point[self.quality], point[self.diversity], self.quality, self.diversity)
         return (match.gap if self.more_diverse_is_higher else -match.gap), match.temperature
+
+    def outside_sign(self, curve: pd.DataFrame, point: Mapping[str, float]) -> int | None:
+        """For a point outside the curve's range of quality, the sign its gap must have, where the
+        ends of the curve decide it: +1 when it is better in quality than the curve's best point
+        and more diverse than it (cooling only trades diversity for quality, so the curve could
+        reach that quality only less diverse), -1 when it is worse in quality than the curve's
+        worst point and less diverse than it; None when the ends leave it open."""
+        quality = curve[self.quality].to_numpy(dtype=float)
+        better = quality.argmax() if self.better_quality_is_higher else quality.argmin()
+        worse = quality.argmin() if self.better_quality_is_higher else quality.argmax()
+        sign = 1 if self.better_quality_is_higher else -1
+        more_diverse = (lambda a, b: a > b) if self.more_diverse_is_higher else (lambda a, b: a < b)
+        q, d = point[self.quality], point[self.diversity]
+        end = curve.iloc[better]
+        if sign * (q - end[self.quality]) > 0 and more_diverse(d, end[self.diversity]):
+            return 1
+        end = curve.iloc[worse]
+        if sign * (q - end[self.quality]) < 0 and more_diverse(end[self.diversity], d):
+            return -1
+        return None
 
 
 @dataclass(frozen=True)
@@ -191,15 +215,19 @@ def holm(p_values: Mapping[str, float], alpha: float = 0.05) -> dict[str, bool]:
     return rejected
 
 
-def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE) -> str:
+def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE, outside: Sequence[int | None] = ()) -> str:
     """The book's verdict on diversity gaps (one per seed; positive = more diverse than ``baseline``
-    at the same quality, by default the MLE model cooled to it). See the module docstring."""
+    at the same quality, by default the MLE model cooled to it). See the module docstring.
+
+    ``outside`` holds a sign for each further seed that lies outside the baseline's sweep
+    (:meth:`Plane.outside_sign`: +1, -1, or None where the curve's ends leave it open): such seeds
+    count in the agreement, for the side they lie on, and against it when open, never dropped."""
     if len(gaps) >= 2:
         ci = confidence_interval(gaps)
-        needed = math.ceil(AGREEMENT * len(gaps))
-        if ci.low > 0 and sum(g > 0 for g in gaps) >= needed:
+        needed = math.ceil(AGREEMENT * (len(gaps) + len(outside)))
+        if ci.low > 0 and sum(g > 0 for g in gaps) + sum(s == 1 for s in outside) >= needed:
             return f"more diverse than {baseline}"
-        if ci.high < 0 and sum(g < 0 for g in gaps) >= needed:
+        if ci.high < 0 and sum(g < 0 for g in gaps) + sum(s == -1 for s in outside) >= needed:
             return f"less diverse than {baseline}"
     return f"indistinguishable from {baseline}"
 
@@ -239,7 +267,7 @@ def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd
             by_seed[seed], temperature = plane.gap(curves[seed], result)
         except OutsideSweepError:
             rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": None,
-                         "note": "outside the curve's sweep"})
+                         "note": "outside the curve's sweep", "sign": plane.outside_sign(curves[seed], result)})
             continue
         rows.append({"method": method, "baseline": baseline, "seed": seed, "gap": by_seed[seed],
                      "matched_temperature": temperature})
@@ -254,11 +282,13 @@ def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd
                       "same_sign": 0, "outside_sweep": len(rows) - kept, "kept_mle": kept,
                       "verdict": f"no verdict: {why}"}
     e = confidence_interval(list(by_seed.values()))
+    outside = [r["sign"] for r in rows if r.get("note") == "outside the curve's sweep"]
     return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
                   "same_sign": sum(agrees(g, e.mean) for g in by_seed.values()),
-                  "outside_sweep": sum(r["gap"] is None for r in rows) - kept, "kept_mle": kept,
+                  "outside_sweep": len(outside), "outside_same_side": sum(agrees(s or 0, e.mean) for s in outside),
+                  "kept_mle": kept,
                   "t_test_p": t_test_p(list(by_seed.values())), "sign_test_p": sign_test_p(list(by_seed.values())),
-                  "verdict": verdict(list(by_seed.values()), baseline)}
+                  "verdict": verdict(list(by_seed.values()), baseline, outside)}
 
 
 def placebo_key(gan: str, placebo: str) -> str:
@@ -287,4 +317,5 @@ def placebo_comparison(gaps: Sequence[Mapping], gan: str, placebo: str) -> dict 
 
 
 RULE = (f"'{MORE_DIVERSE}' or '{LESS_DIVERSE}' only when the 95 % interval of the mean gap excludes 0 "
-        f"and at least {AGREEMENT:.0%} of the seeds share its sign; else '{INDISTINGUISHABLE}'")
+        f"and at least {AGREEMENT:.0%} of the seeds share its sign (a seed outside the curve's sweep counting "
+        f"for the side it lies on, or against when the curve's ends leave it open); else '{INDISTINGUISHABLE}'")

@@ -90,7 +90,7 @@ from .runs import profile_tag, run_lock, write_csv, write_text_atomic
 STUDY_CORPORA = ("oracle", *CORPORA)
 STUDY_METHODS = {"oracle": ("seqgan", "gumbel", *PLACEBOS, PERFECT_D),
                  **{corpus: ("seqgan", "gumbel", *CODE_METHODS, *PLACEBOS) for corpus in CORPORA}}
-PLANES = {"oracle": Plane("nll_oracle", "nll_div", True),
+PLANES = {"oracle": Plane("nll_oracle", "nll_div", True, better_quality_is_higher=False),
           **{corpus: Plane("bleu_4", "self_bleu_4", False) for corpus in CORPORA}}
 
 def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
