@@ -23,7 +23,7 @@ from textgan_lib.book.recorded import (  # noqa: E402
     verdict_sentence,
 )
 from textgan_lib.eval.verdicts import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE  # noqa: E402
-from textgan_lib.recipes.study import summarize  # noqa: E402
+from textgan_lib.recipes.summary import summarize  # noqa: E402
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from test_study import synthetic_study
 
 from textgan_lib.recipes.records import RunFileError, read_runs, run_file, write_run
-from textgan_lib.recipes.study import PLANES, summarize
+from textgan_lib.recipes.summary import PLANES, summarize
 
 
 def _edit(folder, name, edit):

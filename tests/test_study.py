@@ -20,7 +20,8 @@ from textgan_lib.eval.verdicts import (
 from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.measurements import GAUSSIAN_SCALES, add_controls, length_matched
 from textgan_lib.recipes.profiles import get_profile
-from textgan_lib.recipes.study import PLANES, run_file, study, summarize
+from textgan_lib.recipes.study import run_file, study
+from textgan_lib.recipes.summary import PLANES, summarize
 
 SMALL = {"data": {"n_sentences": 120}, "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}},
          "real_text": {"samples": 20, "references": 60, "self_bleu_subset": 10,
@@ -178,17 +179,20 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     assert row_at_one["bleu_4"] == mle["bleu"]["4"]  # the curve at 1 is the MLE run's own samples
     assert {m["method"] for m in summary["metrics"]} == {"mle", "gumbel"}
     assert all(m["seeds"] == 2 for m in summary["metrics"])
-    assert len([g for g in summary["gaps"] if g["baseline"] == "the cooled MLE model"]) == 2
+    assert len([g for g in summary["gaps"] if g["baseline"] == "the cooled MLE model" and g["method"] == "gumbel"]) == 2
     assert (out / "coco_summary.json").is_file() and (out / "coco_gaps.csv").is_file()
     decided = summary["verdicts"]["gumbel"]
     assert decided["seeds"] + decided["outside_sweep"] == 2  # every seed is counted, matched or not
-    gaps = [g["gap"] for g in summary["gaps"] if g["baseline"] == "the cooled MLE model" and g["gap"] is not None]
+    gaps = [g["gap"] for g in summary["gaps"]
+            if g["baseline"] == "the cooled MLE model" and g["method"] == "gumbel" and g["gap"] is not None]
     assert len(gaps) == decided["seeds"]
     assert decided["verdict"] == (verdict(gaps) if gaps else
                                   "no verdict: outside the sweep of the curve of the cooled MLE model in every seed")
     assert decided["verdict"] in (MORE_DIVERSE, LESS_DIVERSE, INDISTINGUISHABLE) or not gaps
     assert [row["top_p"] for row in mle["top_p_curve"]][-1] == 1.0
     assert 0 <= mle["reference_classifiers"]["ngram_lr_accuracy"] <= 1  # what the data allow a discriminator
+    assert set(mle["noise_point"]) == {"bleu_4", "self_bleu_4"} and mle["noise_point"]["bleu_4"] != mle["bleu_4"]
+    assert summary["verdicts"]["noise_floor"]["baseline"] == "the cooled MLE model"  # fresh samples, own curve
     assert "reference: n-gram classifier accuracy" in {m["metric"] for m in summary["metrics"] if m["method"] == "mle"}
     assert {m["metric"] for m in summary["metrics"] if m["method"] == "gumbel"} >= {
         "D held-out accuracy, end of training", "D held-out AUC, end of training"}

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 
 from textgan_lib.eval import verdicts
-from textgan_lib.recipes.study import summarize
+from textgan_lib.recipes.summary import summarize
 
 MODULE = REPO / "textgan_lib" / "eval" / "verdicts.py"
 STUDIES = [REPO / "benchmarks" / "results" / name for name in ("study_cpu", "study_cpu_until_flat")]
@@ -81,7 +81,7 @@ def _text_curves():
 
 def test_five_zero_gaps_agree_with_no_sign_and_decide_nothing():
     """Issue 37: a zero gap was counted with a negative mean ('+0.000, 5 of 5 agree')."""
-    from textgan_lib.recipes.study import PLANES
+    from textgan_lib.recipes.summary import PLANES
 
     _, decided = verdicts.seed_gaps(PLANES["coco"], _gap_runs([0.0] * 5), _text_curves(), verdicts.COOLED_MLE, "x")
     assert decided["same_sign"] == 0 and decided["verdict"] == verdicts.INDISTINGUISHABLE
@@ -89,7 +89,7 @@ def test_five_zero_gaps_agree_with_no_sign_and_decide_nothing():
 
 
 def test_four_negative_gaps_and_a_zero_count_four_and_the_sign_test_says_what_four_is_worth():
-    from textgan_lib.recipes.study import PLANES
+    from textgan_lib.recipes.summary import PLANES
 
     _, decided = verdicts.seed_gaps(PLANES["coco"], _gap_runs([-0.1, -0.12, -0.09, -0.11, 0.0]), _text_curves(),
                                     verdicts.COOLED_MLE, "x")
@@ -106,7 +106,7 @@ def test_the_t_test_p_is_the_test_the_interval_inverts():
 
 
 def test_runs_that_kept_the_mle_model_are_labelled_and_never_judged():
-    from textgan_lib.recipes.study import PLANES
+    from textgan_lib.recipes.summary import PLANES
 
     runs = _gap_runs([0.0] * 5)
     for result in runs.values():
@@ -133,7 +133,7 @@ def test_holms_correction_turns_two_marginal_primary_verdicts_into_indistinguish
 
 def test_seeds_outside_the_sweep_count_for_the_side_they_lie_on_and_against_when_open():
     """Issue 37: outside seeds were dropped, so a verdict could rest on 2 of 5 seeds."""
-    from textgan_lib.recipes.study import PLANES
+    from textgan_lib.recipes.summary import PLANES
 
     plane = PLANES["coco"]  # BLEU-4 better higher, Self-BLEU-4 more diverse lower; TEXT_CURVE's best: (.5, .7)
     curve = _text_curves()[0]

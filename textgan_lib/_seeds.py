@@ -34,6 +34,7 @@ OFFSETS: dict[str, int] = {
     "code_test_gan": 5,  # the code GAN's codes in the code-space tests
     "reward_shuffle": 6,  # the shuffled-reward placebo's permutations
     "reference_samples": 7,  # the MLE samples a reference classifier tells from real sequences
+    "noise_floor": 8,  # the MLE model's samples drawn again, whose gap to its own curve is sampling noise
 }
 
 

@@ -26,7 +26,8 @@ import torch
 from .paper import SEQGAN_PAPER
 from .recipes.profiles import PROFILES, describe, get_profile, until_flat
 from .recipes.real_text import CORPORA, METHODS
-from .recipes.study import BACKENDS, STUDY_CORPORA, STUDY_METHODS
+from .recipes.study import BACKENDS
+from .recipes.summary import STUDY_CORPORA, STUDY_METHODS
 
 
 def _profile(args: argparse.Namespace) -> None:

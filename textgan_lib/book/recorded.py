@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..eval.verdicts import COOLED_MLE, Plane, confidence_interval, verdict_key
 from ..recipes.records import RunFileError, read_runs
-from ..recipes.study import PLANES
+from ..recipes.summary import PLANES
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)

@@ -2,7 +2,7 @@
 at matched quality, intervals over seeds, and the one rule by which a verdict is stated.
 
 Everything here is plain Python, NumPy and pandas on recorded numbers (no torch): the study's
-summary (:func:`~textgan_lib.recipes.study.summarize`) and the chapters' recorded tables
+summary (:func:`~textgan_lib.recipes.summary.summarize`) and the chapters' recorded tables
 (:mod:`textgan_lib.book.recorded`) both compute their intervals and verdicts here and nowhere else.
 
 The rule: "more diverse" (or "less diverse") "than the cooled MLE model" only when the 95 %

@@ -167,6 +167,22 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
     return pd.DataFrame(rows)
 
 
+def noise_point(corpus: str, seed: int, profile: Profile, device: str = "cpu") -> dict[str, float]:
+    """The seed's MLE model at temperature 1 again, from a fresh sample stream: its point on the
+    plane, whose gap to the model's own curve is pure sampling noise. Over seeds, that gap's
+    interval is the noise floor: a GAN's gap inside it is not a finding."""
+    if corpus == "oracle":
+        oracle = OracleLSTM.from_seqgan().to(device)
+        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        samples = model.sample(profile.oracle.samples, oracle.seq_len, rng=stream(seed, "noise_floor", model.device))
+        return {"nll_oracle": oracle.nll(samples), "nll_div": mean_token_nll(model, samples)}
+    data = text_splits(corpus, profile)
+    model, _ = language_model(data, profile, seed, device=device, progress=False)
+    samples = model.sample(profile.real_text.samples, data.max_len, rng=stream(seed, "noise_floor", model.device))
+    return _text_scores(data, samples, profile)
+
+
 REFERENCE_TEXTS = 2000  # of each set, real and generated, for the reference classifiers (half fit, half test)
 
 
@@ -199,8 +215,9 @@ def add_controls(out: str | Path, corpus: str, method: str, seed: int, profile: 
                  device: str = "cpu") -> bool:
     """Add the controls to a finished run file that lacks them (so that runs recorded before the
     controls existed get them): ``top_p_curve`` to an MLE run, ``length_matched_curve`` to a GAN
-    run on text, ``code_tests`` to a code GAN's run, and the reference classifiers'
-    accuracy to an MLE run (:func:`reference_classifiers`); a text run's curves recorded with fewer
+    run on text, ``code_tests`` to a code GAN's run, and to an MLE run the reference classifiers'
+    accuracy (:func:`reference_classifiers`) and its noise point (:func:`noise_point`); a text run's
+    curves recorded with fewer
     temperatures (or a code GAN's Gaussian curve with fewer scales) get the missing points. Returns
     whether the control curve was added."""
     path = run_file(out, corpus, method, seed)
@@ -215,6 +232,9 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
     # each addition is written as soon as it is made, so that a killed run keeps what it finished
     if method == "mle" and "reference_classifiers" not in result:
         result["reference_classifiers"] = reference_classifiers(corpus, seed, profile, device)
+        write_run(path, result)
+    if method == "mle" and "noise_point" not in result:
+        result["noise_point"] = noise_point(corpus, seed, profile, device)
         write_run(path, result)
     if method in CODE_METHODS and "code_tests" not in result:
         result["code_tests"] = code_tests(data, profile, seed, device, method)
