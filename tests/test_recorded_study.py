@@ -57,13 +57,14 @@ def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypa
                                                                   "bleu_4": 0.5, "self_bleu_4": 0.6,
                                                                   "nll_under_mle": 3.0}))
     summarize(recorded, "coco")
-    assert verdict_sentence(load_study("coco", recorded), "gumbel").startswith("not decided yet: one seed")
+    assert verdict_sentence(load_study("coco", recorded), "gumbel").startswith(
+        "indistinguishable from the cooled MLE model: only one seed is matched")
     (recorded / "coco_gumbel_seed1.json").write_text(json.dumps({"corpus": "coco", "method": "gumbel", "seed": 1,
                                                                   "bleu_4": 0.99, "self_bleu_4": 0.6,
                                                                   "nll_under_mle": 3.0}))  # beyond every curve
     summarize(recorded, "coco")
     sentence = verdict_sentence(load_study("coco", recorded), "gumbel")
-    assert sentence.startswith("not decided yet: one seed is matched") and (
+    assert sentence.startswith("indistinguishable from the cooled MLE model: only one seed is matched") and (
         "1 more seed lies outside the range of quality that the curve of the cooled MLE model reaches") in sentence
     table = study_table(load_study("coco", recorded))
     assert table.loc["Gumbel GAN", "seeds agreeing"] == "1 of 1 (1 outside the curve)"

@@ -144,8 +144,9 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
         return f"not yet recorded (no finished seed of {NAMES.get(method, method)})"
     outside = v.get("outside_sweep", 0)
     same_side = v.get("outside_same_side")
+    more = " more" if v["seeds"] else ""  # all of them, when no seed is matched
     beyond = ("" if not outside else
-              f"; {outside} more seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
+              f"; {outside}{more} seed{'s lie' if outside > 1 else ' lies'} outside the range of quality that "
               f"the curve of {v['baseline']} reaches, where no gap is measured"
               + ("" if same_side is None else f" ({same_side} of them beyond the curve's end on the mean's side)"))
     kept = v.get("kept_mle", 0)
@@ -155,8 +156,8 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
     if v["seeds"] == 0:
         return v["verdict"] + beyond
     if v["seeds"] == 1:
-        return (f"not decided yet: one seed is matched (its gap {v['gap']:+.3f}){beyond}; the rule needs "
-                "several (benchmarks/results/study_cpu/README.md says how to finish the study)")
+        return (f"{v['verdict']}: only one seed is matched (its gap {v['gap']:+.3f}){beyond}, and the rule "
+                "needs an interval over two or more")
     interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
     return (f"{v['verdict']} (gap {v['gap']:+.3f}{interval}; {v['same_sign']} of {v['seeds']} seeds "
             f"agree in sign{beyond})")
