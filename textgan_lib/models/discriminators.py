@@ -213,3 +213,23 @@ class LSTMDiscriminator(nn.Module):
 
     def l2_penalty(self) -> Tensor:
         return self.output.weight.new_zeros(())
+
+
+class TokenLSTMDiscriminator(nn.Module):
+    """ScratchGAN's discriminator: embedding → LSTM → layer norm → dropout → one logit **per token**
+    ``[B, T]``, each judging the prefix up to and including its token (de Masson d'Autume et al.
+    2019). A trainer masks the logits after a sequence's end: dense rewards, no rollouts."""
+
+    def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 128, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_dim, batch_first=True)
+        self.norm = nn.LayerNorm(hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(hidden_dim, 1)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        if inputs.dim() != 2:
+            raise ValueError(f"expected token ids [B, T], got shape {tuple(inputs.shape)}")
+        h, _ = self.lstm(embed(self.embedding, inputs))  # [B, T, H]
+        return self.output(self.dropout(self.norm(h))).squeeze(-1)  # [B, T]

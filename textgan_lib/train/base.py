@@ -109,6 +109,8 @@ class Trainer:
         self.step = 0
         self.stopped_because: str | None = None  # why the last run ended early
         self.counters: dict[str, int] = {}
+        # numbers a trainer's steps carry from one to the next (a moving baseline), saved and restored
+        self.carried: dict[str, float | None] = {}
         self.records: list[dict] = []
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
@@ -290,6 +292,7 @@ class Trainer:
             "global_rng": self._global_rng,
             "train_config": asdict(self.config),
             "position": {"step": self.step, **self.counters},
+            "carried": dict(self.carried),
             "history": self.records,
             "selection": None if self.selection is None else self.selection.state_dict(),
         })
@@ -347,6 +350,7 @@ class Trainer:
         position = dict(position)
         self.step = position.pop("step")
         self.counters.update(position)
+        self.carried.update(payload.get("carried", {}))  # checkpoints written before it carried nothing
         for name, state in payload["rngs"].items():
             self._restore_rng(name, state, path)
         saved_global = payload["global_rng"]

@@ -45,6 +45,7 @@ from ..paper import SEQGAN_PAPER
 from .adversarial import AdversarialTrainer, check_gan_inputs
 from .base import training_target
 from .cuda_graph import GraphedStep
+from .dense_rewards import shuffled_per_position
 from .losses import policy_gradient_loss
 from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
 
@@ -370,12 +371,7 @@ class SeqGANTrainer(AdversarialTrainer):
             return ((rewards * mask).sum() / mask.sum()).expand_as(rewards)
         if self.config.reward != "shuffled":
             return rewards
-        shuffled = rewards.clone()
-        rng = self.rngs["reward_shuffle"]
-        for t in range(rewards.shape[1]):  # step t's rewards, in a random order of the sequences that reach it
-            rows = mask[:, t].nonzero().squeeze(1)
-            shuffled[rows, t] = rewards[rows[torch.randperm(len(rows), generator=rng, device=rng.device)], t]
-        return shuffled
+        return shuffled_per_position(rewards, mask, self.rngs["reward_shuffle"])
 
     def before_run(self) -> None:
         if self.evaluate is not None and not any(r["phase"] == "adversarial" for r in self.records):
