@@ -100,6 +100,7 @@ def test_the_perfect_discriminators_logit_is_the_exact_log_likelihood_ratio():
         ratio(torch.rand(2, T, V))
 
 
+@pytest.mark.slow  # two small oracle runs, each resumed (about 10 s)
 @pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_shuffled"])
 def test_an_oracle_seqgan_arm_runs_resumes_and_keeps_its_own_checkpoint(method):
     oracle = OracleLSTM.random(vocab_size=40, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)  # SeqGAN CNN: 20 wide
@@ -119,6 +120,7 @@ SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references"
          "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
 
 
+@pytest.mark.slow  # four small real-text runs (about 20 s)
 @pytest.mark.parametrize("method", list(PLACEBOS))
 def test_every_placebo_runs_on_text_with_its_gans_budget_and_says_which_it_is(tmp_path, method):
     result = real_text("coco", method, get_profile("ci", **SMALL), out=tmp_path, progress=False)

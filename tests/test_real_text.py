@@ -76,6 +76,7 @@ PARTS = {"seqgan": {"rounds": 4, "trainer": {"eval_every": 3}},
          "gumbel": {"iterations": 4, "trainer": {"eval_every": 3}}}
 
 
+@pytest.mark.slow  # four small GAN runs, two of them in parts (about 25 s)
 @pytest.mark.parametrize("method", ["seqgan", "gumbel"])
 def test_a_gan_trained_in_parts_records_what_one_call_does(tmp_path, monkeypatch, method):
     """Chapter 10 trains its longest GAN run in cells: the finished run's scores and history are
