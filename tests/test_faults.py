@@ -715,7 +715,7 @@ def test_the_workers_of_a_killed_study_end_with_it(tmp_path):
     """Issue 36: killing only the parent of `study --jobs 2` left its workers idle until killed by hand."""
     parent = subprocess.Popen(  # noqa: S603 -- this interpreter, a fixed command
         [sys.executable, "-m", "textgan_lib.cli", "study", "--corpus", "coco", "--method", "gumbel", "--seeds", "0,1",
-         "--jobs", "2", "--profile", "ci", "--out", str(tmp_path / "out"), "--quiet"],
+         "--jobs", "2", "--profile", "ci", "--out", str(tmp_path / "out")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while len(workers := _workers(parent.pid)) < 2 and time.time() < deadline:
