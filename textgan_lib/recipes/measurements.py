@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from torch import Tensor
 
 from .._seeds import stream, stream_seed
 from ..data.corpora import TextSplits
@@ -167,14 +168,20 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
     return pd.DataFrame(rows)
 
 
+def _oracle_mle_run(seed: int, profile: Profile, device: str) -> tuple[OracleLSTM, Tensor, LSTMGenerator]:
+    """The SeqGAN oracle, the seed's held-out oracle sequences and its MLE model (from its checkpoint)."""
+    oracle = OracleLSTM.from_seqgan().to(device)
+    train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
+    model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+    return oracle, held_out, model
+
+
 def noise_point(corpus: str, seed: int, profile: Profile, device: str = "cpu") -> dict[str, float]:
     """The seed's MLE model at temperature 1 again, from a fresh sample stream: its point on the
     plane, whose gap to the model's own curve is pure sampling noise. Over seeds, that gap's
     interval is the noise floor: a GAN's gap inside it is not a finding."""
     if corpus == "oracle":
-        oracle = OracleLSTM.from_seqgan().to(device)
-        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
-        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        oracle, held_out, model = _oracle_mle_run(seed, profile, device)
         samples = model.sample(profile.oracle.samples, oracle.seq_len, rng=stream(seed, "noise_floor", model.device))
         return {"nll_oracle": oracle.nll(samples), "nll_div": mean_token_nll(model, samples)}
     data = text_splits(corpus, profile)
@@ -194,9 +201,7 @@ def reference_classifiers(corpus: str, seed: int, profile: Profile, device: str 
     exact likelihood ratio (the optimal discriminator). A GAN's discriminator far below these is the
     bottleneck, not the data."""
     if corpus == "oracle":
-        oracle = OracleLSTM.from_seqgan().to(device)
-        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
-        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        oracle, held_out, model = _oracle_mle_run(seed, profile, device)
         held_out = held_out[:REFERENCE_TEXTS]
         fake = model.sample(len(held_out), oracle.seq_len, rng=stream(seed, "reference_samples", model.device))
         ratio = LikelihoodRatio(oracle, model)
@@ -251,9 +256,7 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
     if key in result or (corpus == "oracle" and method != "mle"):
         return False
     if corpus == "oracle":
-        oracle = OracleLSTM.from_seqgan().to(device)
-        train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
-        model, _ = oracle_mle(oracle, profile, seed, data=(train, held_out), progress=False)
+        oracle, held_out, model = _oracle_mle_run(seed, profile, device)
         sweep_seed = stream_seed(seed, "oracle_evaluation")
         curve = pd.concat([quality_diversity_sweep(model, [1.0], profile.oracle.samples, oracle.seq_len,
                                                    {"nll_oracle": oracle.nll}, seed=sweep_seed, held_out=held_out,
