@@ -133,6 +133,7 @@ def _clustered_codes(n=512, dim=32, seed=0):
     return F.normalize(codes, dim=1), centres
 
 
+@pytest.mark.slow  # 300 WGAN-GP iterations (about 12 s)
 def test_the_latent_gan_learns_where_the_codes_are():
     model, _ = _autoencoder()
     codes, centres = _clustered_codes()

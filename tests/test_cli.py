@@ -1,9 +1,13 @@
 """The ``textgan`` command line, on the real SeqGAN oracle at a tiny size."""
 
+import argparse
+
 import pandas as pd
 import pytest
 
-from textgan_lib.cli import main
+from textgan_lib.cli import MLE_FLAGS, main
+from textgan_lib.cli.commands import _resolved
+from textgan_lib.recipes.profiles import get_profile
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +48,32 @@ def test_a_non_finite_loss_is_a_named_error_not_a_traceback(tmp_path, capsys, mo
     monkeypatch.setattr("textgan_lib.recipes.oracle.gumbel_oracle", diverges)
     assert main(["gumbel-oracle", "--profile", "ci", "--out", str(tmp_path)]) == 2
     assert "the generator loss became nan at iteration 3" in capsys.readouterr().err
+
+
+def test_set_replaces_any_profile_field_and_wins_over_a_named_flag(capsys):
+    settings = ["--set", "real_text.samples=7", "--set", "real_text.gumbel.iterations=9"]
+    assert main(["profile", "--name", "ci", *settings]) == 0
+    assert "real text: 7 samples; SeqGAN 1 rounds, Gumbel GAN 9 iterations" in capsys.readouterr().out
+    args = argparse.Namespace(profile="ci", set=[("oracle.samples", 9)], n_samples=5, mle_epochs=3, init_std=0.0,
+                              eval_every=None, lr=None, batch_size=None)
+    profile = _resolved(args, MLE_FLAGS)
+    assert profile.oracle.samples == 9 and profile.oracle.trainer.epochs == 3  # --set wins; the flag still sets
+    assert profile.oracle.init_std is None  # --init-std 0: PyTorch's initialisation
+    assert get_profile("ci").oracle.samples == 500  # the preset itself is untouched
+
+
+@pytest.mark.parametrize(("settings", "words"), [
+    (["real_text.sample=7"], "unknown profile fields ['real_text.sample']; real_text has ["),
+    (["real_text.samples=x"], "RealTextSizes.samples must be an integer, got 'x'"),
+    (["real_text.samples=7", "real_text.samples.n=1"], "real_text.samples.n: samples is set to a value already"),
+])
+def test_a_bad_setting_names_the_field_and_exits_2(capsys, settings, words):
+    assert main(["profile", "--name", "ci", *(part for s in settings for part in ("--set", s))]) == 2
+    assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting", ["samples=3", "real_text.samples", "real_text.1x=2"])
+def test_a_malformed_setting_is_refused_by_the_parser(capsys, setting):
+    with pytest.raises(SystemExit) as stopped:
+        main(["profile", "--name", "ci", "--set", setting])
+    assert stopped.value.code == 2 and "argument --set: expected section.field=value" in capsys.readouterr().err

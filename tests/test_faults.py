@@ -511,12 +511,16 @@ def test_an_atomic_write_goes_through_a_link_and_never_replaces_a_special_file(t
         write_text_atomic(tmp_path, "x")
 
 
-@pytest.mark.parametrize("out, message", [("newdir/", "is a folder"), ("pipe", "not a regular file")])
-def test_the_cli_refuses_an_out_that_is_not_a_file(tmp_path, monkeypatch, capsys, out, message):
+@pytest.mark.parametrize("command, out, message", [
+    ("seqgan-oracle", "newdir/", "is a folder"), ("seqgan-oracle", "pipe", "not a regular file"),
+    # an unset shell variable: Path("") is the working folder (found by benchmarks/fault_classes.py)
+    ("seqgan-oracle", "", "is empty (an unset variable?)"), ("gumbel-oracle", " ", "is empty (an unset variable?)"),
+])
+def test_the_cli_refuses_an_out_that_is_not_a_file(tmp_path, monkeypatch, capsys, command, out, message):
     monkeypatch.chdir(tmp_path)
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(SystemExit) as stopped:
-        main(["seqgan-oracle", "--out", out, "--rounds", "1"])
+        main([command, "--out", out, "--profile", "ci", "--rounds" if command == "seqgan-oracle" else "--seed", "1"])
     assert stopped.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "newdir").exists() and (tmp_path / "pipe").is_fifo()
 
@@ -552,6 +556,10 @@ WRONG_TYPES = [  # (build, the words of the error): each was accepted before iss
     (lambda: GumbelGANConfig(adam_betas=(0.9,)), "adam_betas must hold 2 values"),
     (lambda: MLEConfig(lr=True), "MLEConfig.lr must be a number, got True"),
     (lambda: GeneratorConfig(V, eos_id=-5), "GeneratorConfig.eos_id=-5 is not an id of the vocabulary"),
+    # found by benchmarks/fault_classes.py (2026-12-07): the autoencoder took ids outside its vocabulary,
+    # and a negative vocabulary was named as a wrong start id
+    (lambda: AutoencoderConfig(V, 8, 8, start_id=-1), "AutoencoderConfig.start_id=-1 is not an id of the vocabulary"),
+    (lambda: GeneratorConfig(-1, 8, 8), "GeneratorConfig.vocab_size must be at least 2, got -1"),
     (lambda: get_profile("ci", oracle={"samples": -5}), "OracleSizes.samples must be a finite number >= 0"),
     (lambda: get_profile("ci", real_text={"select_on_validation": "yes"}), "select_on_validation must be True"),
 ]

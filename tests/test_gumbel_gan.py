@@ -185,3 +185,15 @@ def test_the_generator_plays_without_dropout_in_both_players_steps():
     trainer.discriminator_step()
     assert modes and not any(modes)
     assert generator.training  # its mode outside the steps is the caller's
+
+
+def test_a_generator_that_never_learned_padding_is_warned_of_under_the_full_relaxation():
+    """With RelGAN's full-length relaxation the critic sees the generator's words after <eos>; a
+    generator that puts no mass on <pad> there is named (the ci-size tests declare that they expect it)."""
+    g = _generator(vocab=8, start_id=0, pad_id=1, eos_id=2)
+    real = torch.tensor([[3, 4, 2, 1, 1, 1]] * 8)  # <pad> after <eos>
+    with pytest.warns(UserWarning, match=r"<pad> after <eos> probability 0\.\d+ on real rows"):
+        GumbelGANTrainer(g, TargetCounter(), real, 6, GumbelGANConfig(batch_size=4, relaxation="full"),
+                         progress=False)
+    GumbelGANTrainer(g, TargetCounter(), real, 6, GumbelGANConfig(batch_size=4, relaxation="until_eos"),
+                     progress=False)  # the error that pytest's filterwarnings makes of it would fail here

@@ -57,6 +57,7 @@ def test_the_evaluator_scores_quality_and_diversity_on_the_same_samples(oracle):
     assert scores["nll_test"] == pytest.approx(mean_token_nll(generator, held_out))
 
 
+@pytest.mark.slow  # three small Gumbel GAN runs on the oracle and their MLE model (about 15 s)
 def test_gumbel_oracle_records_history_and_reuses_its_checkpoint(oracle, tmp_path):
     profile = get_profile("ci", **TINY)
     generator, history = gumbel_oracle(oracle, profile, max_beta=10.0, progress=False)

@@ -50,6 +50,7 @@ def test_pytorch_oracle_equals_the_papers_equations(oracle):
     np.testing.assert_allclose(oracle.token_nll(tokens).numpy(), expected, atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow  # 10,000 oracle samples drawn and scored (about 12 s)
 def test_oracle_nll_of_its_own_samples_is_the_published_floor(oracle):
     samples = oracle.sample(10_000, rng=torch.Generator().manual_seed(0))
     assert samples.shape == (10_000, 20)

@@ -14,6 +14,9 @@ from textgan_lib.recipes.language import autoencoder_model, language_model, text
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import adversarial_part, real_text
 
+# a ci-size language model has not learned <pad> after <eos>: its Gumbel GAN's warning is expected here
+PADDING_NOT_LEARNED = pytest.mark.filterwarnings("ignore:the generator gives <pad> after <eos>")
+
 SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references": 60, "self_bleu_subset": 20},
          "lm": {"embed_dim": 8, "hidden_dim": 16, "trainer": {"epochs": 1}}}
 
@@ -30,6 +33,7 @@ def _nltk_mean_bleu(samples_file, references_file, n):
     return sum(sentence_bleu(references, s, [1 / n] * n, smoothing_function=smooth) for s in samples) / len(samples)
 
 
+@PADDING_NOT_LEARNED
 @pytest.mark.parametrize("corpus", ["coco", "poems", pytest.param("news", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("method", ["mle", "seqgan", "gumbel", "latent", "arae"])
 def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, corpus, method):
@@ -38,6 +42,8 @@ def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, 
     written = json.loads((tmp_path / f"{corpus}_{method}.json").read_text(encoding="utf-8"))
     assert written == json.loads(json.dumps(result))
     assert set(written["bleu"]) == set(written["self_bleu"]) == {"2", "3", "4", "5"}
+    # the plane's columns, the one spelling the library reads: the fourth orders of the tables
+    assert (written["bleu_4"], written["self_bleu_4"]) == (written["bleu"]["4"], written["self_bleu"]["4"])
     assert written["n_samples"] == 20 and written["n_references"] == 60
     if method in ("latent", "arae"):  # an autoencoder with a GAN on its codes has no tractable likelihood
         assert written["nll_test"] is None
@@ -57,6 +63,7 @@ def test_every_corpus_and_method_writes_samples_references_and_scores(tmp_path, 
         assert (tmp_path / f"{corpus}_{method}_history.csv").is_file()
 
 
+@PADDING_NOT_LEARNED
 def test_every_gan_starts_from_the_same_trained_mle_model(tmp_path):
     profile = get_profile("ci", **SMALL)
     real_text("coco", "mle", profile, out=tmp_path / "a", progress=False)
@@ -76,6 +83,7 @@ PARTS = {"seqgan": {"rounds": 4, "trainer": {"eval_every": 3}},
          "gumbel": {"iterations": 4, "trainer": {"eval_every": 3}}}
 
 
+@PADDING_NOT_LEARNED
 @pytest.mark.slow  # four small GAN runs, two of them in parts (about 25 s)
 @pytest.mark.parametrize("method", ["seqgan", "gumbel"])
 def test_a_gan_trained_in_parts_records_what_one_call_does(tmp_path, monkeypatch, method):

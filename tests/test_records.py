@@ -52,3 +52,12 @@ def test_a_run_file_is_written_whole_and_reads_back(tmp_path):
               "temperature_curve": [{"temperature": 1.0, "nll_oracle": 9.5, "nll_div": 4.0}]}
     write_run(path, result)
     assert read_runs(tmp_path, "oracle", PLANES["oracle"]) == {"mle": {3: result}}
+
+
+def test_runs_of_another_profile_in_the_folder_stop_the_summary_by_name(tmp_path):
+    """Found by benchmarks/fault_classes.py (2026-12-07): one run edited to another profile was summarized."""
+    synthetic_study(tmp_path)
+    _edit(tmp_path, "coco_seqgan_seed1.json", lambda r: r.update(profile="gpu"))
+    with pytest.raises(RunFileError, match=r"several profiles .*coco_seqgan_seed1\.json is at 'gpu'; move the runs"):
+        summarize(tmp_path, "coco")
+    assert not (tmp_path / "coco_summary.json").exists()

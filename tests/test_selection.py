@@ -9,11 +9,15 @@ from torch import nn
 
 from textgan_lib.models.checkpoint import CheckpointMismatchError, read_checkpoint
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.recipes.profiles import get_profile, until_flat
+from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.recipes.runs import run_path
+from textgan_lib.recipes.study import until_flat
 from textgan_lib.train.mle import MLEConfig, MLETrainer
 from textgan_lib.train.selection import BestCheckpoint, plateau
+
+# a ci-size language model has not learned <pad> after <eos>: its Gumbel GAN's warning is expected here
+PADDING_NOT_LEARNED = pytest.mark.filterwarnings("ignore:the generator gives <pad> after <eos>")
 
 
 def _scores(values):
@@ -159,6 +163,7 @@ def test_seqgan_selects_among_its_adversarial_rounds_not_its_discriminator_pretr
     assert settings["last_step"] >= 1 and history.loc[history["phase"] == "adversarial", "best_valid_gap"].notna().all()
 
 
+@PADDING_NOT_LEARNED
 @pytest.mark.slow  # a small MLE model and a short Gumbel GAN on COCO (about 15 s)
 def test_real_text_reports_the_checkpoint_chosen_on_validation(tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "cache"))

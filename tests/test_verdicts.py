@@ -150,3 +150,20 @@ def test_seeds_outside_the_sweep_count_for_the_side_they_lie_on_and_against_when
     assert verdicts.verdict(gaps, outside=[1, 1]) == verdicts.MORE_DIVERSE  # 5 of 5
     assert verdicts.verdict(gaps, outside=[None, None]) == verdicts.INDISTINGUISHABLE  # 3 of 5 < 80 %
     assert verdicts.verdict(gaps, outside=[1, None]) == verdicts.MORE_DIVERSE  # 4 of 5
+
+
+def test_a_planes_gap_and_curve_values_come_from_one_crossing_and_say_more_diverse_as_positive():
+    import pandas as pd
+
+    curve = pd.DataFrame({"temperature": [0.5, 1.0, 1.5], "bleu_4": [0.5, 0.4, 0.2],
+                          "self_bleu_4": [0.9, 0.7, 0.5], "nll_test": [5.0, 4.0, 4.5]})
+    point = {"bleu_4": 0.3, "self_bleu_4": 0.5}  # halfway between tau 1 and 1.5
+    gap, temperature = verdicts.TEXT_PLANE.gap(curve, point)
+    assert temperature == pytest.approx(1.25) and gap == pytest.approx(0.1)  # Self-BLEU 0.1 lower: more diverse
+    assert verdicts.TEXT_PLANE.curve_at(curve, point, "nll_test") == pytest.approx(4.25)
+    assert verdicts.TEXT_PLANE.curve_at(curve, point, "self_bleu_4") == pytest.approx(0.6)
+    oracle = pd.DataFrame({"temperature": [0.8, 1.0], "nll_oracle": [9.0, 10.0], "nll_div": [6.0, 8.0]})
+    gap, _ = verdicts.ORACLE_PLANE.gap(oracle, {"nll_oracle": 9.5, "nll_div": 6.5})
+    assert gap == pytest.approx(-0.5)  # NLL_div below the curve's 7.0: less diverse
+    with pytest.raises(verdicts.OutsideSweepError):
+        verdicts.TEXT_PLANE.curve_at(curve, {"bleu_4": 0.9}, "nll_test")

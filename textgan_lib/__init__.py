@@ -13,11 +13,13 @@ Subpackages by concept; imports run one way, data → models → eval → train 
 - ``toys``: the chapters' small tasks (memory task, 2-D GAN, gradient estimators);
 - ``recipes``: size profiles and the experiments that chapters and the command line share;
 - ``book``: glue, captions, playgrounds and the tools that keep chapters' generated cells current;
-- ``paper``: the SeqGAN and RelGAN papers' settings; ``cli``: the ``textgan`` command.
+- ``paper``: the SeqGAN and RelGAN papers' settings; ``cli``: the ``textgan`` command;
+- ``stream(seed, name)``: the named random stream a run draws from (``_seeds``).
 
 What a chapter needs is importable from the package itself: ``from textgan_lib import LSTMGenerator``.
 """
 
+from ._seeds import stream
 from ._version import __version__ as __version__
 from .data.batching import TokenBatch, encode_batch, iterate_minibatches, pad_sequences
 from .data.files import ChecksumError, DataError, cache_dir, data_path, load_coco, load_oracle_params, read_lines
@@ -62,5 +64,5 @@ __all__ = [
     "distinct_n", "encode_batch", "evaluating", "get_profile", "get_tokenizer", "iterate_minibatches", "load_coco",
     "load_oracle_params", "mean_token_nll", "nll_div", "nll_oracle", "oracle_evaluator", "oracle_mle",
     "oracle_training_data", "pad_sequences", "perplexity", "quality_diversity_sweep", "read_lines",
-    "repeated_ngram_rate", "rollout_rewards", "self_bleu", "seqgan_oracle", "temperature_matched",
+    "repeated_ngram_rate", "rollout_rewards", "self_bleu", "seqgan_oracle", "stream", "temperature_matched",
 ]

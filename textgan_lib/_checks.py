@@ -40,6 +40,20 @@ def check_config(config: Any, *, positive: tuple[str, ...] = (), non_negative: t
                 raise ValueError(f"{name}.{field} must be {rule}, got {value!r}")
 
 
+def check_token_ids(config: Any, *names: str) -> None:
+    """``config.vocab_size`` at least 2, and each of the ids ``names`` None or an id of that
+    vocabulary (an id outside it is never sampled or matched: a sequence would never end)."""
+    name, hints = type(config).__name__, typing.get_type_hints(type(config))
+    if config.vocab_size < 2:
+        raise ValueError(f"{name}.vocab_size must be at least 2, got {config.vocab_size}")
+    for field in names:
+        token = getattr(config, field)
+        if token is not None and not 0 <= token < config.vocab_size:
+            optional = ", or None" if type(None) in typing.get_args(hints[field]) else ""
+            raise ValueError(f"{name}.{field}={token} is not an id of the vocabulary of {config.vocab_size} "
+                             f"tokens: give 0 to {config.vocab_size - 1}{optional}")
+
+
 class ConfigTypeError(TypeError, ValueError):
     """A config field given a value of another type (a ``ValueError`` too, so that the command line,
     which answers bad values with exit code 2, answers these alike)."""

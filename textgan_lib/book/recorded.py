@@ -17,15 +17,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..eval.verdicts import COOLED_MLE, Plane, confidence_interval, verdict_key
+from ..eval.verdicts import COOLED_MLE, METRIC_LABELS, Plane, confidence_interval, verdict_key
 from ..recipes.records import RunFileError, read_runs
 from ..recipes.summary import PLANES
+from .plane import plane_axes
 
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
 UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE"}
-AXIS_NAMES = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "bleu_4": "BLEU-4", "self_bleu_4": "Self-BLEU-4"}
 
 
 @dataclass
@@ -99,7 +99,7 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
     if study is None:
         return pd.DataFrame({"note": [NOT_HERE]})
     methods = methods or [m for m in NAMES if m in study.runs]
-    quality, diversity = (AXIS_NAMES[study.plane.quality], AXIS_NAMES[study.plane.diversity])
+    quality, diversity = (METRIC_LABELS[study.plane.quality], METRIC_LABELS[study.plane.diversity])
     metrics = {(m["method"], m["metric"]): m for m in study.summary["metrics"]}
     rows = []
     for method in methods:
@@ -191,15 +191,7 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
         half = {c: confidence_interval(points[c]).half_width for c in (q, d)}
         ax.errorbar(points[d].mean(), points[q].mean(), xerr=half[d], yerr=half[q], fmt="s", color=colour,
                     ms=8, capsize=4, label=f"{NAMES.get(method, method)}: {n} seeds, mean ± 95 % CI")
-    quality_hint = "lower = better" if q == "nll_oracle" else "higher = better"
-    if plane.more_diverse_is_higher:
-        ax.set_xlabel(f"{AXIS_NAMES[d]} (more diverse to the right)")
-    else:
-        ax.set_xlabel(f"{AXIS_NAMES[d]}, reversed (more diverse to the right)")
-        if not ax.xaxis_inverted():
-            ax.invert_xaxis()
-    ax.set_ylabel(f"{AXIS_NAMES[q]} ({quality_hint})")
-    ax.legend(fontsize=8)
+    plane_axes(ax, plane)
     return ax.figure
 
 

@@ -32,6 +32,9 @@ INDISTINGUISHABLE = f"indistinguishable from {COOLED_MLE}"
 GAUSSIAN = "the Gaussian fit of the codes"
 TOP_P = "the MLE model truncated by top-p"
 LENGTH_MATCHED = "the cooled MLE model at the GAN's lengths"
+# the one spelling of each plane's columns in prose, tables and summaries (run files use the keys)
+METRIC_LABELS = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "nll_test": "NLL_test", "bleu_4": "BLEU-4",
+                 "self_bleu_4": "Self-BLEU-4"}
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
 
 # Student's t, two-sided 95 %: the 0.975 quantile for 1..30 degrees of freedom
@@ -96,6 +99,11 @@ class Plane:
         match = temperature_matched(curve, point[self.quality], point[self.diversity], self.quality, self.diversity)
         return (match.gap if self.more_diverse_is_higher else -match.gap), match.temperature
 
+    def curve_at(self, curve: pd.DataFrame, point: Mapping[str, float], column: str) -> float:
+        """The curve's ``column`` (e.g. NLL_test) where it has ``point``'s quality: at the same
+        crossing as :meth:`gap`, for comparing the matched model on a third number."""
+        return temperature_matched(curve, point[self.quality], math.nan, self.quality, column).curve_diversity
+
     def outside_sign(self, curve: pd.DataFrame, point: Mapping[str, float]) -> int | None:
         """For a point outside the curve's range of quality, the sign its gap must have, where the
         ends of the curve decide it: +1 when it is better in quality than the curve's best point
@@ -115,6 +123,11 @@ class Plane:
         if sign * (q - end[self.quality]) < 0 and more_diverse(end[self.diversity], d):
             return -1
         return None
+
+
+# the book's two planes: the oracle's (NLL_div against NLL_oracle) and real text's (Self-BLEU-4 against BLEU-4)
+ORACLE_PLANE = Plane("nll_oracle", "nll_div", more_diverse_is_higher=True, better_quality_is_higher=False)
+TEXT_PLANE = Plane("bleu_4", "self_bleu_4", more_diverse_is_higher=False)
 
 
 @dataclass(frozen=True)

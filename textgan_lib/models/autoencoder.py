@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .._checks import check_config
+from .._checks import check_config, check_token_ids
 from ..data.vocab import Vocabulary
 from .checkpoint import read_checkpoint, text_model_from_checkpoint
 from .generator import GeneratorConfig, LSTMGenerator, State
@@ -65,7 +65,8 @@ class AutoencoderConfig:
     unk_id: int = Vocabulary.unk_id
 
     def __post_init__(self) -> None:
-        check_config(self, positive=("vocab_size", "embed_dim", "code_dim"), fractions=("dropout",))
+        check_config(self, positive=("embed_dim", "code_dim"), fractions=("dropout",))
+        check_token_ids(self, "start_id", "pad_id", "eos_id", "unk_id")
         if self.code_dim % 2:
             raise ValueError(f"code_dim must be even (half of it per encoder direction), got {self.code_dim}")
         if not 0.0 <= self.word_dropout < 1.0:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .._checks import check_config
+from .._checks import check_config, check_token_ids
 from ..data.vocab import Vocabulary
 from .checkpoint import read_checkpoint, text_model_from_checkpoint
 from .modes import evaluating
@@ -44,11 +44,7 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         check_config(self, positive=("embed_dim", "hidden_dim", "num_layers"), non_negative=("context_dim",),
                      fractions=("dropout",))
-        for field in ("start_id", "pad_id", "eos_id"):  # an id outside the vocabulary is never sampled or matched
-            token = getattr(self, field)
-            if token is not None and not 0 <= token < self.vocab_size:
-                raise ValueError(f"GeneratorConfig.{field}={token} is not an id of the vocabulary of "
-                                 f"{self.vocab_size} tokens: give 0 to {self.vocab_size - 1}, or None")
+        check_token_ids(self, "start_id", "pad_id", "eos_id")
 
 
 class LSTMGenerator(nn.Module):

@@ -29,6 +29,7 @@ from ..data.files import cache_dir
 from ..eval.metrics import mean_token_nll, quality_diversity_sweep
 from ..eval.reference_classifier import ngram_classifier_accuracy
 from ..eval.text_scores import decode_samples, score_samples
+from ..eval.verdicts import TEXT_PLANE
 from ..models.autoencoder import encode_all
 from ..models.code_gan import gaussian_codes
 from ..models.generator import LSTMGenerator
@@ -81,7 +82,11 @@ def _text_scores(data: TextSplits, samples, profile: Profile) -> dict[str, float
     sizes = profile.real_text
     scored = score_samples(decode_samples(data, samples), data.test_texts[: sizes.references], data.train_texts,
                            sizes.self_bleu_subset)
-    return {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"]}
+    return _plane_point(scored)
+
+
+def _plane_point(scored: dict) -> dict[str, float]:
+    return {TEXT_PLANE.quality: scored[TEXT_PLANE.quality], TEXT_PLANE.diversity: scored[TEXT_PLANE.diversity]}
 
 
 def gaussian_curve(data: TextSplits, profile: Profile, seed: int, device: str = "cpu",
@@ -163,8 +168,7 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
                                                  temperature=temperature))
         texts = length_matched(pool, lengths)
         scored = score_samples(texts, data.test_texts[: sizes.references], data.train_texts, sizes.self_bleu_subset)
-        rows.append({"temperature": temperature, "bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
-                     "mean_length": scored["mean_length"]})
+        rows.append({"temperature": temperature} | _plane_point(scored) | {"mean_length": scored["mean_length"]})
     return pd.DataFrame(rows)
 
 

@@ -11,8 +11,11 @@
 
 A :class:`Profile` is made of frozen sections, one per experiment. A section holds its models'
 sizes, its run length and a ``trainer`` config template; its ``config(seed, ...)`` is the one place
-where a profile becomes a trainer's config. ``get_profile("ci", oracle={"samples": 128})``
-replaces fields, nested sections included.
+where a profile becomes a trainer's config. Every GAN section names its run length ``budget``
+(rounds or iterations, in the trainer's own unit). ``get_profile("ci", oracle={"samples": 128})``
+replaces fields, nested sections included; ``textgan ... --set oracle.samples=128`` does the same
+from the command line. How a study uses a profile (selection on validation, its evaluations) is the
+study's (:mod:`textgan_lib.recipes.study`), not the profile's.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ from ..train.mle import MLEConfig
 from ..train.seqgan import SeqGANConfig
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
+
+
+def evaluated_every(budget: int, evaluations: int) -> int:
+    """The ``eval_every`` that evaluates a run of ``budget`` steps about ``evaluations`` times."""
+    return max(budget // evaluations, 1)
 
 
 class _Checked:
@@ -108,6 +116,10 @@ class SeqGANSizes(_Checked):
     rounds: int
     trainer: SeqGANConfig
 
+    @property
+    def budget(self) -> int:
+        return self.rounds
+
     def config(self, seed: int) -> SeqGANConfig:
         return replace(self.trainer, seed=seed)
 
@@ -120,6 +132,10 @@ class GumbelSizes(_Checked):
     filters: int  # filters per window (2 to 5) of the critic, CNNDiscriminator.relgan_sized
     trainer: GumbelGANConfig
     max_betas: tuple[float, ...] = (R.max_betas[-1],)  # the final inverse temperatures run
+
+    @property
+    def budget(self) -> int:
+        return self.iterations
 
     def config(self, seed: int, max_beta: float | None = None) -> GumbelGANConfig:
         return replace(self.trainer, max_beta=self.max_betas[-1] if max_beta is None else max_beta,
@@ -167,6 +183,11 @@ class LatentSizes(_Checked):
     code_test_resamples: int = 200
     code_test_critic_steps: int = 1000
 
+    @property
+    def budget(self) -> int:
+        """The latent GAN's iterations (ARAE's are :meth:`arae_iterations`, set by the autoencoder's epochs)."""
+        return self.iterations
+
     def ae_config(self, seed: int) -> MLEConfig:
         return replace(self.ae, seed=seed)
 
@@ -179,7 +200,7 @@ class LatentSizes(_Checked):
 
     def arae_config(self, seed: int, n_train: int) -> ARAEConfig:
         """ARAE's settings, evaluated 20 times over its run."""
-        return replace(self.arae, seed=seed, eval_every=max(self.arae_iterations(n_train) // 20, 1))
+        return replace(self.arae, seed=seed, eval_every=evaluated_every(self.arae_iterations(n_train), 20))
 
 
 @dataclass(frozen=True)
@@ -216,14 +237,15 @@ D_TARGET = 0.75
 def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollouts: int,
                       d_target_accuracy: float | None = D_TARGET, d_pretrain_max_rounds: int = 10) -> SeqGANSizes:
     return SeqGANSizes(rounds, SeqGANConfig(d_pretrain_rounds=d_pretrain_rounds, d_steps=1, d_epochs=1,
-                                            d_samples=d_samples, n_rollouts=rollouts, eval_every=rounds,
+                                            d_samples=d_samples, n_rollouts=rollouts,
+                                            eval_every=evaluated_every(rounds, 1),
                                             d_target_accuracy=d_target_accuracy,
                                             d_pretrain_max_rounds=max(d_pretrain_max_rounds, d_pretrain_rounds)))
 
 
 def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
     return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs, padding_targets=False), iterations,
-                       LatentGANConfig(eval_every=max(iterations // 20, 1)),
+                       LatentGANConfig(eval_every=evaluated_every(iterations, 20)),
                        ARAEConfig(batch_size=lm.batch_size, ae_lr=lm.lr))  # the autoencoder's own batch and lr
 
 
@@ -307,12 +329,17 @@ def resolve_profile_name(name: str = "auto") -> str:
     return name
 
 
+def override(profile: Profile, **overrides: Any) -> Profile:
+    """``profile`` with fields replaced as :func:`get_profile` replaces them."""
+    return _overridden(profile, overrides, "")
+
+
 def _overridden(obj: Any, overrides: dict[str, Any], where: str) -> Any:
     known = {f.name for f in fields(obj)}
     unknown = set(overrides) - known
     if unknown:
         raise TypeError(f"unknown profile fields {sorted(f'{where}{k}' for k in unknown)}; "
-                        f"{where or 'the profile'} has {sorted(known)}")
+                        f"{where.rstrip('.') or 'the profile'} has {sorted(known)}")
     changes = {k: _overridden(getattr(obj, k), v, f"{where}{k}.")
                if isinstance(v, dict) and is_dataclass(getattr(obj, k)) else v for k, v in overrides.items()}
     return replace(obj, **changes)
@@ -321,25 +348,7 @@ def _overridden(obj: Any, overrides: dict[str, Any], where: str) -> Any:
 def get_profile(name: str = "auto", **overrides: Any) -> Profile:
     """The preset for ``name`` with fields replaced; a section takes a dict of its own fields, e.g.
     ``get_profile("ci", oracle={"samples": 128, "trainer": {"epochs": 1}})``."""
-    return _overridden(PROFILES[resolve_profile_name(name)], overrides, "")
-
-
-# a text GAN selected on validation is evaluated about this many times over its budget
-SELECTION_EVALUATIONS = 10
-
-
-def until_flat(profile: Profile, patience: int) -> Profile:
-    """``profile`` with every text GAN's checkpoint chosen on validation texts and its training
-    stopped once the validation gap has not risen for ``patience`` evaluations (``textgan study
-    --until-flat``; the budget stays the limit). Each GAN is then evaluated every
-    1/:data:`SELECTION_EVALUATIONS` of its budget (SeqGAN otherwise only at its end, where there
-    would be nothing to choose from)."""
-    text = profile.real_text
-    return _overridden(profile, {"real_text": {
-        "select_on_validation": True, "patience": patience,
-        "seqgan": {"trainer": {"eval_every": max(text.seqgan.rounds // SELECTION_EVALUATIONS, 1)}},
-        "gumbel": {"trainer": {"eval_every": max(text.gumbel.iterations // SELECTION_EVALUATIONS, 1)}},
-    }}, "")
+    return override(PROFILES[resolve_profile_name(name)], **overrides)
 
 
 def default_device() -> torch.device:

@@ -48,8 +48,9 @@ import torch
 
 from .._seeds import seeded, stream
 from ..data.corpora import TextSplits, quatrain_form
-from ..eval.metrics import OutsideSweepError, mean_token_nll, temperature_matched
+from ..eval.metrics import OutsideSweepError, mean_token_nll
 from ..eval.text_scores import decode_samples, score_samples
+from ..eval.verdicts import TEXT_PLANE
 from ..models.code_gan import generate
 from ..models.discriminators import CNNDiscriminator
 from ..models.generator import LSTMGenerator
@@ -112,8 +113,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
         sampled = generate(autoencoder, code_generator, sizes.samples, data.max_len, temperature=1.0,
                            rng=stream(seed, "sampled_decoding", mle.device))
         scored = score_samples(decode_samples(data, sampled), references, data.train_texts, sizes.self_bleu_subset)
-        extra["sampled_decoding"] = {"bleu_4": scored["bleu"]["4"], "self_bleu_4": scored["self_bleu"]["4"],
-                                     "mean_length": scored["mean_length"]}
+        extra["sampled_decoding"] = {key: scored[key] for key in ("bleu_4", "self_bleu_4", "mean_length")}
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
@@ -154,19 +154,17 @@ def validation_gap(mle: LSTMGenerator, data: TextSplits, profile: Profile, seed:
         rng = stream(seed, "validation_samples", model.device)
         samples = model.sample(sizes.samples, data.max_len, rng=rng, temperature=temperature)
         scored = score_samples(decode_samples(data, samples), references, data.train_texts, sizes.self_bleu_subset)
-        return {"valid_bleu_4": scored["bleu"]["4"], "valid_self_bleu_4": scored["self_bleu"]["4"]}
+        return {"bleu_4": scored["bleu_4"], "self_bleu_4": scored["self_bleu_4"]}
 
     curve = pd.DataFrame([{"temperature": t, **point(mle, t)} for t in sizes.curve_temperatures])
 
     def evaluate(generator: LSTMGenerator) -> dict[str, float]:
         scores = point(generator)
         try:
-            match = temperature_matched(curve, scores["valid_bleu_4"], scores["valid_self_bleu_4"], "valid_bleu_4",
-                                        "valid_self_bleu_4")
-            gap = -match.gap  # Self-BLEU: lower is more diverse
+            gap, _ = TEXT_PLANE.gap(curve, scores)
         except OutsideSweepError:
             gap = math.nan
-        return {**scores, "valid_gap": gap}
+        return {"valid_bleu_4": scores["bleu_4"], "valid_self_bleu_4": scores["self_bleu_4"], "valid_gap": gap}
 
     return evaluate
 
@@ -195,7 +193,7 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
     ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
     gan, changes = gan_of(method)
     sizes = profile.real_text.seqgan if gan == "seqgan" else profile.real_text.gumbel
-    budget = sizes.rounds if gan == "seqgan" else sizes.iterations
+    budget = sizes.budget
     config = replace(sizes.config(seed), **changes)
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     with seeded(seed):

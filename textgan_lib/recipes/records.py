@@ -90,9 +90,19 @@ def read_run(path: str | Path, plane: Plane | None = None) -> dict:
 
 
 def read_runs(folder: str | Path, corpus: str, plane: Plane | None = None) -> dict[str, dict[int, dict]]:
-    """Every run of ``corpus`` recorded in ``folder``, by method and seed, each checked by :func:`read_run`."""
+    """Every run of ``corpus`` recorded in ``folder``, by method and seed, each checked by :func:`read_run`;
+    all of one profile (a verdict compares runs of equal budgets), else :class:`RunFileError`."""
     runs: dict[str, dict[int, dict]] = {}
+    by_profile: dict[object, list[str]] = {}
     for path in sorted(Path(folder).glob(f"{corpus}_*_seed*.json")):
         result = read_run(path, plane)
         runs.setdefault(result["method"], {})[result["seed"]] = result
+        by_profile.setdefault(result.get("profile"), []).append(path.name)
+    if len(by_profile) > 1:
+        fewest = min(by_profile, key=lambda profile: len(by_profile[profile]))
+        raise RunFileError(f"{folder} holds runs of {corpus} at several profiles ("
+                           + "; ".join(f"{profile!r}: {len(names)} runs" for profile, names in by_profile.items())
+                           + f"), and one summary compares runs of one profile: {', '.join(by_profile[fewest])} "
+                           f"{'is' if len(by_profile[fewest]) == 1 else 'are'} at {fewest!r}; move the runs of each "
+                           "profile to a folder of their own")
     return runs

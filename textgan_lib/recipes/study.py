@@ -55,11 +55,27 @@ from .measurements import (
     work_folder,
 )
 from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
-from .profiles import Profile, get_profile
+from .profiles import Profile, evaluated_every, get_profile, override
 from .real_text import CODE_METHODS, real_text
 from .records import read_run, run_file, write_run
 from .runs import profile_tag, run_lock, write_text_atomic
 from .summary import STUDY_CORPORA, STUDY_METHODS, summarize
+
+# a text GAN selected on validation is evaluated about this many times over its budget
+SELECTION_EVALUATIONS = 10
+
+
+def until_flat(profile: Profile, patience: int) -> Profile:
+    """``profile`` with every text GAN's checkpoint chosen on validation texts and its training
+    stopped once the validation gap has not risen for ``patience`` evaluations (``textgan study
+    --until-flat``; the budget stays the limit). Each GAN is then evaluated every
+    1/:data:`SELECTION_EVALUATIONS` of its budget (SeqGAN otherwise only at its end, where there
+    would be nothing to choose from)."""
+    text = profile.real_text
+    return override(profile, real_text={
+        "select_on_validation": True, "patience": patience,
+        **{gan: {"trainer": {"eval_every": evaluated_every(getattr(text, gan).budget, SELECTION_EVALUATIONS)}}
+           for gan in ("seqgan", "gumbel")}})
 
 
 def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
@@ -117,7 +133,6 @@ def _record_run(path: Path, corpus: str, method: str, seed: int, profile: Profil
         # samples and references (test data) stay in the cache; the study's folder holds only scores
         work = work_folder(corpus, method, seed, profile)
         result = real_text(corpus, method, profile, seed, out=work, device=device, progress=False)
-        result.update(bleu_4=result["bleu"]["4"], self_bleu_4=result["self_bleu"]["4"])
         data = text_splits(corpus, profile)
         if method == "mle":
             model, _ = language_model(data, profile, seed, device=device, progress=False)

@@ -21,9 +21,11 @@ from ..eval.verdicts import (
     COOLED_MLE,
     GAUSSIAN,
     LENGTH_MATCHED,
+    METRIC_LABELS,
+    ORACLE_PLANE,
     RULE,
+    TEXT_PLANE,
     TOP_P,
-    Plane,
     confidence_interval,
     holm,
     placebo_comparison,
@@ -40,8 +42,7 @@ from .runs import write_csv, write_text_atomic
 STUDY_CORPORA = ("oracle", *CORPORA)
 STUDY_METHODS = {"oracle": ("seqgan", "gumbel", *PLACEBOS, PERFECT_D),
                  **{corpus: ("seqgan", "gumbel", *CODE_METHODS, *PLACEBOS) for corpus in CORPORA}}
-PLANES = {"oracle": Plane("nll_oracle", "nll_div", True, better_quality_is_higher=False),
-          **{corpus: Plane("bleu_4", "self_bleu_4", False) for corpus in CORPORA}}
+PLANES = {"oracle": ORACLE_PLANE, **{corpus: TEXT_PLANE for corpus in CORPORA}}
 
 def _recorded(value: object) -> bool:
     return isinstance(value, int | float) and not math.isnan(value)
@@ -73,10 +74,10 @@ def _discriminator_metrics(result: dict) -> dict[str, float]:
 
 def _metrics(corpus: str, result: dict) -> dict[str, float]:
     if corpus == "oracle":
-        return {"NLL_oracle": result["nll_oracle"], "NLL_div": result["nll_div"], "NLL_test": result["nll_test"],
-                **_discriminator_metrics(result)}
-    metrics = {"BLEU-4": result["bleu_4"], "Self-BLEU-4": result["self_bleu_4"],
-               "NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
+        return {METRIC_LABELS[key]: result[key] for key in ("nll_oracle", "nll_div", "nll_test")} | \
+            _discriminator_metrics(result)
+    metrics = {METRIC_LABELS[key]: result[key] for key in ("bleu_4", "self_bleu_4")}
+    metrics |= {"NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
     metrics |= _discriminator_metrics(result)
     for label, candidate in (("GAN", GAN), ("Gaussian", GAUSSIAN_FULL)):  # a code GAN's codes, and its baseline's
         if candidate in result.get("code_tests", {}):

@@ -41,14 +41,18 @@ def check_gan_inputs(generator: nn.Module, discriminator: nn.Module, real_tokens
 class AdversarialTrainer(Trainer):
     """What the GAN trainers on tokens share: a ``generator`` (pretrained by MLE) against a
     ``discriminator`` on real sequences ``real_tokens`` ``[N, T]``, with samples of ``max_len``
-    tokens, the inputs checked by :func:`check_gan_inputs`."""
+    tokens, the inputs checked by :func:`check_gan_inputs`; ``held_out`` (optional), real sequences
+    never trained on, on which the discriminator is measured at every evaluation."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
                  config: Any, evaluate: Evaluation | None = None, checkpoint_path: str | Path | None = None,
-                 progress: bool = True) -> None:
+                 progress: bool = True, held_out: Tensor | None = None) -> None:
         super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
                          progress=progress)
         check_gan_inputs(generator, discriminator, real_tokens, max_len)
+        if held_out is not None:
+            check_gan_inputs(generator, discriminator, held_out, max_len)
+        self.held_out = None if held_out is None else held_out.to(generator.device)
         self.generator, self.discriminator = generator, discriminator
         self.real = real_tokens.to(generator.device)
         self.max_len = max_len

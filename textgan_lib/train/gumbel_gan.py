@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +45,8 @@ from ..eval.metrics import distinct_n
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import RELGAN_ORACLE
-from .adversarial import AdversarialTrainer, check_gan_inputs, heldout_discrimination
+from .adversarial import AdversarialTrainer, heldout_discrimination
+from .base import Evaluation
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -213,21 +213,16 @@ class GumbelGANTrainer(AdversarialTrainer):
     unit = "iteration"
     name = "Gumbel GAN"
 
-    def __init__(
-        self,
-        generator: LSTMGenerator,
-        discriminator: nn.Module,
-        real_tokens: Tensor,
-        max_len: int,
-        config: GumbelGANConfig = GumbelGANConfig(),
-        evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
-        checkpoint_path: str | Path | None = None,
-        progress: bool = True,
-        held_out: Tensor | None = None,
-    ) -> None:
+    def __init__(self, generator: LSTMGenerator, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
+                 config: GumbelGANConfig = GumbelGANConfig(), evaluate: Evaluation | None = None,
+                 checkpoint_path: str | Path | None = None, progress: bool = True, held_out: Tensor | None = None
+                 ) -> None:
         if len(real_tokens) < config.batch_size:
             raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
-        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
+        # the critic is measured on the first monitor_samples held-out sequences
+        held_out = None if held_out is None else held_out[: config.monitor_samples]
+        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress,
+                         held_out)
         if config.relaxation == "full" and generator.config.eos_id is not None:
             learned = padding_probability(generator, self.real[:256])
             if learned < 0.5:
@@ -240,10 +235,6 @@ class GumbelGANTrainer(AdversarialTrainer):
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
         self.rngs["monitor"] = self.seeded_rng(stream_seed(config.seed, "gumbel_monitor"), generator.device)
-        if held_out is not None:
-            check_gan_inputs(generator, discriminator, held_out, max_len)
-        # real sequences never trained on, against which the critic is measured at every evaluation
-        self.held_out = None if held_out is None else held_out[: config.monitor_samples].to(generator.device)
 
     @property
     def beta(self) -> float:

@@ -86,16 +86,9 @@ def _scoring(discriminator: nn.Module, device_type: str, autocast_dtype: torch.d
 
 
 @torch.no_grad()
-def rollout_rewards(
-    policy: LSTMGenerator,
-    discriminator: nn.Module,
-    sequences: Tensor,
-    n_rollouts: int,
-    rng: torch.Generator | None = None,
-    temperature: float = 1.0,
-    autocast_dtype: torch.dtype | None = None,
-    reuse_prefixes: bool = True,
-) -> Tensor:
+def rollout_rewards(policy: LSTMGenerator, discriminator: nn.Module, sequences: Tensor, n_rollouts: int,
+                    rng: torch.Generator | None = None, temperature: float = 1.0,
+                    autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True) -> Tensor:
     """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
 
     ``autocast_dtype`` scores the completions at that precision (see :func:`discriminator_probability`);
@@ -153,15 +146,9 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperat
 
 
 @torch.no_grad()
-def rollout_rewards_reference(
-    policy: LSTMGenerator,
-    discriminator: nn.Module,
-    sequences: Tensor,
-    n_rollouts: int,
-    rng: torch.Generator | None = None,
-    temperature: float = 1.0,
-    autocast_dtype: torch.dtype | None = None,
-) -> Tensor:
+def rollout_rewards_reference(policy: LSTMGenerator, discriminator: nn.Module, sequences: Tensor, n_rollouts: int,
+                              rng: torch.Generator | None = None, temperature: float = 1.0,
+                              autocast_dtype: torch.dtype | None = None) -> Tensor:
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
     rewards = torch.zeros(B, T, device=sequences.device)

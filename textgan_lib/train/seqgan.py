@@ -28,7 +28,6 @@ with its dropout.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,8 @@ from .._seeds import stream_seed
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
-from .adversarial import AdversarialTrainer, check_gan_inputs
-from .base import training_target
+from .adversarial import AdversarialTrainer
+from .base import Evaluation, training_target
 from .cuda_graph import GraphedStep
 from .dense_rewards import shuffled_per_position
 from .losses import policy_gradient_loss
@@ -152,22 +151,12 @@ class SeqGANTrainer(AdversarialTrainer):
     name = "SeqGAN"
     plan_fields = ("d_pretrain_rounds", "eval_every")
 
-    def __init__(
-        self,
-        generator: LSTMGenerator,
-        discriminator: nn.Module,
-        real_tokens: Tensor,
-        max_len: int,
-        config: SeqGANConfig = SeqGANConfig(),
-        evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
-        checkpoint_path: str | Path | None = None,
-        progress: bool = True,
-        held_out: Tensor | None = None,
-    ) -> None:
-        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
-        if held_out is not None:
-            check_gan_inputs(generator, discriminator, held_out, max_len)
-        self.held_out = None if held_out is None else held_out.to(generator.device)
+    def __init__(self, generator: LSTMGenerator, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
+                 config: SeqGANConfig = SeqGANConfig(), evaluate: Evaluation | None = None,
+                 checkpoint_path: str | Path | None = None, progress: bool = True, held_out: Tensor | None = None
+                 ) -> None:
+        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress,
+                         held_out)
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         if self.rollout is not generator:
             self.modules["rollout"] = self.rollout
