@@ -35,6 +35,9 @@ OFFSETS: dict[str, int] = {
     "reward_shuffle": 6,  # the shuffled-reward placebo's permutations
     "reference_samples": 7,  # the MLE samples a reference classifier tells from real sequences
     "noise_floor": 8,  # the MLE model's samples drawn again, whose gap to its own curve is sampling noise
+    "reverse_lm": 9,  # the weights and batches of a language model trained on generated texts
+    # the seed of the LM score's scorer, a language model of its own: far from the seeds a study runs
+    "scorer_lm": 1000,
 }
 
 

@@ -32,9 +32,10 @@ INDISTINGUISHABLE = f"indistinguishable from {COOLED_MLE}"
 GAUSSIAN = "the Gaussian fit of the codes"
 TOP_P = "the MLE model truncated by top-p"
 LENGTH_MATCHED = "the cooled MLE model at the GAN's lengths"
+LM_SCORES = "the cooled MLE model on the LM-score plane"  # the same comparison on Caccia et al.'s plane
 # the one spelling of each plane's columns in prose, tables and summaries (run files use the keys)
 METRIC_LABELS = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "nll_test": "NLL_test", "bleu_4": "BLEU-4",
-                 "self_bleu_4": "Self-BLEU-4"}
+                 "self_bleu_4": "Self-BLEU-4", "lm_score": "LM score", "reverse_lm_score": "reverse-LM score"}
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
 
 # Student's t, two-sided 95 %: the 0.975 quantile for 1..30 degrees of freedom
@@ -128,6 +129,8 @@ class Plane:
 # the book's two planes: the oracle's (NLL_div against NLL_oracle) and real text's (Self-BLEU-4 against BLEU-4)
 ORACLE_PLANE = Plane("nll_oracle", "nll_div", more_diverse_is_higher=True, better_quality_is_higher=False)
 TEXT_PLANE = Plane("bleu_4", "self_bleu_4", more_diverse_is_higher=False)
+# Caccia et al.'s second plane of real text (recipes.lm_plane): both scores are NLLs, lower is better
+LM_PLANE = Plane("lm_score", "reverse_lm_score", more_diverse_is_higher=False, better_quality_is_higher=False)
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,8 @@ def verdict(gaps: Sequence[float], baseline: str = COOLED_MLE, outside: Sequence
     return f"indistinguishable from {baseline}"
 
 
-_SUFFIXES = {COOLED_MLE: "", GAUSSIAN: "_vs_gaussian", TOP_P: "_vs_top_p", LENGTH_MATCHED: "_vs_length_matched"}
+_SUFFIXES = {COOLED_MLE: "", GAUSSIAN: "_vs_gaussian", TOP_P: "_vs_top_p", LENGTH_MATCHED: "_vs_length_matched",
+             LM_SCORES: "_on_lm_plane"}
 
 
 def verdict_key(method: str, baseline: str = COOLED_MLE) -> str:

@@ -9,7 +9,12 @@ before a measurement existed get it too:
 - per text GAN, the MLE temperature curve drawn at the GAN's own length histogram
   (:func:`length_matched_curve`);
 - per code GAN, the curve of the Gaussian fit to the autoencoder's codes (:func:`gaussian_curve`)
-  and the code-space two-sample tests (:func:`code_tests`).
+  and the code-space two-sample tests (:func:`code_tests`);
+- on text, every run on Caccia et al.'s second plane (:mod:`~textgan_lib.recipes.lm_plane`): the MLE
+  model's curve there, and each GAN's point.
+
+A measurement is made on the seed's MLE model only when it is the model that the run file records
+(:func:`check_mle_model`): a model trained again on another machine is another model.
 
 A curve recorded with fewer points than the current ones (temperatures, scales) gets the missing
 points, each drawn from its own stream, so that an extended curve equals a fresh one.
@@ -36,6 +41,7 @@ from ..models.generator import LSTMGenerator
 from ..models.oracle import LikelihoodRatio, OracleLSTM
 from .code_tests import code_candidates, code_space_tests
 from .language import arae_model, language_model, latent_model, text_splits
+from .lm_plane import lm_plane_curve, lm_plane_point, scorer
 from .oracle import oracle_mle, oracle_training_data
 from .profiles import Profile, get_profile
 from .real_text import CODE_METHODS
@@ -172,6 +178,37 @@ def length_matched_curve(model: LSTMGenerator, data: TextSplits, profile: Profil
     return pd.DataFrame(rows)
 
 
+class ModelMismatchError(RuntimeError):
+    """The seed's MLE model at hand (from the cache, or trained again) is not the one its run file records."""
+
+
+def check_mle_model(out: str | Path, corpus: str, seed: int, profile: Profile, device: str = "cpu") -> None:
+    """Refuse (:class:`ModelMismatchError`) to measure, or to train a GAN from, the seed's MLE model
+    unless it is the model that the seed's MLE run file in ``out`` records: its NLL_test, a
+    deterministic number, must be the recorded one to the last digit. A model trained again on
+    another CPU is not (float sums differ in their last digits, and training amplifies that), and
+    what was measured on it would be put beside curves of a model it is not. Nothing to check
+    while the folder has no MLE run of the seed."""
+    path = run_file(out, corpus, "mle", seed)
+    if not path.is_file():
+        return
+    recorded = read_run(path)
+    if corpus == "oracle":  # as the run's sweep computed it, at temperature 1
+        _, held_out, model = _oracle_mle_run(seed, profile, device)
+        now = mean_token_nll(model, held_out, temperature=1.0, top_k=None, top_p=None)
+    else:  # as real_text computed it
+        data = text_splits(corpus, profile)
+        model, _ = language_model(data, profile, seed, device=device, progress=False)
+        now = mean_token_nll(model, data.test.tokens[: recorded["n_references"]])
+    if now != recorded["nll_test"]:
+        raise ModelMismatchError(
+            f"the MLE model of {corpus} seed {seed} at hand gives NLL_test {now!r}, but {path} records "
+            f"{recorded['nll_test']!r}: it is another model (trained again on another CPU or with another number "
+            "of threads, or by other code), and a measurement of it or a GAN trained from it would sit beside "
+            "the recorded model's curves. Run this where the MLE run was recorded (with its cache), or record "
+            "the seed again, MLE run included, in a folder of its own")
+
+
 def _oracle_mle_run(seed: int, profile: Profile, device: str) -> tuple[OracleLSTM, Tensor, LSTMGenerator]:
     """The SeqGAN oracle, the seed's held-out oracle sequences and its MLE model (from its checkpoint)."""
     oracle = OracleLSTM.from_seqgan().to(device)
@@ -214,8 +251,7 @@ def reference_classifiers(corpus: str, seed: int, profile: Profile, device: str 
         return {"ngram_lr_accuracy": ngram_classifier_accuracy(real_texts, fake_texts, seed),
                 "likelihood_ratio_accuracy": exact}
     data = text_splits(corpus, profile)
-    samples = work_folder(corpus, "mle", seed, profile) / f"{corpus}_mle_samples.txt"
-    fake_texts = [line.split() for line in samples.read_text(encoding="utf-8").splitlines()]
+    fake_texts = _sample_texts(corpus, "mle", seed, profile)
     n = min(len(fake_texts), len(data.valid_texts), REFERENCE_TEXTS)
     return {"ngram_lr_accuracy": ngram_classifier_accuracy(data.valid_texts[:n], fake_texts[:n], seed)}
 
@@ -238,6 +274,8 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
     result = read_run(path)
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = None if corpus == "oracle" else text_splits(corpus, profile)
+    if _pending_controls(result, corpus, method, profile):  # measured on the recorded MLE model, or not at all
+        check_mle_model(path.parent, corpus, seed, profile, device)
     # each addition is written as soon as it is made, so that a killed run keeps what it finished
     if method == "mle" and "reference_classifiers" not in result:
         result["reference_classifiers"] = reference_classifiers(corpus, seed, profile, device)
@@ -256,6 +294,7 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
             write_run(path, result)
     if corpus != "oracle":
         _extend_temperature_curves(path, result, corpus, method, seed, profile, data, device)
+        _add_lm_plane(path, result, corpus, method, seed, profile, data, device)
     key = "top_p_curve" if method == "mle" else "length_matched_curve"
     if key in result or (corpus == "oracle" and method != "mle"):
         return False
@@ -274,6 +313,36 @@ def _add_controls(path: Path, corpus: str, method: str, seed: int, profile: Prof
     result[key] = curve.to_dict("records")
     write_run(path, result)
     return True
+
+
+def _add_lm_plane(path: Path, result: dict, corpus: str, method: str, seed: int, profile: Profile,
+                  data: TextSplits, device: str) -> None:
+    """The run on Caccia et al.'s plane (:mod:`~textgan_lib.recipes.lm_plane`): the MLE model's curve
+    (``lm_plane_curve``), or a GAN's point from the samples its run wrote (``lm_plane_point``)."""
+    key = "lm_plane_curve" if method == "mle" else "lm_plane_point"
+    if key in result:
+        return
+    scoring = scorer(data, profile, seed, device)
+    if method == "mle":
+        model, _ = language_model(data, profile, seed, device=device, progress=False)
+        result[key] = lm_plane_curve(model, data, profile, seed, scoring).to_dict("records")
+    else:
+        result[key] = lm_plane_point(data, _sample_texts(corpus, method, seed, profile), profile, seed, scoring)
+    write_run(path, result)
+
+
+def _pending_controls(result: dict, corpus: str, method: str, profile: Profile) -> bool:
+    """Whether :func:`add_controls` has anything to add to ``result`` (the same conditions, in short)."""
+    wanted = {"mle": ["reference_classifiers", "noise_point", "top_p_curve"]}.get(
+        method, [] if corpus == "oracle" else ["length_matched_curve"])
+    wanted += ["code_tests"] if method in CODE_METHODS else []
+    if corpus != "oracle":
+        wanted += ["lm_plane_curve" if method == "mle" else "lm_plane_point"]
+    curves = [] if corpus == "oracle" else [("temperature_curve" if method == "mle" else "length_matched_curve",
+                                             profile.real_text.curve_temperatures)]
+    curves += [("gaussian_curve", GAUSSIAN_SCALES)] if method in CODE_METHODS else []
+    return any(key not in result for key in wanted) or any(
+        key in result and _missing_points(result[key], points) for key, points in curves)
 
 
 def _extend_temperature_curves(path: Path, result: dict, corpus: str, method: str, seed: int, profile: Profile,
@@ -308,9 +377,14 @@ def _with_points(curve: list[dict], added: pd.DataFrame) -> list[dict]:
     return sorted(curve + added.to_dict("records"), key=lambda row: row["temperature"])
 
 
+def _sample_texts(corpus: str, method: str, seed: int, profile: Profile) -> list[list[str]]:
+    """The samples a finished run left in its work folder, as token lists."""
+    samples = work_folder(corpus, method, seed, profile) / f"{corpus}_{method}_samples.txt"
+    return [line.split() for line in samples.read_text(encoding="utf-8").splitlines()]
+
+
 def _sample_lengths(corpus: str, method: str, seed: int, profile: Profile) -> list[int]:
     """The token count of each sample a finished GAN run left in its work folder."""
-    samples = work_folder(corpus, method, seed, profile) / f"{corpus}_{method}_samples.txt"
-    return [len(line.split()) for line in samples.read_text(encoding="utf-8").splitlines()]
+    return [len(text) for text in _sample_texts(corpus, method, seed, profile)]
 
 

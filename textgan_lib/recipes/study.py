@@ -49,6 +49,7 @@ from .language import language_model, text_splits
 from .measurements import (
     ORACLE_CURVE_TEMPERATURES,
     add_controls,
+    check_mle_model,
     code_tests,
     gaussian_curve,
     mle_temperature_curve,
@@ -125,6 +126,8 @@ def run_one(corpus: str, method: str, seed: int, profile: Profile | str, out: st
 
 def _record_run(path: Path, corpus: str, method: str, seed: int, profile: Profile | str, device: str) -> None:
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    if method != "mle":  # a GAN starts from the seed's MLE model: the one its run file records
+        check_mle_model(path.parent, corpus, seed, profile, device)
     started = time.perf_counter()
     if corpus == "oracle":
         result = {"corpus": corpus, "method": method, "profile": profile.name, "seed": seed,

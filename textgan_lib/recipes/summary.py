@@ -21,6 +21,8 @@ from ..eval.verdicts import (
     COOLED_MLE,
     GAUSSIAN,
     LENGTH_MATCHED,
+    LM_PLANE,
+    LM_SCORES,
     METRIC_LABELS,
     ORACLE_PLANE,
     RULE,
@@ -143,6 +145,13 @@ def summarize(out: str | Path, corpus: str) -> dict:
                    if "length_matched_curve" in r}
         rows, verdicts[verdict_key(method, LENGTH_MATCHED)] = seed_gaps(plane, by_seed, matched, LENGTH_MATCHED,
                                                                      method)
+        gaps += rows
+        # the same runs on Caccia et al.'s plane (their settings along: a run that kept the MLE model is labelled)
+        lm_points = {seed: r["lm_plane_point"] | {"settings": r.get("settings", {})} for seed, r in by_seed.items()
+                     if "lm_plane_point" in r}
+        lm_curves = {seed: pd.DataFrame(r["lm_plane_curve"]) for seed, r in runs["mle"].items()
+                     if "lm_plane_curve" in r}
+        rows, verdicts[verdict_key(method, LM_SCORES)] = seed_gaps(LM_PLANE, lm_points, lm_curves, LM_SCORES, method)
         gaps += rows
         if method in CODE_METHODS:
             gaussian = {seed: pd.DataFrame(r["gaussian_curve"]) for seed, r in by_seed.items() if "gaussian_curve" in r}
