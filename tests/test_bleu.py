@@ -25,6 +25,7 @@ def coco():
     return [tok.tokenize(s) for s in load_coco("test")[:2000]], [tok.tokenize(s) for s in load_coco("train")[:300]]
 
 
+@pytest.mark.slow  # BLEU of COCO captions against NLTK, sentence by sentence (about 8 s)
 def test_bleu_equals_nltk_on_coco(coco):
     references, hypotheses = coco
     bleu = BLEU(references)

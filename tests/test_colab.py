@@ -50,6 +50,7 @@ def _run(python, env, code):
                           timeout=600, cwd=python.parent)
 
 
+@pytest.mark.slow  # a pip install of the library into a fresh environment (about 8 s)
 def test_the_install_cell_installs_the_pinned_library_in_a_colab_stand_in(colab_like):
     repository, python, env = colab_like
     result = _run(python, env, STAND_IN + colab_install_cell(repository, __version__))
