@@ -287,6 +287,8 @@ def test_gan_inputs_are_checked_before_training():
     with pytest.raises(ValueError, match="shorter than the discriminator's widest window"):
         GumbelGANTrainer(_generator(), CNNDiscriminator(V, embed_dim=4, windows=(1, 8), filters=(3, 3)), REAL, T,
                          GumbelGANConfig(batch_size=8))
+    with pytest.raises(TypeError, match="SeqGANTrainer takes a SeqGANConfig, not a GumbelGANConfig"):
+        SeqGANTrainer(_generator(), _cnn(), REAL, T, GumbelGANConfig(batch_size=8))
 
 
 def test_a_stale_temporary_file_is_removed_by_the_next_save(tmp_path):

@@ -44,9 +44,15 @@ class AdversarialTrainer(Trainer):
     tokens, the inputs checked by :func:`check_gan_inputs`; ``held_out`` (optional), real sequences
     never trained on, on which the discriminator is measured at every evaluation."""
 
+    config_class: type  # the trainer's config dataclass: its defaults are the config when none is given
+
     def __init__(self, generator: nn.Module, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
-                 config: Any, evaluate: Evaluation | None = None, checkpoint_path: str | Path | None = None,
+                 config: Any = None, evaluate: Evaluation | None = None, checkpoint_path: str | Path | None = None,
                  progress: bool = True, held_out: Tensor | None = None) -> None:
+        config = self.config_class() if config is None else config
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"{type(self).__name__} takes a {self.config_class.__name__}, "
+                            f"not a {type(config).__name__}")
         super().__init__(config, generator.device, evaluate=evaluate, checkpoint_path=checkpoint_path,
                          progress=progress)
         check_gan_inputs(generator, discriminator, real_tokens, max_len)
@@ -57,6 +63,11 @@ class AdversarialTrainer(Trainer):
         self.real = real_tokens.to(generator.device)
         self.max_len = max_len
         self.modules.update(generator=generator, discriminator=discriminator)
+        self.setup()
+
+    def setup(self) -> None:
+        """The trainer's own optimizers, random streams and state, made at the end of ``__init__``
+        (``self.config``, the models, ``self.real`` and ``self.held_out`` are set by then)."""
 
     def advice(self) -> str:
         return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."

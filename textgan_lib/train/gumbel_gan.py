@@ -33,11 +33,10 @@ import copy
 import math
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .._checks import check_config
 from .._seeds import stream_seed
@@ -46,7 +45,6 @@ from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import RELGAN_ORACLE
 from .adversarial import AdversarialTrainer, heldout_discrimination
-from .base import Evaluation
 from .losses import discriminator_loss, nonsaturating_generator_loss, rsgan_discriminator_loss, rsgan_generator_loss
 
 BETA_SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
@@ -213,22 +211,20 @@ class GumbelGANTrainer(AdversarialTrainer):
     unit = "iteration"
     name = "Gumbel GAN"
 
-    def __init__(self, generator: LSTMGenerator, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
-                 config: GumbelGANConfig = GumbelGANConfig(), evaluate: Evaluation | None = None,
-                 checkpoint_path: str | Path | None = None, progress: bool = True, held_out: Tensor | None = None
-                 ) -> None:
-        if len(real_tokens) < config.batch_size:
-            raise ValueError(f"{len(real_tokens)} real sequences are fewer than one batch of {config.batch_size}")
-        # the critic is measured on the first monitor_samples held-out sequences
-        held_out = None if held_out is None else held_out[: config.monitor_samples]
-        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress,
-                         held_out)
+    config_class = GumbelGANConfig
+
+    def setup(self) -> None:
+        generator, discriminator, config = self.generator, self.discriminator, self.config
+        if len(self.real) < config.batch_size:
+            raise ValueError(f"{len(self.real)} real sequences are fewer than one batch of {config.batch_size}")
+        if self.held_out is not None:  # the critic is measured on the first monitor_samples of them
+            self.held_out = self.held_out[: config.monitor_samples]
         if config.relaxation == "full" and generator.config.eos_id is not None:
             learned = padding_probability(generator, self.real[:256])
             if learned < 0.5:
                 warnings.warn(f"the generator gives <pad> after <eos> probability {learned:.3f} on real rows: with "
                               "relaxation='full' the discriminator sees words where real text has padding. Train "
-                              "it with MLEConfig(padding_targets=True), or use relaxation='until_eos'.", stacklevel=2)
+                              "it with MLEConfig(padding_targets=True), or use relaxation='until_eos'.", stacklevel=4)
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
         self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
                                                             betas=config.adam_betas)

@@ -23,9 +23,7 @@ trainer (the policy that samples is the one whose log-probabilities get the grad
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +33,7 @@ from .._checks import check_config
 from .._seeds import stream_seed
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
-from .adversarial import AdversarialTrainer, check_gan_inputs, heldout_discrimination
+from .adversarial import AdversarialTrainer, heldout_discrimination
 from .dense_rewards import discounted_returns, moving_baseline, shuffled_per_position, token_rewards
 
 
@@ -77,15 +75,10 @@ class ScratchGANTrainer(AdversarialTrainer):
     unit = "iteration"
     name = "ScratchGAN"
 
-    def __init__(self, generator: LSTMGenerator, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
-                 config: ScratchGANConfig = ScratchGANConfig(),
-                 evaluate: Callable[[LSTMGenerator], dict[str, float]] | None = None,
-                 checkpoint_path: str | Path | None = None, progress: bool = True,
-                 held_out: Tensor | None = None) -> None:
-        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress)
-        if held_out is not None:
-            check_gan_inputs(generator, discriminator, held_out, max_len)
-        self.held_out = None if held_out is None else held_out.to(generator.device)
+    config_class = ScratchGANConfig
+
+    def setup(self) -> None:
+        generator, discriminator, config = self.generator, self.discriminator, self.config
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr,
                                                         betas=config.adam_betas)
         self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
@@ -94,7 +87,7 @@ class ScratchGANTrainer(AdversarialTrainer):
         self.rngs["batch"] = self.seeded_rng(config.seed)
         if config.reward == "shuffled":
             self.rngs["reward_shuffle"] = self.seeded_rng(stream_seed(config.seed, "reward_shuffle"), generator.device)
-        if held_out is not None:
+        if self.held_out is not None:
             self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), generator.device)
         self.carried["baseline"] = None  # the moving baseline: saved and resumed with the run
 

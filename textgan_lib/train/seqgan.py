@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -42,7 +41,7 @@ from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..paper import SEQGAN_PAPER
 from .adversarial import AdversarialTrainer
-from .base import Evaluation, training_target
+from .base import training_target
 from .cuda_graph import GraphedStep
 from .dense_rewards import shuffled_per_position
 from .losses import policy_gradient_loss
@@ -151,12 +150,10 @@ class SeqGANTrainer(AdversarialTrainer):
     name = "SeqGAN"
     plan_fields = ("d_pretrain_rounds", "eval_every")
 
-    def __init__(self, generator: LSTMGenerator, discriminator: nn.Module, real_tokens: Tensor, max_len: int,
-                 config: SeqGANConfig = SeqGANConfig(), evaluate: Evaluation | None = None,
-                 checkpoint_path: str | Path | None = None, progress: bool = True, held_out: Tensor | None = None
-                 ) -> None:
-        super().__init__(generator, discriminator, real_tokens, max_len, config, evaluate, checkpoint_path, progress,
-                         held_out)
+    config_class = SeqGANConfig
+
+    def setup(self) -> None:
+        generator, discriminator, config = self.generator, self.discriminator, self.config
         self.rollout = generator if config.rollout_update_rate == 0 else self._delayed_copy(generator)
         if self.rollout is not generator:
             self.modules["rollout"] = self.rollout
@@ -167,7 +164,7 @@ class SeqGANTrainer(AdversarialTrainer):
         self.counters["d_rounds"] = 0
         if config.reward == "shuffled":
             self.rngs["reward_shuffle"] = self.seeded_rng(stream_seed(config.seed, "reward_shuffle"), generator.device)
-        if held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
+        if self.held_out is not None:  # its own stream, so that measuring leaves the training samples as they were
             self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), generator.device)
         self._d_step = self._graphed_discriminator_update()
         self.reward_dtype = config.reward_dtype or default_reward_dtype(generator.device)
