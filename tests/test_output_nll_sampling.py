@@ -117,21 +117,3 @@ def test_sync_free_sampling_draws_the_same_tokens(n):
     for sync_free in (False, True):
         with pytest.raises(FloatingPointError, match="holds NaN or \\+inf"):
             model.sample(4, 6, sync_free=sync_free)
-
-
-def _outside_nucleus_by_sorting(logits, top_p):
-    """The plain reference: every row sorted whole, a token dropped once the ones above it reach top_p."""
-    probs = logits.softmax(-1)
-    sorted_probs, order = probs.sort(-1, descending=True)
-    drop = sorted_probs.cumsum(-1) - sorted_probs >= top_p
-    return drop.scatter(-1, order, drop)
-
-
-@pytest.mark.parametrize("vocab", [7, 300, 5000])
-@pytest.mark.parametrize("scale", [0.1, 3.0, 8.0])  # flat rows (a nucleus past every candidate) to peaked ones
-def test_the_nucleus_found_among_candidates_is_the_one_a_full_sort_finds(vocab, scale):
-    from textgan_lib.models.sampling import outside_nucleus
-
-    logits = torch.randn(200, vocab, generator=torch.Generator().manual_seed(vocab)) * scale
-    for top_p in (0.3, 0.5, 0.9, 0.95, 0.999, 1.0):
-        assert torch.equal(outside_nucleus(logits, top_p), _outside_nucleus_by_sorting(logits, top_p)), top_p

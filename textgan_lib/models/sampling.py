@@ -40,37 +40,12 @@ def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None 
     if top_p is not None:
         if not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-        logits = logits.masked_fill(outside_nucleus(logits, top_p), float("-inf"))
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        sorted_probs = sorted_logits.softmax(dim=-1)
+        # Drop a token when the tokens ranked above it already reach top_p; the top one always stays.
+        drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
+        logits = logits.masked_fill(drop_sorted.scatter(-1, order, drop_sorted), float("-inf"))
     return logits
-
-
-# the most probable tokens among which a row's nucleus is looked for, in turn, before a full sort
-NUCLEUS_CANDIDATES = (128, 1024)
-
-
-def outside_nucleus(logits: Tensor, top_p: float) -> Tensor:
-    """``True`` where a token of ``logits`` ``[N, V]`` lies outside its row's nucleus: a token is
-    dropped when the tokens ranked above it already reach ``top_p`` (the top one always stays).
-
-    A nucleus is usually far smaller than the vocabulary (a COCO model's a few dozen tokens; the
-    oracle MLE model's at p = .9 a median of about 650 of 5,000), so it is looked for among the
-    most probable :data:`NUCLEUS_CANDIDATES` tokens (``topk``), and only the rows whose candidates
-    fall short of ``top_p`` go on to more candidates and, last, to a sort of the whole row, which is
-    the plain reference (in the tests) and costs about three times as much at that size.
-    """
-    probs = logits.softmax(dim=-1)
-    drop = torch.ones_like(probs, dtype=torch.bool)
-    rows = torch.arange(len(probs), device=probs.device)
-    for k in (*NUCLEUS_CANDIDATES, probs.shape[-1]):
-        k = min(k, probs.shape[-1])
-        top, order = probs[rows].topk(k, dim=-1) if k < probs.shape[-1] else probs[rows].sort(dim=-1, descending=True)
-        before = top.cumsum(dim=-1) - top  # the probability of the tokens ranked above each
-        drop[rows] = torch.ones_like(drop[rows]).scatter(-1, order, before >= top_p)
-        short = before[:, -1] + top[:, -1] < top_p  # rows whose nucleus reaches past these k tokens
-        if k == probs.shape[-1] or not short.any():
-            break
-        rows = rows[short]
-    return drop
 
 
 def sampling_logits(
