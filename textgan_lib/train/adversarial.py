@@ -69,6 +69,13 @@ class AdversarialTrainer(Trainer):
         """The trainer's own optimizers, random streams and state, made at the end of ``__init__``
         (``self.config``, the models, ``self.real`` and ``self.held_out`` are set by then)."""
 
+    def add_adam(self) -> None:
+        """Adam for both players at the config's ``g_lr``, ``d_lr`` and ``adam_betas``."""
+        cfg = self.config
+        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), lr=cfg.g_lr, betas=cfg.adam_betas)
+        self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.d_lr,
+                                                            betas=cfg.adam_betas)
+
     def advice(self) -> str:
         return f"Try lower learning rates (g_lr={self.config.g_lr}, d_lr={self.config.d_lr})."
 

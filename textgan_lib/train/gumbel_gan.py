@@ -214,7 +214,7 @@ class GumbelGANTrainer(AdversarialTrainer):
     config_class = GumbelGANConfig
 
     def setup(self) -> None:
-        generator, discriminator, config = self.generator, self.discriminator, self.config
+        generator, config = self.generator, self.config
         if len(self.real) < config.batch_size:
             raise ValueError(f"{len(self.real)} real sequences are fewer than one batch of {config.batch_size}")
         if self.held_out is not None:  # the critic is measured on the first monitor_samples of them
@@ -225,9 +225,7 @@ class GumbelGANTrainer(AdversarialTrainer):
                 warnings.warn(f"the generator gives <pad> after <eos> probability {learned:.3f} on real rows: with "
                               "relaxation='full' the discriminator sees words where real text has padding. Train "
                               "it with MLEConfig(padding_targets=True), or use relaxation='until_eos'.", stacklevel=4)
-        self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.adam_betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
-                                                            betas=config.adam_betas)
+        self.add_adam()
         self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
         self.rngs["monitor"] = self.seeded_rng(stream_seed(config.seed, "gumbel_monitor"), generator.device)

@@ -78,17 +78,14 @@ class ScratchGANTrainer(AdversarialTrainer):
     config_class = ScratchGANConfig
 
     def setup(self) -> None:
-        generator, discriminator, config = self.generator, self.discriminator, self.config
-        self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=config.g_lr,
-                                                        betas=config.adam_betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr,
-                                                            betas=config.adam_betas)
-        self.rngs["sample"] = self.seeded_rng(config.seed, generator.device)
+        config, device = self.config, self.generator.device
+        self.add_adam()
+        self.rngs["sample"] = self.seeded_rng(config.seed, device)
         self.rngs["batch"] = self.seeded_rng(config.seed)
         if config.reward == "shuffled":
-            self.rngs["reward_shuffle"] = self.seeded_rng(stream_seed(config.seed, "reward_shuffle"), generator.device)
+            self.rngs["reward_shuffle"] = self.seeded_rng(stream_seed(config.seed, "reward_shuffle"), device)
         if self.held_out is not None:
-            self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), generator.device)
+            self.rngs["held_out"] = self.seeded_rng(stream_seed(config.seed, "seqgan_held_out"), device)
         self.carried["baseline"] = None  # the moving baseline: saved and resumed with the run
 
     def position_columns(self) -> dict:
