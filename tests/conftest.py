@@ -49,6 +49,9 @@ def executed_notebooks(tmp_path_factory) -> dict[str, Path]:
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"PROFILE": "ci"}, kernel_name="python3",
             cwd=str(notebook.parent), progress_bar=False,
+            # a cell takes seconds at ci: a hang (once seen on an overloaded machine, kernel and client
+            # both waiting) fails with the cell's name instead of stalling the run
+            execution_timeout=900,
         )
         executed[notebook.name] = output
     return executed
