@@ -132,13 +132,15 @@ def summarize(out: str | Path, corpus: str) -> dict:
             metrics.append({"method": method, "metric": metric, "mean": e.mean, "low": e.low, "high": e.high,
                             "seeds": e.n})
     mle_curves = {seed: pd.DataFrame(r["temperature_curve"]) for seed, r in runs["mle"].items()}
+    # the other curves of each seed's MLE model, built once for every method
+    top_p = {seed: _top_p_control(r) for seed, r in runs["mle"].items() if "top_p_curve" in r}
+    lm_curves = {seed: pd.DataFrame(r["lm_plane_curve"]) for seed, r in runs["mle"].items() if "lm_plane_curve" in r}
     gaps, verdicts = [], {}
     for method, by_seed in runs.items():
         if method == "mle":
             continue
         rows, verdicts[method] = seed_gaps(plane, by_seed, mle_curves, COOLED_MLE, method)
         gaps += rows
-        top_p = {seed: _top_p_control(r) for seed, r in runs["mle"].items() if "top_p_curve" in r}
         rows, verdicts[verdict_key(method, TOP_P)] = seed_gaps(plane, by_seed, top_p, TOP_P, method)
         gaps += rows
         matched = {seed: pd.DataFrame(r["length_matched_curve"]) for seed, r in by_seed.items()
@@ -149,8 +151,6 @@ def summarize(out: str | Path, corpus: str) -> dict:
         # the same runs on Caccia et al.'s plane (their settings along: a run that kept the MLE model is labelled)
         lm_points = {seed: r["lm_plane_point"] | {"settings": r.get("settings", {})} for seed, r in by_seed.items()
                      if "lm_plane_point" in r}
-        lm_curves = {seed: pd.DataFrame(r["lm_plane_curve"]) for seed, r in runs["mle"].items()
-                     if "lm_plane_curve" in r}
         rows, verdicts[verdict_key(method, LM_SCORES)] = seed_gaps(LM_PLANE, lm_points, lm_curves, LM_SCORES, method)
         gaps += rows
         if method in CODE_METHODS:
