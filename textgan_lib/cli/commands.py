@@ -36,17 +36,13 @@ SEQGAN_FLAGS = ORACLE_FLAGS | {"rounds": "seqgan_oracle.rounds", "rollouts": "se
     f: f"seqgan_oracle.trainer.{f}" for f in ("d_pretrain_rounds", "d_pretrain_max_rounds", "d_steps", "d_epochs",
                                               "d_samples", "eval_every", "rollout_update_rate", "pg_reduction",
                                               "reward_dtype")}
-FLAG_VALUES = {"init_std": lambda std: std or None}  # --init-std 0: PyTorch's initialisation
-
-
-def _same(value: object) -> object:
-    return value
 
 
 def _resolved(args: argparse.Namespace, flags: dict[str, str] | None = None, name: str | None = None) -> Profile:
     """The profile of ``--profile`` (or ``name``) with the fields that ``flags`` and ``--set`` give."""
-    settings = [(path, FLAG_VALUES.get(dest, _same)(getattr(args, dest))) for dest, path in (flags or {}).items()
-                if getattr(args, dest) is not None]
+    settings = [(path, getattr(args, dest)) for dest, path in (flags or {}).items() if getattr(args, dest) is not None]
+    # --init-std 0: PyTorch's own initialisation (None in the profile)
+    settings = [(path, value or None) if path == "oracle.init_std" else (path, value) for path, value in settings]
     overrides: dict = {}
     for path, value in settings + args.set:  # --set last: it wins
         *sections, field = path.split(".")
