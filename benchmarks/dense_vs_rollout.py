@@ -29,6 +29,7 @@ from seqgan_step import cpu_description  # this folder is on sys.path when run a
 from textgan_lib.models.discriminators import CNNDiscriminator, TokenLSTMDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
+from textgan_lib.train.adversarial import policy_gradient_noise
 from textgan_lib.train.scratchgan import ScratchGANConfig, ScratchGANTrainer
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
@@ -60,26 +61,6 @@ def step_seconds(trainer, repeats: int) -> float:
     return min(times)
 
 
-def relative_variance(trainer, draws: int) -> float:
-    """Total variance of the policy-gradient gradient over ``draws`` batches at fixed weights,
-    over the squared norm of its mean."""
-    weights = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
-    optimizer = trainer.optimizers["generator"]
-    gradients = []
-    for _ in range(draws):
-        trainer.generator.load_state_dict(weights)
-        lr = [group["lr"] for group in optimizer.param_groups]
-        for group in optimizer.param_groups:
-            group["lr"] = 0.0  # the update runs, the weights stay
-        trainer.generator_step()
-        for group, rate in zip(optimizer.param_groups, lr):
-            group["lr"] = rate
-        gradients.append(torch.cat([p.grad.flatten() for p in trainer.generator.parameters()]))
-    stacked = torch.stack(gradients)  # [draws, P]
-    mean = stacked.mean(dim=0)
-    return float(stacked.var(dim=0, unbiased=True).sum() / mean.square().sum())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -92,8 +73,8 @@ def main() -> None:
               "scratchgan_step_s": step_seconds(scratch, args.repeats)}
     result["step_ratio"] = result["seqgan_step_s"] / result["scratchgan_step_s"]
     seqgan, scratch = trainers()
-    result["seqgan_relative_variance"] = relative_variance(seqgan, args.draws)
-    result["scratchgan_relative_variance"] = relative_variance(scratch, args.draws)
+    result["seqgan_relative_variance"] = policy_gradient_noise(seqgan, args.draws)
+    result["scratchgan_relative_variance"] = policy_gradient_noise(scratch, args.draws)
     print(json.dumps(result))
 
 

@@ -128,7 +128,7 @@ SMALL = {"data": {"n_sentences": 120}, "real_text": {"samples": 20, "references"
 @pytest.mark.parametrize("method", list(PLACEBOS))
 def test_every_placebo_runs_on_text_with_its_gans_budget_and_says_which_it_is(tmp_path, method):
     result = real_text("coco", method, get_profile("ci", **SMALL), out=tmp_path, progress=False)
-    gan, changes = gan_of(method)
+    changes = gan_of(method).changes
     assert {k: result["settings"][k] for k in changes} == changes
     assert json.loads((tmp_path / f"coco_{method}.json").read_text())["method"] == method
     assert (tmp_path / f"coco_{method}_history.csv").is_file()
@@ -203,3 +203,22 @@ def test_the_ngram_reference_classifier_separates_what_differs_and_not_what_does
     assert 0.4 < ngram_classifier_accuracy(same[:200], same[200:]) < 0.6
     with pytest.raises(TypeError, match="lists of tokens"):
         ngram_classifier_accuracy(["a b"] * 4, ["c d"] * 4)
+
+
+def test_each_placebo_imitates_a_gan_of_its_corpus_from_the_same_start_and_is_a_primary_verdict_there():
+    from textgan_lib.eval.verdicts import placebo_key
+    from textgan_lib.recipes.summary import STUDY_METHODS, primary_verdicts
+
+    for corpus, methods in STUDY_METHODS.items():
+        for placebo in (m for m in methods if m in PLACEBOS):
+            gan = PLACEBOS[placebo]
+            assert gan in methods, (corpus, placebo)
+            assert (gan_of(placebo).trainer, gan_of(placebo).from_scratch) == (gan_of(gan).trainer,
+                                                                              gan_of(gan).from_scratch)
+            assert gan_of(placebo).changes and not gan_of(gan).changes
+            assert placebo_key(gan, placebo) in primary_verdicts(corpus)
+    # ScratchGAN (issue 38) from scratch and from the MLE model, on COCO and news only
+    scratch = {"scratchgan", "scratchgan_shuffled", "scratchgan_mle", "scratchgan_mle_shuffled"}
+    assert {c for c, methods in STUDY_METHODS.items() if scratch <= set(methods)} == {"coco", "news"}
+    assert not scratch & set(STUDY_METHODS["oracle"] + STUDY_METHODS["poems"])
+    assert placebo_key("scratchgan_mle", "scratchgan_mle_shuffled") not in primary_verdicts("poems")

@@ -10,9 +10,10 @@ from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from textgan_lib.cli import main
 from textgan_lib.data.corpora import quatrain_form
 from textgan_lib.data.files import load_poems
+from textgan_lib.recipes.gan_run import gan_of
 from textgan_lib.recipes.language import autoencoder_model, language_model, text_splits
-from textgan_lib.recipes.profiles import get_profile
-from textgan_lib.recipes.real_text import adversarial_part, real_text
+from textgan_lib.recipes.profiles import get_profile, override
+from textgan_lib.recipes.real_text import adversarial_part, real_text, starting_generator
 
 # a ci-size language model has not learned <pad> after <eos>: its Gumbel GAN's warning is expected here
 PADDING_NOT_LEARNED = pytest.mark.filterwarnings("ignore:the generator gives <pad> after <eos>")
@@ -80,16 +81,18 @@ def _scores(result: dict) -> dict:
 
 # each run's budget is off its evaluation grid in the middle, where the part pauses
 PARTS = {"seqgan": {"rounds": 4, "trainer": {"eval_every": 3}},
-         "gumbel": {"iterations": 4, "trainer": {"eval_every": 3}}}
+         "gumbel": {"iterations": 4, "trainer": {"eval_every": 3}},
+         "scratchgan": {"iterations": 4, "trainer": {"eval_every": 3}}}
 
 
 @PADDING_NOT_LEARNED
-@pytest.mark.slow  # four small GAN runs, two of them in parts (about 25 s)
-@pytest.mark.parametrize("method", ["seqgan", "gumbel"])
+@pytest.mark.slow  # six small GAN runs, three of them in parts (about 35 s)
+@pytest.mark.parametrize("method", ["seqgan", "gumbel", "scratchgan"])
 def test_a_gan_trained_in_parts_records_what_one_call_does(tmp_path, monkeypatch, method):
     """Chapter 10 trains its longest GAN run in cells: the finished run's scores and history are
     those of one call (SeqGAN's part 0 is the discriminator's pretraining)."""
-    profile = get_profile("ci", **SMALL | {"real_text": SMALL["real_text"] | {method: PARTS[method]}})
+    trainer_kind = gan_of(method).trainer
+    profile = get_profile("ci", **SMALL | {"real_text": SMALL["real_text"] | {trainer_kind: PARTS[trainer_kind]}})
     whole = real_text("coco", method, profile, out=tmp_path / "whole", progress=False)
     monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "parts_cache"))
     for until in (0, 1, 2):
@@ -101,6 +104,46 @@ def test_a_gan_trained_in_parts_records_what_one_call_does(tmp_path, monkeypatch
                                     .drop(columns=["elapsed_s", "d_epoch_s"], errors="ignore")
                                     for run in ("whole", "parts"))
     pd.testing.assert_frame_equal(parts_history, whole_history)
+
+
+def test_scratchgan_starts_untrained_or_from_the_mle_model_and_runs_from_the_command_line(tmp_path, capsys):
+    """Issue 38: ``scratchgan`` starts where the MLE model started (its sizes and initial weights,
+    untrained), ``scratchgan_mle`` from the trained MLE model, as SeqGAN and the Gumbel GAN do."""
+    profile = get_profile("ci", **SMALL)
+    data = text_splits("coco", profile)
+    mle, _ = language_model(data, profile, progress=False)
+    untrained, _ = language_model(data, profile, 0, tmp_path / "untrained.pt", until=0, progress=False)  # epoch 0
+    fresh = starting_generator(gan_of("scratchgan"), mle, profile, seed=0).state_dict()
+    copied = starting_generator(gan_of("scratchgan_mle"), mle, profile, seed=0).state_dict()
+    for name, trained in mle.state_dict().items():
+        assert torch.equal(fresh[name], untrained.state_dict()[name]), name
+        assert torch.equal(copied[name], trained), name
+    assert not torch.equal(fresh["output.weight"], mle.state_dict()["output.weight"])
+    for corpus in ("coco", "news"):
+        assert main(["real-text", "--corpus", corpus, "--method", "scratchgan", "--profile", "ci",
+                     "--set", "data.n_sentences=120", "--set", "real_text.samples=20",
+                     "--set", "real_text.references=60", "--set", "real_text.self_bleu_subset=20",
+                     "--out", str(tmp_path), "--quiet"]) == 0
+        written = json.loads((tmp_path / f"{corpus}_scratchgan.json").read_text(encoding="utf-8"))
+        assert written["settings"]["start"] == "untrained" and written["settings"]["reward"] == "discriminator"
+        history = pd.read_csv(tmp_path / f"{corpus}_scratchgan_history.csv")
+        assert history["iteration"].tolist() == [1, 2, 3, 4] and history["d_heldout_accuracy"].notna().all()
+    assert "coco / scratchgan" in capsys.readouterr().out
+
+
+def test_a_profile_changed_outside_the_language_model_reuses_its_checkpoint(tmp_path):
+    """Chapter 12's batch ablation changes only ScratchGAN's batch: it must start from the same
+    MLE checkpoint, not train another one, while its own run gets a file of its own."""
+    profile = get_profile("ci", **SMALL)
+    checkpoints = tmp_path / "cache" / "checkpoints"
+    real_text("coco", "scratchgan", profile, out=tmp_path / "a", progress=False)
+    language_models = sorted(checkpoints.glob("coco_lm_*"))
+    ablation = override(profile, real_text={"scratchgan": {"trainer": {"batch_size": 16}}})
+    real_text("coco", "scratchgan", ablation, out=tmp_path / "b", progress=False)
+    assert sorted(checkpoints.glob("coco_lm_*")) == language_models and len(language_models) == 1
+    assert len(list(checkpoints.glob("coco_scratchgan_*"))) == 2
+    language_model(text_splits("coco", profile), override(profile, lm={"hidden_dim": 8}), progress=False)
+    assert len(list(checkpoints.glob("coco_lm_*"))) == 2  # a changed language model is another run
 
 
 def test_the_language_model_and_the_autoencoder_trained_in_parts_equal_one_call(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import torch
 
 from textgan_lib.models.discriminators import TokenLSTMDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
+from textgan_lib.train.adversarial import policy_gradient_noise
 from textgan_lib.train.dense_rewards import discounted_returns, moving_baseline, token_rewards
 from textgan_lib.train.scratchgan import ScratchGANConfig, ScratchGANTrainer
 
@@ -103,3 +104,17 @@ def test_the_shuffled_placebo_trains_with_the_same_rewards_in_another_order():
     assert "reward_shuffle" in trainer.rngs and trainer.history["g_loss"].notna().all()
     with pytest.raises(ValueError, match="reward must be"):
         ScratchGANConfig(reward="constant")
+
+
+def test_the_gradient_noise_falls_with_the_batch_and_moves_nothing():
+    """``policy_gradient_noise``: a gradient averaged over B sequences has 1/B of one sequence's
+    variance, so the noise-to-signal ratio of batch 128 lies far below batch 4's; the weights and
+    the learning rate are as they were."""
+    small, large = _trainer(batch_size=4), _trainer(batch_size=128)
+    weights = {k: v.clone() for k, v in large.generator.state_dict().items()}
+    noise_small, noise_large = policy_gradient_noise(small, 5), policy_gradient_noise(large, 5)
+    assert noise_large < noise_small / 4
+    assert all(torch.equal(large.generator.state_dict()[k], v) for k, v in weights.items())
+    assert large.optimizers["generator"].param_groups[0]["lr"] == 1e-3
+    with pytest.raises(ValueError, match="draws"):
+        policy_gradient_noise(small, 1)

@@ -9,6 +9,9 @@ import torch.nn.functional as F
 from textgan_lib.book.widgets import (
     LIVE_ONLY_NOTE,
     beta_playground,
+    dense_advantages,
+    dense_advantages_figure,
+    dense_reward_playground,
     gumbel_playground,
     gumbel_spread,
     gumbel_spread_figure,
@@ -112,6 +115,30 @@ def test_great_circle_stays_on_the_sphere_at_equal_angles():
     torch.testing.assert_close(great_circle(a, a, 3), a.expand(3, -1))
 
 
+class _TokenJudge(torch.nn.Module):
+    """A per-token discriminator that calls every token real: logit +10 everywhere."""
+
+    def forward(self, ids):
+        return torch.full(ids.shape, 10.0)
+
+
+def test_dense_advantages_follow_gamma_and_the_baseline_decay(lm):
+    model, _ = lm
+    judge = _TokenJudge()  # every reward 2 sigmoid(10) - 1 ~ 1 up to the end, so R_t = sum of gamma^k up to the end
+    myopic = dense_advantages(model, judge, 8, gamma=0.0, decay=0.5, batches=3, batch_size=16)
+    assert len(myopic["tokens"]) == len(myopic["rewards"]) == len(myopic["advantages"])
+    assert myopic["rewards"] == pytest.approx([1.0] * len(myopic["tokens"]), abs=1e-4)
+    assert myopic["baseline"] == pytest.approx([1.0] * 3, abs=1e-4)  # every return is 1 with gamma 0
+    assert myopic["advantages"] == pytest.approx([0.0] * len(myopic["tokens"]), abs=1e-4)
+    farsighted = dense_advantages(model, judge, 8, gamma=1.0, decay=0.5, batches=3, batch_size=16)
+    n = len(farsighted["tokens"])  # with gamma 1 a token's return counts the tokens still to come
+    assert [a + farsighted["baseline"][-1] for a in farsighted["advantages"]] == pytest.approx(
+        [float(n - t) for t in range(n)], abs=1e-3)
+    assert dense_advantages_figure(model, judge, 8, 0.23, 0.08, batches=2).axes
+    with pytest.raises(ValueError, match="gamma"):
+        dense_advantages(model, judge, 8, gamma=2.0, decay=0.5)
+
+
 def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatch):
     model, vocab = lm
     ae = LSTMAutoencoder.for_vocabulary(vocab, embed_dim=8, code_dim=16)
@@ -126,7 +153,8 @@ def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatc
 
         return record
 
-    for name in ["lm_samples", "gumbel_spread_figure", "relaxation_figure", "interpolate_texts"]:
+    for name in ["lm_samples", "gumbel_spread_figure", "relaxation_figure", "interpolate_texts",
+                 "dense_advantages_figure"]:
         monkeypatch.setattr(f"textgan_lib.book.widgets.{name}", spy(name))
     monkeypatch.setattr("textgan_lib.book.widgets._display", lambda obj, **kw: None)
     monkeypatch.setattr("matplotlib.pyplot.show", lambda: None)
@@ -136,6 +164,8 @@ def test_playgrounds_call_their_function_with_the_controls_values(lm, monkeypatc
         (gumbel_playground(torch.zeros(4), lambda y: y[..., 0]), 1, 32, "gumbel_spread_figure", "n_samples"),
         (beta_playground(model, 6), 0, 100.0, "relaxation_figure", "beta"),
         (interpolation_playground(ae, vocab, WORDS, 10, "a cat", "a dog"), 2, 9, "interpolate_texts", None),
+        (dense_reward_playground(model, _TokenJudge(), 8), 0, 0.9, "dense_advantages_figure", None),
+        (dense_reward_playground(model, _TokenJudge(), 8), 1, 0.5, "dense_advantages_figure", None),
     ]
     for box, index, value, function, keyword in cases:
         controls, _ = box.children

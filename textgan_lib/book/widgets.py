@@ -27,6 +27,7 @@ from ..models.autoencoder import LSTMAutoencoder, encode_all, great_circle
 from ..models.generator import LSTMGenerator
 from ..models.modes import evaluating
 from ..toys.gradient_estimators import OneHotFunction, exact_gradient, gumbel_gradient, gumbel_softmax
+from ..train.dense_rewards import discounted_returns, moving_baseline, token_rewards
 from ..train.gumbel_gan import relaxed_sample
 
 if TYPE_CHECKING:  # matplotlib is in the book extra, like ipywidgets
@@ -248,6 +249,74 @@ def interpolation_playground(autoencoder: LSTMAutoencoder, vocab: Vocabulary, to
 
     def render(first: str, second: str, steps: int) -> None:
         _display(interpolate_texts(autoencoder, vocab, tokenizer, first, second, max_len, steps))
+
+    return _playground(controls, render)
+
+
+# -- chapter 12: what ScratchGAN's generator is pushed by -----------------------------------------
+
+
+def dense_advantages(generator: LSTMGenerator, discriminator: torch.nn.Module, max_len: int, gamma: float,
+                     decay: float, *, batches: int = 20, batch_size: int = 64, seed: int = 0) -> dict:
+    """ScratchGAN's advantages at discount ``gamma`` and baseline ``decay``: ``batches`` batches of
+    ``generator``'s samples, each token rewarded by ``discriminator`` (r_t = 2σ(D_t) − 1), their
+    discounted returns R_t, and the moving baseline b after each batch; returns that baseline
+    (``baseline``, one value per batch) and, for the last batch's first sample, its ``tokens``
+    (words, through ``generator.vocab``), ``rewards`` and ``advantages`` R_t − b."""
+    if batches < 1 or batch_size < 1:
+        raise ValueError(f"batches and batch_size must be positive, got {batches} and {batch_size}")
+    rng = torch.Generator(device=generator.device).manual_seed(seed)
+    baseline, baselines = None, []
+    with torch.no_grad(), evaluating(generator, discriminator):
+        for _ in range(batches):
+            samples = generator.sample(batch_size, max_len, rng=rng)  # [B, T]
+            mask = generator.mask(samples)
+            rewards = token_rewards(discriminator(samples), mask)  # [B, T]
+            returns = discounted_returns(rewards, mask, gamma)  # checks gamma
+            baseline = moving_baseline(baseline, returns, mask, decay)
+            baselines.append(baseline)
+    length = int(mask[0].sum())
+    ids = samples[0, :length].tolist()
+    words = generator.vocab.decode(ids, keep_special=True) if generator.vocab is not None else [str(i) for i in ids]
+    return {"baseline": baselines, "tokens": words, "rewards": rewards[0, :length].tolist(),
+            "advantages": (returns[0, :length] - baseline).tolist()}
+
+
+def dense_advantages_figure(generator: LSTMGenerator, discriminator: torch.nn.Module, max_len: int, gamma: float,
+                            decay: float, **options: Any) -> Figure:
+    """:func:`dense_advantages` drawn: one sample's rewards and advantages token by token, and
+    the baseline batch by batch."""
+    import matplotlib.pyplot as plt
+
+    a = dense_advantages(generator, discriminator, max_len, gamma, decay, **options)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [2, 1]})
+    positions = range(len(a["tokens"]))
+    left.bar([p - 0.2 for p in positions], a["rewards"], width=0.4, label="reward $r_t$")
+    left.bar([p + 0.2 for p in positions], a["advantages"], width=0.4, label="advantage $R_t - b$")
+    left.axhline(0, color="black", linewidth=0.8)
+    left.set_xticks(list(positions), a["tokens"], rotation=60, ha="right")
+    left.set(title=f"one sample, γ = {gamma:g}", ylabel="per token")
+    left.legend(fontsize="small")
+    right.plot(range(1, len(a["baseline"]) + 1), a["baseline"], marker="o")
+    right.set(title=f"the baseline, decay {decay:g}", xlabel="batch", ylabel="b")
+    fig.tight_layout()
+    return fig
+
+
+def dense_reward_playground(generator: LSTMGenerator, discriminator: torch.nn.Module, max_len: int,
+                            seed: int = 0):
+    """γ and the baseline's decay, driving :func:`dense_advantages_figure` live."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    controls = {
+        "gamma": w.FloatSlider(0.23, min=0.0, max=1.0, step=0.01, description="γ"),
+        "decay": w.FloatSlider(0.08, min=0.0, max=0.99, step=0.01, description="decay"),
+    }
+
+    def render(gamma: float, decay: float) -> None:
+        dense_advantages_figure(generator, discriminator, max_len, gamma, decay, seed=seed)
+        plt.show()
 
     return _playground(controls, render)
 

@@ -245,8 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(gumbel)
     gumbel.set_defaults(run=_gumbel_oracle)
 
-    real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN or the latent GAN on COCO captions "
-                                                 "or Chinese poems")
+    real = commands.add_parser("real-text", help="MLE, SeqGAN, the Gumbel GAN, ScratchGAN, the code GANs or a "
+                                                 "placebo on COCO captions, Chinese poems or news")
     real.add_argument("--corpus", choices=CORPORA, required=True)
     real.add_argument("--method", choices=METHODS, required=True)
     real.add_argument("--profile", type=profile_name, default="auto", help="ci, cpu, gpu or auto (default)")

@@ -1,9 +1,11 @@
-"""The one adversarial sequence that every GAN recipe runs (the oracle's SeqGAN and Gumbel GAN,
-and both GANs on real text)."""
+"""The GAN methods of the study (:data:`GAN_ARMS`: each GAN, its placebos, its start) and the one
+adversarial sequence that every GAN recipe runs (the oracle's SeqGAN and Gumbel GAN, and the GANs
+on real text)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from ..train.adversarial import AdversarialTrainer
 from ..train.selection import BestCheckpoint
@@ -14,29 +16,49 @@ from .runs import part_target, resume_if_same, run_lock
 # measured: SeqGAN's in its pretraining and at every evaluation, the Gumbel GAN's at every evaluation
 HELD_OUT = 2000
 
-# The placebo arms: each trains the GAN it names with the discriminator's information removed
-# (train.seqgan.REWARDS, the Gumbel GAN's fixed critic). A GAN whose effect equals its placebo's owes
-# it to the policy gradient or the training, not to the adversary.
-PLACEBOS: dict[str, tuple[str, dict[str, str]]] = {
-    "seqgan_shuffled": ("seqgan", {"reward": "shuffled"}),
-    "seqgan_constant": ("seqgan", {"reward": "constant"}),
-    "seqgan_fixed_d": ("seqgan", {"reward": "fixed_discriminator"}),
-    "gumbel_fixed_critic": ("gumbel", {"critic": "fixed"}),
+@dataclass(frozen=True)
+class GanArm:
+    """What a GAN method of the study trains: its ``trainer`` (``seqgan``, ``gumbel`` or
+    ``scratchgan``), the ``changes`` to that trainer's config, whether its generator starts from
+    the seed's MLE model or untrained (``from_scratch``: the MLE model's architecture and initial
+    weights, the paper's ScratchGAN), and for a placebo the method it imitates (``placebo_of``)."""
+
+    trainer: str
+    changes: Mapping[str, str] = field(default_factory=dict)
+    from_scratch: bool = False
+    placebo_of: str | None = None
+
+
+# A placebo trains the GAN it imitates with the discriminator's information removed
+# (train.seqgan.REWARDS, the Gumbel GAN's fixed critic, ScratchGAN's shuffled dense rewards). A GAN
+# whose effect equals its placebo's owes it to the policy gradient or the training, not to the adversary.
+GAN_ARMS: dict[str, GanArm] = {
+    "seqgan": GanArm("seqgan"),
+    "gumbel": GanArm("gumbel"),
+    "seqgan_shuffled": GanArm("seqgan", {"reward": "shuffled"}, placebo_of="seqgan"),
+    "seqgan_constant": GanArm("seqgan", {"reward": "constant"}, placebo_of="seqgan"),
+    "seqgan_fixed_d": GanArm("seqgan", {"reward": "fixed_discriminator"}, placebo_of="seqgan"),
+    "gumbel_fixed_critic": GanArm("gumbel", {"critic": "fixed"}, placebo_of="gumbel"),
+    # ScratchGAN from an untrained generator (the paper's claim) and from the seed's MLE model (the
+    # comparison with SeqGAN and the Gumbel GAN, which start there), each with its placebo
+    "scratchgan": GanArm("scratchgan", from_scratch=True),
+    "scratchgan_shuffled": GanArm("scratchgan", {"reward": "shuffled"}, from_scratch=True, placebo_of="scratchgan"),
+    "scratchgan_mle": GanArm("scratchgan"),
+    "scratchgan_mle_shuffled": GanArm("scratchgan", {"reward": "shuffled"}, placebo_of="scratchgan_mle"),
 }
 # On the oracle only: SeqGAN whose discriminator is the exact likelihood ratio (models.oracle.LikelihoodRatio)
 PERFECT_D = "seqgan_perfect_d"
+GAN_ARMS[PERFECT_D] = GanArm("seqgan", {"reward": "fixed_discriminator"})
+# each placebo and the GAN it imitates
+PLACEBOS: dict[str, str] = {method: arm.placebo_of for method, arm in GAN_ARMS.items() if arm.placebo_of}
 
 
-def gan_of(method: str) -> tuple[str, dict[str, str]]:
-    """The GAN that ``method`` trains (``seqgan`` or ``gumbel``) and the changes to its config."""
-    if method in ("seqgan", "gumbel"):
-        return method, {}
-    if method in PLACEBOS:
-        return PLACEBOS[method]
-    if method == PERFECT_D:
-        return "seqgan", {"reward": "fixed_discriminator"}
-    raise ValueError(f"{method!r} is not a GAN: choose 'seqgan', 'gumbel', {PERFECT_D!r} or a placebo "
-                     f"({', '.join(PLACEBOS)})")
+def gan_of(method: str) -> GanArm:
+    """What ``method`` trains (:class:`GanArm`)."""
+    try:
+        return GAN_ARMS[method]
+    except KeyError:
+        raise ValueError(f"{method!r} is not a GAN: choose one of {', '.join(GAN_ARMS)}") from None
 
 
 def train_gan(trainer: AdversarialTrainer, budget: int, *, until: int | None = None,

@@ -28,6 +28,8 @@ from ..train.sync_free import mle_trainer
 from .profiles import LatentSizes, Profile
 from .runs import Checkpoint, checkpoint_for, train_or_resume
 
+LM_SECTIONS = ("data", "lm")  # what the language model depends on
+
 
 def text_splits(corpus: str, profile: Profile) -> TextSplits:
     """``coco``, ``poems`` or ``news`` at a profile's size (``news`` keeps its sentences whole:
@@ -45,11 +47,13 @@ def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint
                    until: int | None = None, device: torch.device | str = "cpu",
                    progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """The LSTM language model of ``data`` at ``profile.lm``'s sizes, and its training history
-    (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed)``)."""
+    (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed, sections=LM_SECTIONS)``:
+    a profile changed elsewhere, e.g. in a GAN's sizes, reuses the same model)."""
     with seeded(seed):  # a seeded initialisation that leaves the caller's stream alone
         model = LSTMGenerator.for_vocabulary(data.vocab, **profile.lm.model_sizes()).to(device)
     trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, profile.lm.config(seed),
-                          checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed),
+                          checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed,
+                                                         sections=LM_SECTIONS),
                           progress=progress)
     train_or_resume(trainer, trainer.checkpoint_path, trainer.config.epochs, until=until)
     return model, trainer.history

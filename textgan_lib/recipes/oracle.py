@@ -107,11 +107,11 @@ def gumbel_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     generator = copy_generator(mle)
     with seeded(seed):
         discriminator = CNNDiscriminator.relgan_sized(oracle.config.vocab_size, sizes.filters)
-    gan, changes = gan_of(method)
-    if gan != "gumbel":
+    arm = gan_of(method)
+    if arm.trainer != "gumbel":
         raise ValueError(f"gumbel_oracle trains the Gumbel GAN or its placebo, not {method!r}")
     trainer = GumbelGANTrainer(generator, discriminator.to(oracle.device), train, oracle.seq_len,
-                               replace(sizes.config(seed, max_beta), **changes),
+                               replace(sizes.config(seed, max_beta), **arm.changes),
                                evaluate=oracle_evaluator(oracle, held_out, profile.oracle.samples, seed),
                                checkpoint_path=checkpoint_for(checkpoint, f"{method}_oracle", profile, seed,
                                                               f"_beta{max_beta:g}"),
@@ -138,10 +138,10 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     """
     started = time.perf_counter()
     sizes = profile.seqgan_oracle
-    gan, changes = gan_of(method)
-    if gan != "seqgan":
+    arm = gan_of(method)
+    if arm.trainer != "seqgan":
         raise ValueError(f"seqgan_oracle trains SeqGAN, a placebo of it or {PERFECT_D!r}, not {method!r}")
-    config = replace(sizes.config(seed), **changes)
+    config = replace(sizes.config(seed), **arm.changes)
     train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
     generator, mle_history = oracle_mle(oracle, profile, seed, checkpoint, data=(train, held_out),
                                         progress=progress)

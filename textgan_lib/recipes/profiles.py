@@ -35,6 +35,7 @@ from ..train.arae import ARAEConfig
 from ..train.gumbel_gan import GumbelGANConfig, relgan_horizon
 from ..train.latent_gan import LatentGANConfig
 from ..train.mle import MLEConfig
+from ..train.scratchgan import ScratchGANConfig
 from ..train.seqgan import SeqGANConfig
 
 PROFILE_ENV = "TEXTGAN_PROFILE"
@@ -143,6 +144,24 @@ class GumbelSizes(_Checked):
 
 
 @dataclass(frozen=True)
+class ScratchGANSizes(_Checked):
+    """A ScratchGAN run (chapter 12): ``iterations`` of one generator and one discriminator step,
+    against a per-token LSTM discriminator of ``embed_dim`` and ``hidden_dim``."""
+
+    iterations: int
+    embed_dim: int
+    hidden_dim: int
+    trainer: ScratchGANConfig
+
+    @property
+    def budget(self) -> int:
+        return self.iterations
+
+    def config(self, seed: int) -> ScratchGANConfig:
+        return replace(self.trainer, seed=seed)
+
+
+@dataclass(frozen=True)
 class RealTextSizes(_Checked):
     """GANs on real text (chapter 10, ``textgan real-text``)."""
 
@@ -150,6 +169,7 @@ class RealTextSizes(_Checked):
     references: int | None  # held-out texts used as BLEU references; None = all
     seqgan: SeqGANSizes
     gumbel: GumbelSizes
+    scratchgan: ScratchGANSizes
     # Self-BLEU is the mean over disjoint subsets of this many texts, for samples and real texts alike
     self_bleu_subset: int = 1000
     # the MLE model's temperature curve, against which every GAN is compared at matched quality;
@@ -243,11 +263,32 @@ def _real_text_seqgan(d_pretrain_rounds: int, rounds: int, d_samples: int, rollo
                                             d_pretrain_max_rounds=max(d_pretrain_max_rounds, d_pretrain_rounds)))
 
 
+def _scratchgan(iterations: int, embed_dim: int, hidden_dim: int, batch_size: int, g_lr: float = 9.59e-5,
+                d_lr: float = 9.38e-3) -> ScratchGANSizes:
+    """ScratchGAN at the paper's learning rates, discount and baseline unless given (``ScratchGANConfig``'s
+    defaults), evaluated 10 times over its run."""
+    return ScratchGANSizes(iterations, embed_dim, hidden_dim,
+                           ScratchGANConfig(batch_size=batch_size, g_lr=g_lr, d_lr=d_lr,
+                                            eval_every=evaluated_every(iterations, 10)))
+
+
 def _latent(embed_dim: int, code_dim: int, lm: MLEConfig, ae_epochs: int, iterations: int) -> LatentSizes:
     return LatentSizes(embed_dim, code_dim, replace(lm, epochs=ae_epochs, padding_targets=False), iterations,
                        LatentGANConfig(eval_every=evaluated_every(iterations, 20)),
                        ARAEConfig(batch_size=lm.batch_size, ae_lr=lm.lr))  # the autoencoder's own batch and lr
 
+
+# ScratchGAN at the cpu profile (benchmarks/results/scratchgan_cpu_pilot_2026-12-07.md): batch 256
+# (half the paper's: an iteration took 2.9 s on COCO and 5.7 s on news on one core of a 2-core AMD
+# EPYC with a book build beside it), a 256-unit discriminator (the paper's 512), 150 iterations (the
+# paper's 200,000), so that a study run takes minutes; the generator keeps the MLE model's sizes.
+# The learning rates are both about 1e-3, not the paper's 9.59e-5 and 9.38e-3: from an untrained
+# generator at the paper's rates the discriminator is perfect at once (held-out accuracy 1.0, every
+# reward near -1, the advantages near 0) and the generator had not moved after 75 iterations; at
+# these it learns (mean length 31.6 -> 19.1, NLL under the MLE model 12.97 -> 11.59 in 25). The
+# cost, measured from the MLE model: its discriminator stays at chance (.49-.51 over 100 iterations;
+# .57 after 25 at the paper's rates), so that arm's rewards carry little.
+CPU_SCRATCHGAN = _scratchgan(150, 64, 256, 256, g_lr=9.59e-4, d_lr=9.38e-4)
 
 # the language models learn <pad> after <eos> (as RelGAN's do) for the Gumbel GAN's full-length relaxation
 _CI_LM = MLEConfig(epochs=2, batch_size=64, lr=3e-3, padding_targets=True)
@@ -270,7 +311,7 @@ PROFILES: dict[str, Profile] = {
                                                   eval_every=1)),
         gumbel_oracle=_gumbel(1e-3, 20, 4, 2, max_betas=(2.0, 100.0)),
         real_text=RealTextSizes(50, 200, _real_text_seqgan(1, 1, 64, 2, d_target_accuracy=None),
-                                _gumbel(1e-3, 20, 2, 1, monitor=50),
+                                _gumbel(1e-3, 20, 2, 1, monitor=50), _scratchgan(4, 16, 32, 64),
                                 self_bleu_subset=40),
         latent=replace(_latent(16, 32, _CI_LM, ae_epochs=2, iterations=4), code_test_resamples=20,
                        code_test_critic_steps=100),
@@ -288,7 +329,8 @@ PROFILES: dict[str, Profile] = {
         # the generator travels a good way towards RelGAN's 3000 (at 1e-4 it barely moves in 120).
         gumbel_oracle=_gumbel(1e-3, 100, 120, 40, max_betas=(2.0, 100.0)),
         # chapter 10 runs three corpora x two GANs in about 19 minutes: 1.5-4 minutes for each GAN
-        real_text=RealTextSizes(1000, None, _real_text_seqgan(3, 10, 2000, 4), _gumbel(1e-3, 100, 60, 6)),
+        real_text=RealTextSizes(1000, None, _real_text_seqgan(3, 10, 2000, 4), _gumbel(1e-3, 100, 60, 6),
+                                CPU_SCRATCHGAN),
         # the critic's Wasserstein estimate flattens out by about 1,000 iterations at these sizes
         latent=_latent(128, 256, _CPU_LM, ae_epochs=8, iterations=1000),
     ),
@@ -306,7 +348,10 @@ PROFILES: dict[str, Profile] = {
         real_text=RealTextSizes(P.n_sequences, None,
                                 _real_text_seqgan(P.d_pretrain_rounds, P.adversarial_rounds, P.n_sequences,
                                                   P.n_rollouts, d_pretrain_max_rounds=100),
-                                _gumbel(R.lr, R.filters, 3000, 300)),
+                                _gumbel(R.lr, R.filters, 3000, 300),
+                                # the paper's: 200,000 iterations of batch 512, a 1 x 512 discriminator
+                                # over trainable embeddings of 64 (its GloVe embeddings are not used)
+                                _scratchgan(200_000, 64, 512, 512)),
         latent=replace(_latent(256, 512, _GPU_LM, ae_epochs=30, iterations=20_000), ae_patience=3, ae_min_delta=0.01),
     ),
 }

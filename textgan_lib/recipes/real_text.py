@@ -13,9 +13,13 @@ for ``method``:
   :func:`~textgan_lib.recipes.language.latent_model`);
 - ``arae``: the autoencoder and the GAN on its codes trained together (ARAE,
   :func:`~textgan_lib.recipes.language.arae_model`);
-- the placebos of the two token GANs (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`): SeqGAN with
-  shuffled rewards, a constant reward or a fixed untrained discriminator, the Gumbel GAN against a
-  fixed random critic; each is its GAN's run with the discriminator's information removed.
+- ``scratchgan``: :class:`~textgan_lib.train.scratchgan.ScratchGANTrainer` from an untrained generator of
+  the MLE model's sizes and initial weights (the paper's start), against a per-token LSTM discriminator
+  (``profile.real_text.scratchgan``); ``scratchgan_mle``: the same from a copy of the MLE model;
+- the placebos (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`): SeqGAN with shuffled rewards, a
+  constant reward or a fixed untrained discriminator, the Gumbel GAN against a fixed random critic,
+  each ScratchGAN with its dense rewards shuffled; each is its GAN's run with the discriminator's
+  information removed.
 
 The two code GANs' sentences are decoded greedily from generated codes (``sampled_decoding`` holds
 BLEU-4, Self-BLEU-4 and mean length of other generated codes decoded by sampling at temperature 1).
@@ -52,13 +56,15 @@ from ..eval.metrics import OutsideSweepError, mean_token_nll
 from ..eval.text_scores import decode_samples, score_samples
 from ..eval.verdicts import TEXT_PLANE
 from ..models.code_gan import generate
-from ..models.discriminators import CNNDiscriminator
+from ..models.discriminators import CNNDiscriminator, TokenLSTMDiscriminator
 from ..models.generator import LSTMGenerator
+from ..train.adversarial import AdversarialTrainer
 from ..train.base import Evaluation, Trainer
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
+from ..train.scratchgan import ScratchGANTrainer
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
-from .gan_run import HELD_OUT, PLACEBOS, gan_of, train_gan
+from .gan_run import GAN_ARMS, HELD_OUT, PERFECT_D, GanArm, gan_of, train_gan
 from .language import arae_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import (
@@ -70,7 +76,9 @@ from .runs import (
 
 CORPORA = ("coco", "poems", "news")
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
-METHODS = ("mle", "seqgan", "gumbel", *CODE_METHODS, *PLACEBOS)
+METHODS = ("mle", *CODE_METHODS, *(method for method in GAN_ARMS if method != PERFECT_D))
+TRAINERS: dict[str, type[AdversarialTrainer]] = {"seqgan": SeqGANTrainer, "gumbel": GumbelGANTrainer,
+                                                 "scratchgan": ScratchGANTrainer}
 __all__ = ["CORPORA", "METHODS", "adversarial_part", "decode_samples", "real_text", "score_samples"]
 
 
@@ -117,7 +125,7 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
-            model = copy_generator(mle)
+            model = starting_generator(gan_of(method), mle, profile, seed)
             settings, trainer = _adversarial(method, model, mle, data, profile, seed, checkpoint, progress)
             write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
@@ -173,48 +181,57 @@ def adversarial_part(corpus: str, method: str, profile: Profile | str, seed: int
                      checkpoint: Checkpoint = "auto", *, until: int, device: torch.device | str = "cpu",
                      progress: bool = True) -> Trainer:
     """The first ``until`` rounds (SeqGAN; 0: its discriminator's pretraining only) or iterations
-    (the Gumbel GAN) of :func:`real_text`'s GAN run, for a chapter that trains a long run in parts:
-    they are kept in the run's checkpoint, paused there, and the :func:`real_text` call that
+    (the Gumbel GAN, ScratchGAN) of :func:`real_text`'s GAN run, for a chapter that trains a long run
+    in parts: they are kept in the run's checkpoint, paused there, and the :func:`real_text` call that
     follows finishes and scores the run exactly as one call would have. Returns the trainer."""
-    gan_of(method)  # only a GAN trains in adversarial parts
+    if method not in METHODS or method == "mle" or method in CODE_METHODS:
+        raise ValueError(f"{method!r} is not a token GAN on text: choose one of "
+                         f"{[m for m in METHODS if m != 'mle' and m not in CODE_METHODS]}")
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = text_splits(corpus, profile)
     mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
-    _, trainer = _adversarial(method, copy_generator(mle), mle, data, profile, seed, checkpoint, progress, until)
+    generator = starting_generator(gan_of(method), mle, profile, seed)
+    _, trainer = _adversarial(method, generator, mle, data, profile, seed, checkpoint, progress, until)
     return trainer
+
+
+def starting_generator(arm: GanArm, mle: LSTMGenerator, profile: Profile, seed: int) -> LSTMGenerator:
+    """Where ``arm``'s generator starts: a copy of the seed's MLE model, or (``arm.from_scratch``) an
+    untrained generator of its sizes with the initial weights the MLE model started from."""
+    if not arm.from_scratch:
+        return copy_generator(mle)
+    with seeded(seed):  # the MLE model's own initialisation (recipes.language.language_model)
+        return LSTMGenerator.for_vocabulary(mle.vocab, **profile.lm.model_sizes()).to(mle.device)
 
 
 def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data: TextSplits, profile: Profile,
                  seed: int, checkpoint: Checkpoint, progress: bool, until: int | None = None
                  ) -> tuple[dict, Trainer]:
-    """``generator`` (a copy of ``mle``) trained by ``method`` until ``until`` (None: its budget),
+    """``generator`` (:func:`starting_generator`) trained by ``method`` until ``until`` (None: its budget),
     then its settings and its trainer. With ``profile.real_text.select_on_validation``, a finished
     run leaves ``generator`` at the checkpoint of its best validation gap (and, with
     ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
-    gan, changes = gan_of(method)
-    sizes = profile.real_text.seqgan if gan == "seqgan" else profile.real_text.gumbel
+    arm = gan_of(method)
+    sizes = getattr(profile.real_text, arm.trainer)
     budget = sizes.budget
-    config = replace(sizes.config(seed), **changes)
+    config = replace(sizes.config(seed), **arm.changes)
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     with seeded(seed):
-        discriminator = (CNNDiscriminator(len(data.vocab)) if gan == "seqgan"
-                         else CNNDiscriminator.relgan_sized(len(data.vocab), sizes.filters))
+        discriminator = _discriminator(arm.trainer, len(data.vocab), sizes)
     discriminator.to(generator.device)
     selector = None
     if profile.real_text.select_on_validation:
         selector = BestCheckpoint(validation_gap(mle, data, profile, seed), "valid_gap",
                                   patience=profile.real_text.patience)
-    if gan == "seqgan":
-        trainer = SeqGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
-                                checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
-    else:
-        trainer = GumbelGANTrainer(generator, discriminator, data.train.tokens, data.max_len, config,
-                                   checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
+    trainer = TRAINERS[arm.trainer](generator, discriminator, data.train.tokens, data.max_len, config,
+                                    checkpoint_path=path, progress=progress, held_out=data.valid.tokens[:HELD_OUT])
     train_gan(trainer, budget, until=until, selection=selector)
     settings = asdict(trainer.config)
     if until is not None and until < budget:  # a part, paused in the checkpoint
         return settings, trainer
-    if gan == "seqgan":  # where the discriminator's pretraining stopped
+    if arm.trainer == "scratchgan":  # where its generator started
+        settings["start"] = "untrained" if arm.from_scratch else "mle"
+    if arm.trainer == "seqgan":  # where the discriminator's pretraining stopped
         pretraining = [r for r in trainer.records if r.get("phase") == "d_pretrain"]
         settings |= {"d_rounds_done": trainer.counters["d_rounds"],
                      "d_heldout_accuracy": pretraining[-1].get("d_heldout_accuracy") if pretraining else None}
@@ -226,6 +243,16 @@ def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data
                      "last_step": trainer.step,
                      "stopped_because": trainer.stopped_because or f"the budget ({trainer.step} {trainer.unit})"}
     return settings, trainer
+
+
+def _discriminator(trainer: str, vocab_size: int, sizes: object) -> torch.nn.Module:
+    """The discriminator a GAN of ``trainer`` plays against: SeqGAN's CNN, a CNN of RelGAN's windows
+    for the Gumbel GAN, ScratchGAN's per-token LSTM."""
+    if trainer == "seqgan":
+        return CNNDiscriminator(vocab_size)
+    if trainer == "gumbel":
+        return CNNDiscriminator.relgan_sized(vocab_size, sizes.filters)
+    return TokenLSTMDiscriminator(vocab_size, embed_dim=sizes.embed_dim, hidden_dim=sizes.hidden_dim)
 
 
 def _lines(texts: list[list[str]]) -> str:

@@ -28,30 +28,41 @@ from .profiles import PROFILES, Profile
 Checkpoint = str | Path | None  # "auto": run_path(...); None: no checkpoint; else a path
 
 
-def run_path(run: str, profile: Profile, seed: int, variant: str = "") -> Path:
+def run_path(run: str, profile: Profile, seed: int, variant: str = "", sections: tuple[str, ...] | None = None
+             ) -> Path:
     """Where a run keeps its checkpoint: ``cache_dir()/checkpoints/<run>_<profile><variant>_seed<seed>.pt``
     (``run`` e.g. ``coco_lm``, ``oracle_mle``, ``seqgan_oracle``; ``variant`` e.g. ``_beta100``).
-    ``<profile>`` is the preset's name, followed by a hash of the sizes when they were changed
-    (``get_profile("ci", oracle={...})``), so that runs of other sizes never share a file."""
-    return cache_dir() / "checkpoints" / f"{run}_{profile_tag(profile)}{variant}_seed{seed}.pt"
+    ``<profile>`` is :func:`profile_tag` of the ``sections`` the run depends on (None: all of them),
+    so that runs of other sizes never share a file, and a run shares it with every profile whose
+    changes lie outside its sections (a GAN's batch changed: the same language model)."""
+    return cache_dir() / "checkpoints" / f"{run}_{profile_tag(profile, sections)}{variant}_seed{seed}.pt"
 
 
-def profile_tag(profile: Profile) -> str:
-    """The profile's name, or ``<name>-<hash of its sizes>`` when they differ from the preset's."""
-    if PROFILES.get(profile.name) == profile:
-        return profile.name
-    digest = hashlib.sha256(json.dumps(profile.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+def profile_tag(profile: Profile, sections: tuple[str, ...] | None = None) -> str:
+    """The profile's name, or ``<name>-<hash of its sizes>`` when they differ from the preset's;
+    with ``sections``, only those sections are compared and hashed."""
+    preset = PROFILES.get(profile.name)
+    if sections is None:
+        if preset == profile:
+            return profile.name
+        content = profile.to_dict()
+    else:
+        if preset is not None and all(getattr(preset, s) == getattr(profile, s) for s in sections):
+            return profile.name
+        content = {section: asdict(getattr(profile, section)) for section in sections}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
     return f"{profile.name}-{digest[:8]}"
 
 
-def checkpoint_for(checkpoint: Checkpoint, run: str, profile: Profile, seed: int, variant: str = "") -> Path | None:
-    """``checkpoint`` with ``"auto"`` resolved to :func:`run_path`, whose folder is made (or an
-    ``OSError`` says now, before any training, why the cache cannot keep it)."""
+def checkpoint_for(checkpoint: Checkpoint, run: str, profile: Profile, seed: int, variant: str = "",
+                   sections: tuple[str, ...] | None = None) -> Path | None:
+    """``checkpoint`` with ``"auto"`` resolved to :func:`run_path` (of ``sections``), whose folder is
+    made (or an ``OSError`` says now, before any training, why the cache cannot keep it)."""
     if checkpoint is None:
         return None
     if checkpoint != "auto":
         return Path(checkpoint)
-    path = run_path(run, profile, seed, variant)
+    path = run_path(run, profile, seed, variant, sections)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         writable = os.access(path.parent, os.W_OK)

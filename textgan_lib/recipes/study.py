@@ -94,19 +94,19 @@ def _oracle_run(method: str, seed: int, profile: Profile, device: str) -> dict:
                 "settings": asdict(profile.oracle.config(seed)), "history": history.to_dict("records")}
     if method not in STUDY_METHODS["oracle"]:
         raise ValueError(f"the oracle study has no method {method!r}: choose from {STUDY_METHODS['oracle']}")
-    gan, changes = gan_of(method)
-    if gan == "seqgan":
+    arm = gan_of(method)
+    if arm.trainer == "seqgan":
         history = seqgan_oracle(oracle, profile, seed, method=method, progress=False)
         pretraining = history[history["phase"] == "d_pretrain"]
         history = history[history["phase"] != "mle"]  # the MLE rows are the mle run's
-        settings = asdict(replace(profile.seqgan_oracle.config(seed), **changes))
+        settings = asdict(replace(profile.seqgan_oracle.config(seed), **arm.changes))
         if len(pretraining):  # where the discriminator's pretraining stopped (a fixed one has none)
             settings |= {"d_rounds_done": len(pretraining),
                          "d_heldout_accuracy": float(pretraining["d_heldout_accuracy"].iloc[-1])}
     else:
         max_beta = profile.gumbel_oracle.max_betas[-1]
         _, history = gumbel_oracle(oracle, profile, seed, max_beta=max_beta, method=method, progress=False)
-        settings = asdict(replace(profile.gumbel_oracle.config(seed, max_beta), **changes))
+        settings = asdict(replace(profile.gumbel_oracle.config(seed, max_beta), **arm.changes))
     last = history.dropna(subset=["nll_oracle"]).iloc[-1]  # the end of training, scored on fresh samples
     return {"nll_oracle": float(last["nll_oracle"]), "nll_div": float(last["nll_div"]),
             "nll_test": float(last["nll_test"]), "settings": settings,

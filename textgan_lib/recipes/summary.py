@@ -42,8 +42,13 @@ from .records import read_runs
 from .runs import write_csv, write_text_atomic
 
 STUDY_CORPORA = ("oracle", *CORPORA)
-STUDY_METHODS = {"oracle": ("seqgan", "gumbel", *PLACEBOS, PERFECT_D),
-                 **{corpus: ("seqgan", "gumbel", *CODE_METHODS, *PLACEBOS) for corpus in CORPORA}}
+_TOKEN_GANS = ("seqgan", "gumbel", *(p for p, gan in PLACEBOS.items() if gan in ("seqgan", "gumbel")))
+# ScratchGAN (chapter 12) from scratch and from the MLE model, with their placebos: on COCO and news
+_SCRATCHGANS = ("scratchgan", "scratchgan_mle", *(p for p, gan in PLACEBOS.items() if gan.startswith("scratchgan")))
+STUDY_METHODS = {"oracle": (*_TOKEN_GANS, PERFECT_D),
+                 "coco": (*_TOKEN_GANS, *CODE_METHODS, *_SCRATCHGANS),
+                 "poems": (*_TOKEN_GANS, *CODE_METHODS),
+                 "news": (*_TOKEN_GANS, *CODE_METHODS, *_SCRATCHGANS)}
 PLANES = {"oracle": ORACLE_PLANE, **{corpus: TEXT_PLANE for corpus in CORPORA}}
 
 def _recorded(value: object) -> bool:
@@ -109,8 +114,9 @@ def primary_verdicts(corpus: str) -> list[str]:
     the cooled MLE model, and each token GAN against each of its placebos. Holm's correction is
     applied over them (:func:`summarize`); every other verdict (controls, Gaussian baselines) is
     secondary and reported uncorrected."""
-    gans = [method for method in STUDY_METHODS[corpus] if method not in PLACEBOS and method != PERFECT_D]
-    return [verdict_key(gan) for gan in gans] + [placebo_key(gan, placebo) for placebo, (gan, _) in PLACEBOS.items()]
+    methods = STUDY_METHODS[corpus]
+    gans = [method for method in methods if method not in PLACEBOS and method != PERFECT_D]
+    return [verdict_key(gan) for gan in gans] + [placebo_key(PLACEBOS[p], p) for p in methods if p in PLACEBOS]
 
 
 def summarize(out: str | Path, corpus: str) -> dict:
@@ -161,7 +167,7 @@ def summarize(out: str | Path, corpus: str) -> dict:
     if noise:  # the MLE model against its own curve, fresh samples: the gap that sampling noise alone gives
         rows, verdicts[NOISE_FLOOR] = seed_gaps(plane, noise, mle_curves, COOLED_MLE, "mle (fresh samples)")
         gaps += rows
-    for placebo, (gan, _) in PLACEBOS.items():  # each GAN against its placebo: is the effect the adversary's?
+    for placebo, gan in PLACEBOS.items():  # each GAN against its placebo: is the effect the adversary's?
         if gan in runs and placebo in runs:
             verdicts[placebo_key(gan, placebo)] = placebo_comparison(gaps, gan, placebo)
     verdicts = {k: v for k, v in verdicts.items() if v is not None}  # None: no seed has its baseline yet

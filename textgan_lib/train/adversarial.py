@@ -93,3 +93,30 @@ def heldout_discrimination(discriminator: nn.Module, real: Tensor, fake: Tensor)
     above = (real_logits[:, None] > fake_logits[None, :]).float().mean()
     ties = (real_logits[:, None] == fake_logits[None, :]).float().mean()
     return {"accuracy": accuracy.item(), "auc": (above + ties / 2).item()}
+
+
+def policy_gradient_noise(trainer: AdversarialTrainer, draws: int) -> float:
+    """How noisy ``trainer``'s generator gradient is at its present weights: the gradient of
+    ``draws`` independent generator steps (fresh samples and rewards each; the weights restored and
+    the learning rate 0, so nothing moves), its total variance (the trace of the covariance over
+    every parameter) over the squared norm of its mean. Scale-free, so two trainers whose losses
+    weight their rewards differently compare (SeqGAN's rollouts against ScratchGAN's dense rewards)."""
+    if draws < 2:
+        raise ValueError(f"draws must be at least 2 for a variance, got {draws}")
+    weights = {name: value.clone() for name, value in trainer.generator.state_dict().items()}
+    optimizer = trainer.optimizers["generator"]
+    rates = [group["lr"] for group in optimizer.param_groups]
+    gradients = []
+    try:
+        for group in optimizer.param_groups:
+            group["lr"] = 0.0  # the update runs, the weights stay
+        for _ in range(draws):
+            trainer.generator.load_state_dict(weights)
+            trainer.generator_step()
+            gradients.append(torch.cat([p.grad.flatten() for p in trainer.generator.parameters()]))
+    finally:
+        for group, rate in zip(optimizer.param_groups, rates):
+            group["lr"] = rate
+        trainer.generator.load_state_dict(weights)
+    stacked = torch.stack(gradients)  # [draws, P]
+    return float(stacked.var(dim=0, unbiased=True).sum() / stacked.mean(dim=0).square().sum())
