@@ -11,9 +11,11 @@ from test_study import TEXT_CURVE, _write, synthetic_study  # noqa: E402
 
 from textgan_lib.book.recorded import (  # noqa: E402
     UNTIL_FLAT_FOLDER,
+    corpus_paragraph,
     find_study_folder,
     load_study,
     metric_interval,
+    primary_verdicts_table,
     selection_curves,
     selection_gaps,
     selection_sentence,
@@ -21,6 +23,7 @@ from textgan_lib.book.recorded import (  # noqa: E402
     study_plane,
     study_table,
     verdict_sentence,
+    verdict_forest,
 )
 from textgan_lib.eval.verdicts import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE  # noqa: E402
 from textgan_lib.recipes.summary import summarize  # noqa: E402
@@ -126,3 +129,37 @@ def test_a_selected_study_shows_each_seeds_validation_gap_and_where_it_stopped(t
     assert selection_sentence(selected, "seqgan").startswith("not yet recorded")
     assert selection_curves(selected, "seqgan").axes[0].texts  # nothing recorded: said so
     assert "note" in selection_table(None, ["gumbel"]).columns
+
+
+def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noise_floor(tmp_path):
+    """Issue 38's conclusion page: on constructed runs, SeqGAN .1 more diverse than the cooled MLE
+    model in every seed, the Gumbel GAN indistinguishable (gaps of both signs), SeqGAN against its
+    shuffled placebo (which sits at 0) more diverse, and a noise floor around 0."""
+    import matplotlib.pyplot as plt
+
+    for seed in range(5):
+        _write(tmp_path, "coco", "mle", seed, bleu_4=0.4, self_bleu_4=0.5, nll_under_mle=3.0,
+               temperature_curve=TEXT_CURVE, noise_point={"bleu_4": 0.4, "self_bleu_4": 0.5 + 0.01 * (seed - 2)})
+        _write(tmp_path, "coco", "seqgan", seed, bleu_4=0.4, self_bleu_4=0.4 - 0.001 * seed, nll_under_mle=3.5)
+        _write(tmp_path, "coco", "gumbel", seed, bleu_4=0.4, self_bleu_4=0.5 + 0.05 * (-1) ** seed,
+               nll_under_mle=3.5)
+        _write(tmp_path, "coco", "seqgan_shuffled", seed, bleu_4=0.4, self_bleu_4=0.5 + 0.001 * seed,
+               nll_under_mle=3.5)
+    summarize(tmp_path, "coco")
+    study = load_study("coco", tmp_path)
+    table = primary_verdicts_table(study).set_index("comparison")
+    assert set(table.index) == {"seqgan", "gumbel", "seqgan_vs_seqgan_shuffled"}
+    assert table.loc["seqgan", "Holm-corrected"] == MORE_DIVERSE and table.loc["seqgan", "agree"] == "5 of 5"
+    assert table.loc["seqgan", "sign test p"] == pytest.approx(0.0625)
+    assert table.loc["gumbel", "Holm-corrected"].startswith("indistinguishable")
+    words = corpus_paragraph(study, study)
+    assert "more diverse than the cooled MLE model: SeqGAN (+0.1" in words
+    assert "indistinguishable from it: Gumbel GAN" in words and "1 GAN-against-placebo comparisons recorded" in words
+    assert "no placebo comparison recorded yet" in corpus_paragraph(study)
+    _, ax = plt.subplots()
+    verdict_forest(ax, study, study)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Gumbel GAN", "SeqGAN"]
+    assert len(ax.containers) == 3  # two GANs and SeqGAN's placebo comparison
+    assert ax.patches and ax.patches[0].get_label() == "noise floor (95 % CI)"
+    plt.close("all")
+    assert primary_verdicts_table(None).empty and corpus_paragraph(None).startswith("not recorded here")

@@ -25,7 +25,8 @@ from .plane import plane_axes
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
 UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
-NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE"}
+NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE",
+         "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE"}
 
 
 @dataclass
@@ -305,3 +306,75 @@ def selection_sentence(study: RecordedStudy | None, method: str, with_verdict: b
     verdict = verdict_sentence(study, method)
     return f"{sentence}, so there is {verdict}" if verdict.startswith("no verdict") else (
         f"{sentence}, and the chosen checkpoints are {verdict}")
+
+
+# -- the conclusion: every primary verdict -----------------------------------------------------------
+
+
+def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
+    """One row per primary verdict of ``study`` (declared in
+    :func:`~textgan_lib.recipes.summary.primary_verdicts`, present in its summary): the comparison,
+    the mean gap with its 95 % interval, the seeds agreeing in sign, the verdict, the verdict after
+    Holm's correction and the exact sign test's p (an empty table without a study)."""
+    columns = ["comparison", "gap", "low", "high", "agree", "verdict", "Holm-corrected", "sign test p"]
+    if study is None:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for key, v in study.summary["verdicts"].items():
+        if not v.get("primary"):
+            continue
+        rows.append({"comparison": key, "gap": v["gap"], "low": v["low"], "high": v["high"],
+                     "agree": f"{v['same_sign']} of {v['seeds']}", "verdict": v["verdict"],
+                     "Holm-corrected": v["holm_verdict"], "sign test p": v.get("sign_test_p", math.nan)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> None:
+    """``study``'s primary verdicts against the cooled MLE model as a forest plot on ``ax``: each
+    GAN's mean diversity gap with its 95 % interval (filled where the verdict holds after Holm's
+    correction), beside it each of its placebo comparisons recorded in ``placebos``, and the noise
+    floor (the MLE model's own gap, fresh samples) shaded where it is recorded."""
+    if study is None:
+        ax.text(0.5, 0.5, NOT_HERE.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes,
+                fontsize=8)
+        return
+    table = primary_verdicts_table(study)
+    gans = table[~table["comparison"].str.contains("_vs_")].reset_index(drop=True)
+    noise = study.verdict("noise_floor")
+    if noise is not None and not math.isnan(noise["low"]):
+        ax.axvspan(noise["low"], noise["high"], color="grey", alpha=0.2, label="noise floor (95 % CI)")
+    ax.axvline(0, color="black", linewidth=0.8)
+    for y, row in gans.iterrows():
+        decided = not row["Holm-corrected"].startswith("indistinguishable")
+        ax.errorbar(row["gap"], y, xerr=[[row["gap"] - row["low"]], [row["high"] - row["gap"]]], fmt="o",
+                    color="C0", mfc="C0" if decided else "white", capsize=3)
+        comparisons = {} if placebos is None else placebos.summary["verdicts"]
+        for offset, (key, v) in enumerate(
+                (k, v) for k, v in comparisons.items() if k.startswith(f"{row['comparison']}_vs_")):
+            ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
+                        fmt="s", color="C3", ms=4, capsize=2,
+                        label="GAN against its placebo" if y == 0 and offset == 0 else None)
+    ax.set_yticks(range(len(gans)), [NAMES.get(m, m) for m in gans["comparison"]])
+    ax.set_ylim(-0.6, len(gans) - 0.2)
+    ax.set_xlabel("diversity gap (more diverse →)")
+
+
+def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> str:
+    """What the recorded study says about one corpus, in words: which GANs are more or less diverse
+    than the cooled MLE model after Holm's correction, which are indistinguishable, and how many of
+    their placebo comparisons are recorded."""
+    if study is None:
+        return NOT_HERE
+    table = primary_verdicts_table(study)
+    gans = table[~table["comparison"].str.contains("_vs_")]
+    groups: dict[str, list[str]] = {}
+    for _, row in gans.iterrows():
+        side = row["Holm-corrected"].split(" than ")[0].split(" from ")[0]
+        groups.setdefault(side, []).append(f"{NAMES.get(row['comparison'], row['comparison'])} "
+                                           f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
+    parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
+             f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
+    comparisons = [] if placebos is None else [k for k in placebos.summary["verdicts"] if "_vs_" in k]
+    placebo_note = (f"{len(comparisons)} GAN-against-placebo comparisons recorded" if comparisons
+                    else "no placebo comparison recorded yet")
+    return "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
