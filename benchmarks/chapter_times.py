@@ -47,32 +47,36 @@ def longest_cell(notebook: dict) -> dict | None:
             "seconds": round(seconds, 1)}
 
 
-def chapter_records(cache_path: Path) -> dict[str, dict]:
-    """Each chapter's latest execution in the jupyter-cache at ``cache_path``: its seconds and its
-    longest cell (None when the build kept no cell times)."""
+def chapter_records(cache_paths: list[Path]) -> dict[str, dict]:
+    """Each chapter's latest execution in the jupyter-caches at ``cache_paths`` (one build's, or
+    several when chapters were built apart): its seconds and its longest cell (None when the build
+    kept no cell times)."""
     from jupyter_cache import get_cache
 
-    if not cache_path.is_dir():
-        raise SystemExit(f"no execution cache at {cache_path}: build the book first (jupyter-book build .)")
-    cache = get_cache(str(cache_path))
-    latest: dict[str, object] = {}
-    for record in cache.list_cache_records():
-        stem = Path(record.uri).stem
-        if (record.data or {}).get("execution_seconds") is not None and (
-                stem not in latest or record.created > latest[stem].created):
-            latest[stem] = record
+    latest: dict[str, tuple[object, object]] = {}
+    for cache_path in cache_paths:
+        if not cache_path.is_dir():
+            raise SystemExit(f"no execution cache at {cache_path}: build the book first (jupyter-book build .)")
+        cache = get_cache(str(cache_path))
+        for record in cache.list_cache_records():
+            stem = Path(record.uri).stem
+            if (record.data or {}).get("execution_seconds") is not None and (
+                    stem not in latest or record.created > latest[stem][1].created):
+                latest[stem] = (cache, record)
     return {stem: {"seconds": round(record.data["execution_seconds"], 1),
                    "longest_cell": longest_cell(cache.get_cache_bundle(record.pk).nb)}
-            for stem, record in sorted(latest.items())}
+            for stem, (cache, record) in sorted(latest.items())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", help="the profile the build ran at")
-    parser.add_argument("--cache", type=Path, default=REPO / "_build" / ".jupyter_cache")
+    parser.add_argument("--cache", type=Path, action="append",
+                        help="a build's execution cache (default: _build/.jupyter_cache); give several "
+                             "for chapters built apart: each chapter's latest execution counts")
     parser.add_argument("--note", default="", help="how the build ran (cache state, load)")
     args = parser.parse_args()
-    records = chapter_records(args.cache)
+    records = chapter_records(args.cache or [REPO / "_build" / ".jupyter_cache"])
     chapters = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
     missing = [c for c in chapters if c not in records]
     if missing:
