@@ -349,8 +349,8 @@ def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy
         ax.errorbar(row["gap"], y, xerr=[[row["gap"] - row["low"]], [row["high"] - row["gap"]]], fmt="o",
                     color="C0", mfc="C0" if decided else "white", capsize=3)
         comparisons = {} if placebos is None else placebos.summary["verdicts"]
-        for offset, (key, v) in enumerate(
-                (k, v) for k, v in comparisons.items() if k.startswith(f"{row['comparison']}_vs_")):
+        against_placebos = [v for k, v in comparisons.items() if k.startswith(f"{row['comparison']}_vs_")]
+        for offset, v in enumerate(against_placebos):
             ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
                         fmt="s", color="C3", ms=4, capsize=2,
                         label="GAN against its placebo" if y == 0 and offset == 0 else None)

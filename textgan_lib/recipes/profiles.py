@@ -75,8 +75,15 @@ class ToySizes(_Checked):
     gradient_repeats: int  # independent gradient estimates per point of chapter 7's bias/variance study
 
 
+class _SeededTrainer:
+    """A section whose ``trainer`` config template becomes a run's config by its seed alone."""
+
+    def config(self, seed: int) -> Any:
+        return replace(self.trainer, seed=seed)
+
+
 @dataclass(frozen=True)
-class LanguageModelSizes(_Checked):
+class LanguageModelSizes(_SeededTrainer, _Checked):
     """The LSTM language models of real text (chapters 4, 5, 10)."""
 
     embed_dim: int
@@ -92,12 +99,9 @@ class LanguageModelSizes(_Checked):
         return {"embed_dim": self.embed_dim, "hidden_dim": self.hidden_dim, "num_layers": self.num_layers,
                 "dropout": self.dropout}
 
-    def config(self, seed: int) -> MLEConfig:
-        return replace(self.trainer, seed=seed)
-
 
 @dataclass(frozen=True)
-class OracleSizes(_Checked):
+class OracleSizes(_SeededTrainer, _Checked):
     """MLE on the SeqGAN oracle's samples (chapters 5, 8, 9; ``textgan oracle-mle``)."""
 
     samples: int  # training sequences drawn from the oracle, and samples per NLL_oracle estimate
@@ -106,12 +110,9 @@ class OracleSizes(_Checked):
     hidden_dim: int = P.hidden_dim
     init_std: float | None = 0.1  # weights ~ N(0, std²) as in the SeqGAN code; None: PyTorch's
 
-    def config(self, seed: int) -> MLEConfig:
-        return replace(self.trainer, seed=seed)
-
 
 @dataclass(frozen=True)
-class SeqGANSizes(_Checked):
+class SeqGANSizes(_SeededTrainer, _Checked):
     """A SeqGAN run: discriminator pretraining, then ``rounds`` adversarial rounds."""
 
     rounds: int
@@ -120,9 +121,6 @@ class SeqGANSizes(_Checked):
     @property
     def budget(self) -> int:
         return self.rounds
-
-    def config(self, seed: int) -> SeqGANConfig:
-        return replace(self.trainer, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ class GumbelSizes(_Checked):
 
 
 @dataclass(frozen=True)
-class ScratchGANSizes(_Checked):
+class ScratchGANSizes(_SeededTrainer, _Checked):
     """A ScratchGAN run (chapter 12): ``iterations`` of one generator and one discriminator step,
     against a per-token LSTM discriminator of ``embed_dim`` and ``hidden_dim``."""
 
@@ -156,9 +154,6 @@ class ScratchGANSizes(_Checked):
     @property
     def budget(self) -> int:
         return self.iterations
-
-    def config(self, seed: int) -> ScratchGANConfig:
-        return replace(self.trainer, seed=seed)
 
 
 @dataclass(frozen=True)
