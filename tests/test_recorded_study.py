@@ -22,8 +22,8 @@ from textgan_lib.book.recorded import (  # noqa: E402
     selection_table,
     study_plane,
     study_table,
-    verdict_sentence,
     verdict_forest,
+    verdict_sentence,
 )
 from textgan_lib.eval.verdicts import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE  # noqa: E402
 from textgan_lib.recipes.summary import summarize  # noqa: E402
