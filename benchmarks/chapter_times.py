@@ -68,6 +68,11 @@ def chapter_records(cache_paths: list[Path]) -> dict[str, dict]:
             for stem, (cache, record) in sorted(latest.items())}
 
 
+def _machine(device: str) -> str:
+    threads = torch.get_num_threads()
+    return f"{device}, {threads} thread{'s' if threads > 1 else ''}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", help="the profile the build ran at")
@@ -75,9 +80,24 @@ def main() -> None:
                         help="a build's execution cache (default: _build/.jupyter_cache); give several "
                              "for chapters built apart: each chapter's latest execution counts")
     parser.add_argument("--note", default="", help="how the build ran (cache state, load)")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only the chapters the caches hold and keep the recorded times of the "
+                             "others (a chapter added or rebuilt alone); the note is added to the recorded one")
     args = parser.parse_args()
+    out = REPO / "benchmarks" / "results" / f"chapter_times_{args.profile}.json"
     records = chapter_records(args.cache or [REPO / "_build" / ".jupyter_cache"])
     chapters = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
+    recorded = json.loads(out.read_text(encoding="utf-8")) if args.update and out.is_file() else None
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_description()[0]
+    apart = {}
+    if recorded is not None:
+        apart = recorded.get("measured_apart", {}) | {
+            chapter: f"{_machine(device)} ({datetime.date.today().isoformat()}, built apart from the "
+                     "others: see the record's note)" for chapter in records}
+        for chapter in chapters:
+            if chapter not in records and chapter in recorded["chapters"]:
+                records[chapter] = {"seconds": recorded["chapters"][chapter],
+                                    "longest_cell": recorded["longest_cells"][chapter]}
     missing = [c for c in chapters if c not in records]
     if missing:
         raise SystemExit(f"the cache has no execution time for {missing}: build the whole book first")
@@ -85,21 +105,22 @@ def main() -> None:
     if untimed:
         raise SystemExit(f"the cache has no cell times for {untimed}: build with book/_ext/cell_times.py "
                          "listed in _config.yml (sphinx: local_extensions), after `jupyter-book clean . --all`")
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_description()[0]
     config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     record = {
         "profile": args.profile,
         "command": f"jupyter-book build . && python benchmarks/chapter_times.py --profile {args.profile}",
-        "machine": f"{device}, {torch.get_num_threads()} threads",
-        "date": datetime.date.today().isoformat(),
+        "machine": _machine(device) if recorded is None else recorded["machine"],
+        # an update keeps the build's date; its note says when the chapters it adds were measured
+        "date": datetime.date.today().isoformat() if recorded is None else recorded["date"],
         "torch": torch.__version__,
-        "note": args.note,
+        "note": args.note if recorded is None else f"{recorded['note']}; then: {args.note}",
         "total_s": round(sum(records[c]["seconds"] for c in chapters), 1),
         "cell_timeout_s": config["execute"]["timeout"],
         "chapters": {c: records[c]["seconds"] for c in chapters},
         "longest_cells": {c: records[c]["longest_cell"] for c in chapters},
     }
-    out = REPO / "benchmarks" / "results" / f"chapter_times_{args.profile}.json"
+    if apart:
+        record["measured_apart"] = {c: apart[c] for c in chapters if c in apart}
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(record, indent=2, ensure_ascii=False))
 

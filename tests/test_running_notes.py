@@ -37,6 +37,10 @@ def test_a_note_states_only_measured_numbers():
     times["gpu"] = {"machine": "a test GPU", "date": "2026-01-02", "chapters": {"x": 30.0},
                     "longest_cells": {"x": {"id": "x-004", "first_line": "run()", "seconds": 12.0}}}
     assert "0.5 min (its longest cell 0.2 min), measured on a test GPU" in running_note("x", plan, times)
+    # a chapter added after the build and timed apart says so, and only that chapter
+    times["cpu"] |= {"chapters": {"x": 150.0, "y": 60.0}, "measured_apart": {"y": "a second CPU (2026-01-03)"}}
+    assert "1.0 min, measured on a second CPU (2026-01-03)." in running_note("y", plan, times)
+    assert "2.5 min, measured on a test CPU (2026-01-01)." in running_note("x", plan, times)
 
 
 def test_sync_rewrites_a_stale_note_and_names_a_missing_plan(tmp_path):

@@ -127,8 +127,9 @@ def running_note(chapter: str, plan: dict, times: dict) -> str:
         longest = record.get("longest_cells", {}).get(chapter)
         if seconds is not None:
             cell = f" (its longest cell {longest['seconds'] / 60:.1f} min)" if longest else ""
-            lines.append(f"- {where}): {seconds / 60:.1f} min{cell}, measured on {record['machine']} "
-                         f"({record['date']}).")
+            # a chapter measured apart from the build (added later) says where and when it was
+            measured = record.get("measured_apart", {}).get(chapter, f"{record['machine']} ({record['date']})")
+            lines.append(f"- {where}): {seconds / 60:.1f} min{cell}, measured on {measured}.")
         elif profile == "colab":
             lines.append(f"- {where}): the `cpu` sizes; not measured yet. Estimate: about the `cpu` time "
                          "or less (Colab has two CPU cores too, and its GPU runs the models that go to it "
