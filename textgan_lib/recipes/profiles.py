@@ -24,7 +24,7 @@ import math
 import os
 import sys
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -82,6 +82,16 @@ class _SeededTrainer:
         return replace(self.trainer, seed=seed)
 
 
+class _Budgeted:
+    """A GAN section whose run length, in its trainer's own unit, is the field ``budget_field``."""
+
+    budget_field: ClassVar[str] = "iterations"
+
+    @property
+    def budget(self) -> int:
+        return getattr(self, self.budget_field)
+
+
 @dataclass(frozen=True)
 class LanguageModelSizes(_SeededTrainer, _Checked):
     """The LSTM language models of real text (chapters 4, 5, 10)."""
@@ -112,19 +122,16 @@ class OracleSizes(_SeededTrainer, _Checked):
 
 
 @dataclass(frozen=True)
-class SeqGANSizes(_SeededTrainer, _Checked):
+class SeqGANSizes(_Budgeted, _SeededTrainer, _Checked):
     """A SeqGAN run: discriminator pretraining, then ``rounds`` adversarial rounds."""
 
+    budget_field: ClassVar[str] = "rounds"
     rounds: int
     trainer: SeqGANConfig
 
-    @property
-    def budget(self) -> int:
-        return self.rounds
-
 
 @dataclass(frozen=True)
-class GumbelSizes(_Checked):
+class GumbelSizes(_Budgeted, _Checked):
     """A Gumbel-softmax GAN run of ``iterations`` on RelGAN's schedule compressed to that length."""
 
     iterations: int
@@ -132,17 +139,13 @@ class GumbelSizes(_Checked):
     trainer: GumbelGANConfig
     max_betas: tuple[float, ...] = (R.max_betas[-1],)  # the final inverse temperatures run
 
-    @property
-    def budget(self) -> int:
-        return self.iterations
-
     def config(self, seed: int, max_beta: float | None = None) -> GumbelGANConfig:
         return replace(self.trainer, max_beta=self.max_betas[-1] if max_beta is None else max_beta,
                        beta_horizon=relgan_horizon(self.iterations), seed=seed)
 
 
 @dataclass(frozen=True)
-class ScratchGANSizes(_SeededTrainer, _Checked):
+class ScratchGANSizes(_Budgeted, _SeededTrainer, _Checked):
     """A ScratchGAN run (chapter 12): ``iterations`` of one generator and one discriminator step,
     against a per-token LSTM discriminator of ``embed_dim`` and ``hidden_dim``."""
 
@@ -150,10 +153,6 @@ class ScratchGANSizes(_SeededTrainer, _Checked):
     embed_dim: int
     hidden_dim: int
     trainer: ScratchGANConfig
-
-    @property
-    def budget(self) -> int:
-        return self.iterations
 
 
 @dataclass(frozen=True)
