@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 from seqgan_step import cpu_description  # this folder is on sys.path when run as a script
@@ -29,7 +28,7 @@ from seqgan_step import cpu_description  # this folder is on sys.path when run a
 from textgan_lib.models.discriminators import CNNDiscriminator, TokenLSTMDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
 from textgan_lib.paper import SEQGAN_PAPER
-from textgan_lib.train.adversarial import policy_gradient_noise
+from textgan_lib.train.adversarial import generator_step_seconds, policy_gradient_noise
 from textgan_lib.train.scratchgan import ScratchGANConfig, ScratchGANTrainer
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
@@ -51,16 +50,6 @@ def trainers() -> tuple[SeqGANTrainer, ScratchGANTrainer]:
     return seqgan, scratch
 
 
-def step_seconds(trainer, repeats: int) -> float:
-    trainer.generator_step()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        trainer.generator_step()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -69,8 +58,8 @@ def main() -> None:
     seqgan, scratch = trainers()
     result = {"cpu": cpu_description(), "torch": torch.__version__, "threads": torch.get_num_threads(),
               "batch": BATCH, "length": LENGTH, "rollouts": ROLLOUTS,
-              "seqgan_step_s": step_seconds(seqgan, args.repeats),
-              "scratchgan_step_s": step_seconds(scratch, args.repeats)}
+              "seqgan_step_s": generator_step_seconds(seqgan, args.repeats),
+              "scratchgan_step_s": generator_step_seconds(scratch, args.repeats)}
     result["step_ratio"] = result["seqgan_step_s"] / result["scratchgan_step_s"]
     seqgan, scratch = trainers()
     result["seqgan_relative_variance"] = policy_gradient_noise(seqgan, args.draws)

@@ -1,12 +1,14 @@
 """ScratchGAN (issue 38): dense per-token rewards, discounted returns, a moving baseline, masking
 after the end, and an exact resume."""
 
+import time
+
 import pytest
 import torch
 
 from textgan_lib.models.discriminators import TokenLSTMDiscriminator
 from textgan_lib.models.generator import GeneratorConfig, LSTMGenerator
-from textgan_lib.train.adversarial import policy_gradient_noise
+from textgan_lib.train.adversarial import generator_step_seconds, policy_gradient_noise
 from textgan_lib.train.dense_rewards import discounted_returns, moving_baseline, token_rewards
 from textgan_lib.train.scratchgan import ScratchGANConfig, ScratchGANTrainer
 
@@ -118,3 +120,21 @@ def test_the_gradient_noise_falls_with_the_batch_and_moves_nothing():
     assert large.optimizers["generator"].param_groups[0]["lr"] == 1e-3
     with pytest.raises(ValueError, match="draws"):
         policy_gradient_noise(small, 1)
+
+
+def test_the_step_time_is_the_fastest_step_after_one_warm_up():
+    """``generator_step_seconds``: one untimed warm-up step, then the minimum of ``repeats`` timed
+    steps (a slow first step, as allocation makes it, is never the answer)."""
+
+    class Steps:
+        def __init__(self):
+            self.pauses = [0.05, 0.02, 0.001, 0.01]  # the warm-up is the slowest
+
+        def generator_step(self):
+            time.sleep(self.pauses.pop(0))
+
+    steps = Steps()
+    seconds = generator_step_seconds(steps, repeats=3)
+    assert steps.pauses == [] and 0.001 <= seconds < 0.01
+    with pytest.raises(ValueError, match="repeats"):
+        generator_step_seconds(Steps(), repeats=0)

@@ -17,6 +17,7 @@ import torch
 
 from .._seeds import seeded
 from ..data.corpora import TextSplits, coco_splits, news_splits, poem_splits
+from ..data.vocab import Vocabulary
 from ..models.autoencoder import LSTMAutoencoder, encode_all
 from ..models.code_gan import CodeGenerator
 from ..models.generator import LSTMGenerator
@@ -43,14 +44,21 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
     raise ValueError(f"unknown corpus {corpus!r}: choose 'coco', 'poems' or 'news'")
 
 
+def initial_language_model(vocab: Vocabulary, profile: Profile, seed: int = 0,
+                           device: torch.device | str = "cpu") -> LSTMGenerator:
+    """The untrained LSTM language model of ``vocab`` at ``profile.lm``'s sizes with ``seed``'s initial
+    weights: where :func:`language_model` starts, and where a GAN trained from scratch starts."""
+    with seeded(seed):  # a seeded initialisation that leaves the caller's stream alone
+        return LSTMGenerator.for_vocabulary(vocab, **profile.lm.model_sizes()).to(device)
+
+
 def language_model(data: TextSplits, profile: Profile, seed: int = 0, checkpoint: Checkpoint = "auto", *,
                    until: int | None = None, device: torch.device | str = "cpu",
                    progress: bool = True) -> tuple[LSTMGenerator, pd.DataFrame]:
     """The LSTM language model of ``data`` at ``profile.lm``'s sizes, and its training history
     (MLE, one checkpoint per epoch at ``run_path("<corpus>_lm", profile, seed, sections=LM_SECTIONS)``:
     a profile changed elsewhere, e.g. in a GAN's sizes, reuses the same model)."""
-    with seeded(seed):  # a seeded initialisation that leaves the caller's stream alone
-        model = LSTMGenerator.for_vocabulary(data.vocab, **profile.lm.model_sizes()).to(device)
+    model = initial_language_model(data.vocab, profile, seed, device)
     trainer = mle_trainer(model, data.train.tokens, data.valid.tokens, profile.lm.config(seed),
                           checkpoint_path=checkpoint_for(checkpoint, f"{data.name}_lm", profile, seed,
                                                          sections=LM_SECTIONS),

@@ -65,7 +65,7 @@ from ..train.scratchgan import ScratchGANTrainer
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .gan_run import GAN_ARMS, HELD_OUT, PERFECT_D, GanArm, gan_of, train_gan
-from .language import arae_model, language_model, latent_model, text_splits
+from .language import arae_model, initial_language_model, language_model, latent_model, text_splits
 from .profiles import Profile, get_profile
 from .runs import (
     Checkpoint,
@@ -125,8 +125,8 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     else:
         model, settings = mle, asdict(profile.lm.config(seed))
         if method != "mle":
-            model = starting_generator(gan_of(method), mle, profile, seed)
-            settings, trainer = _adversarial(method, model, mle, data, profile, seed, checkpoint, progress)
+            settings, trainer = _adversarial(method, mle, data, profile, seed, checkpoint, progress)
+            model = trainer.generator
             write_csv(trainer.history, out / f"{data.name}_{method}_history.csv")
         samples = model.sample(sizes.samples, data.max_len, rng=rng)
         nll_test = mean_token_nll(model, data.test.tokens[: len(references)])
@@ -190,8 +190,7 @@ def adversarial_part(corpus: str, method: str, profile: Profile | str, seed: int
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data = text_splits(corpus, profile)
     mle, _ = language_model(data, profile, seed, checkpoint, device=device, progress=progress)
-    generator = starting_generator(gan_of(method), mle, profile, seed)
-    _, trainer = _adversarial(method, generator, mle, data, profile, seed, checkpoint, progress, until)
+    _, trainer = _adversarial(method, mle, data, profile, seed, checkpoint, progress, until)
     return trainer
 
 
@@ -200,18 +199,18 @@ def starting_generator(arm: GanArm, mle: LSTMGenerator, profile: Profile, seed: 
     untrained generator of its sizes with the initial weights the MLE model started from."""
     if not arm.from_scratch:
         return copy_generator(mle)
-    with seeded(seed):  # the MLE model's own initialisation (recipes.language.language_model)
-        return LSTMGenerator.for_vocabulary(mle.vocab, **profile.lm.model_sizes()).to(mle.device)
+    return initial_language_model(mle.vocab, profile, seed, mle.device)
 
 
-def _adversarial(method: str, generator: LSTMGenerator, mle: LSTMGenerator, data: TextSplits, profile: Profile,
-                 seed: int, checkpoint: Checkpoint, progress: bool, until: int | None = None
-                 ) -> tuple[dict, Trainer]:
-    """``generator`` (:func:`starting_generator`) trained by ``method`` until ``until`` (None: its budget),
-    then its settings and its trainer. With ``profile.real_text.select_on_validation``, a finished
-    run leaves ``generator`` at the checkpoint of its best validation gap (and, with
-    ``profile.real_text.patience``, training stops once that gap stops rising: ``stopped_because``)."""
+def _adversarial(method: str, mle: LSTMGenerator, data: TextSplits, profile: Profile, seed: int,
+                 checkpoint: Checkpoint, progress: bool, until: int | None = None) -> tuple[dict, Trainer]:
+    """``method``'s generator, from its :func:`starting_generator`, trained until ``until`` (None: its
+    budget), then its settings and its trainer (the generator is ``trainer.generator``). With
+    ``profile.real_text.select_on_validation``, a finished run leaves the generator at the checkpoint
+    of its best validation gap (and, with ``profile.real_text.patience``, training stops once that
+    gap stops rising: ``stopped_because``)."""
     arm = gan_of(method)
+    generator = starting_generator(arm, mle, profile, seed)
     sizes = getattr(profile.real_text, arm.trainer)
     budget = sizes.budget
     config = replace(sizes.config(seed), **arm.changes)

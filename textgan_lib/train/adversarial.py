@@ -3,6 +3,7 @@ before any training, and the generator and discriminator they register with the 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,21 @@ def heldout_discrimination(discriminator: nn.Module, real: Tensor, fake: Tensor)
     above = (real_logits[:, None] > fake_logits[None, :]).float().mean()
     ties = (real_logits[:, None] == fake_logits[None, :]).float().mean()
     return {"accuracy": accuracy.item(), "auc": (above + ties / 2).item()}
+
+
+def generator_step_seconds(trainer: AdversarialTrainer, repeats: int = 3) -> float:
+    """The wall time of one of ``trainer``'s generator steps (sample, reward every token, one
+    update), the fastest of ``repeats`` after one warm-up step: the least disturbed by other work.
+    The steps train the generator (SeqGAN's rollouts against ScratchGAN's dense rewards)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    trainer.generator_step()  # warm-up: the first step pays for allocations
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        trainer.generator_step()
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def policy_gradient_noise(trainer: AdversarialTrainer, draws: int) -> float:
