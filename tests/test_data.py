@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 from textgan_lib.data import files as data
+from textgan_lib.data.corpora import coco_splits
 from textgan_lib.data.files import ChecksumError, DataError, DataFile
+from textgan_lib.recipes import text_splits
+from textgan_lib.recipes.profiles import get_profile
 
 PAYLOAD = b"a cat sits on a mat.\na dog runs.\n"
 
@@ -141,6 +144,22 @@ def test_coco_splits_load_from_local_data():
     assert train[0] == "a bicycle replica with a clock as the front wheel."
     with pytest.raises(ValueError, match="'train' or 'test'"):
         data.load_coco("valid")
+
+
+def test_coco_validation_from_the_test_file_is_a_fixed_half_disjoint_from_the_test_set():
+    """Issue 37: ``test_half`` validates on a seeded half of the test file and tests on the other
+    half; the training captions are those of the chapters' split; the profile passes it through."""
+    tail = coco_splits(400)
+    half = coco_splits(400, validation="test_half")
+    assert half.train_texts == tail.train_texts and half.vocab.itos == tail.vocab.itos
+    assert len(half.valid_texts) == len(half.test_texts) == 200
+    assert sorted(map(tuple, half.valid_texts + half.test_texts)) == sorted(map(tuple, tail.test_texts))
+    assert half.valid_texts != tail.test_texts[:200]  # shuffled, not the file's first half
+    assert coco_splits(400, validation="test_half").valid_texts == half.valid_texts  # fixed
+    profile = get_profile("ci", data={"n_sentences": 400, "coco_validation": "test_half"})
+    assert text_splits("coco", profile).valid_texts == half.valid_texts
+    with pytest.raises(ValueError, match="validation must be one of"):
+        coco_splits(400, validation="test")
 
 
 def test_oracle_params_load_with_expected_shapes():

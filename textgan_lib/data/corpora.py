@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from .batching import TokenBatch, encode_batch
@@ -40,13 +41,34 @@ def _splits(name: str, tokenizer: WordTokenizer | None, train_file: list[list[st
                       *(encode_batch(t, vocab, max_len) for t in (train_texts, valid_texts, test_texts)))
 
 
-def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2) -> TextSplits:
-    """The word-level Image COCO captions (``n_sentences`` from each file; None:
-    all 10,000): training captions, the training file's last tenth for validation, the test file."""
+COCO_VALIDATION = ("training_tail", "test_half")  # where COCO's validation captions come from
+COCO_VALID_SEED = 0  # the fixed random order of the test file before it is halved
+
+
+def coco_splits(n_sentences: int | None = None, max_len: int = 32, min_freq: int = 2, *,
+                validation: str = "training_tail") -> TextSplits:
+    """The word-level Image COCO captions (``n_sentences`` from each file; None: all 10,000).
+
+    Training captions are the training file but its last tenth. ``validation`` says where the
+    validation captions come from: ``"training_tail"`` (that last tenth, as chapters 4 to 12 use it;
+    the test file is the test set) or ``"test_half"`` (the test file in a fixed random order, seed
+    :data:`COCO_VALID_SEED`: its first half validates, its second half is the test set; the
+    training tail is then unused, so the training captions are the same either way). The training
+    tail sits far closer to the training captions than the test file does, so a checkpoint chosen
+    on it is chosen for memorising; the test half is drawn like the test set.
+    """
+    if validation not in COCO_VALIDATION:
+        raise ValueError(f"validation must be one of {COCO_VALIDATION}, got {validation!r}")
     words = WordTokenizer()
     train_file = [words.tokenize(c) for c in load_coco("train")[:n_sentences]]
     test_texts = [words.tokenize(c) for c in load_coco("test")[:n_sentences]]
-    return _splits("coco", words, train_file, test_texts, max_len, min_freq)
+    if validation == "training_tail":
+        return _splits("coco", words, train_file, test_texts, max_len, min_freq)
+    shuffled = test_texts[:]
+    random.Random(COCO_VALID_SEED).shuffle(shuffled)
+    half = len(shuffled) // 2
+    train_texts = train_file[:-(len(train_file) // 10)]  # the same training captions as the other split
+    return _splits("coco", words, train_texts, shuffled[half:], max_len, min_freq, valid_texts=shuffled[:half])
 
 
 def poem_splits(n_poems: int | None = None, min_freq: int = 2) -> TextSplits:

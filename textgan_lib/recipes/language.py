@@ -36,7 +36,7 @@ def text_splits(corpus: str, profile: Profile) -> TextSplits:
     """``coco``, ``poems`` or ``news`` at a profile's size (``news`` keeps its sentences whole:
     up to 48 tokens, against COCO's ``profile.data.max_len``)."""
     if corpus == "coco":
-        return coco_splits(profile.data.n_sentences, profile.data.max_len)
+        return coco_splits(profile.data.n_sentences, profile.data.max_len, validation=profile.data.coco_validation)
     if corpus == "poems":
         return poem_splits(profile.data.n_sentences)
     if corpus == "news":

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import torch
 
 from .._checks import check_sizes
+from ..data.corpora import COCO_VALIDATION
 from ..paper import RELGAN_ORACLE as R
 from ..paper import SEQGAN_PAPER as P
 from ..train.arae import ARAEConfig
@@ -63,6 +64,16 @@ class DataSizes(_Checked):
     # news training sentences (valid and test keep 1,000 each, or n_sentences); None = all 8,000.
     # A news sentence is 2.6 times a caption's length: fewer of them keep the cpu build in budget
     news_sentences: int | None = None
+    # where COCO's validation captions come from (data.corpora.coco_splits): "training_tail", the
+    # training file's last tenth (the chapters' split), or "test_half", a seeded half of the test file
+    # (the other half is the test set), which selection on validation needs (issue 37)
+    coco_validation: str = "training_tail"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.coco_validation not in COCO_VALIDATION:
+            raise ValueError(f"DataSizes.coco_validation must be one of {COCO_VALIDATION}, "
+                             f"got {self.coco_validation!r}")
 
 
 @dataclass(frozen=True)
