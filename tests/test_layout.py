@@ -75,6 +75,22 @@ def test_the_layer_check_sees_a_backward_import(tmp_path):
                                           "models.generator imports recipes.runs"]
 
 
+MAX_MODULE_LINES = 400  # issue 35: a module over this does more than one job
+
+
+def long_modules(root: Path) -> list[str]:
+    """The modules of the package at ``root`` longer than :data:`MAX_MODULE_LINES` lines."""
+    return [f"{path.relative_to(root)} ({n} lines)" for path in sorted(root.rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+
+
+def test_no_module_is_over_400_lines(tmp_path):
+    assert not long_modules(PACKAGE), "split these: " + "; ".join(long_modules(PACKAGE))
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    (tmp_path / "long.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    assert long_modules(tmp_path) == ["long.py (401 lines)"]
+
+
 @pytest.fixture
 def tiny():
     texts = [["a", "b", "c"], ["b", "c", "a", "a"], ["c", "a"]] * 30

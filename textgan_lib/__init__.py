@@ -45,7 +45,8 @@ from .models.modes import evaluating
 from .models.oracle import OracleLSTM
 from .paper import RELGAN_ORACLE, SEQGAN_PAPER
 from .recipes.oracle import oracle_evaluator, oracle_mle, oracle_training_data, seqgan_oracle
-from .recipes.profiles import Profile, default_device, describe, get_profile
+from .recipes.profiles import default_device, describe, get_profile
+from .recipes.sizes import Profile
 from .train.arae import ARAEConfig, ARAETrainer
 from .train.base import Trainer
 from .train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer

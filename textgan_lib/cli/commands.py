@@ -10,8 +10,9 @@ from pathlib import Path
 import torch
 
 from ..paper import SEQGAN_PAPER
-from ..recipes.profiles import Profile, default_device, describe, get_profile
+from ..recipes.profiles import default_device, describe, get_profile
 from ..recipes.real_text import CORPORA, METHODS
+from ..recipes.sizes import Profile
 from ..recipes.study import BACKENDS, until_flat
 from ..recipes.summary import STUDY_CORPORA, STUDY_METHODS
 from .arguments import (

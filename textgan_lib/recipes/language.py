@@ -26,8 +26,8 @@ from ..train.base import Trainer
 from ..train.latent_gan import LatentGANTrainer
 from ..train.selection import plateau
 from ..train.sync_free import mle_trainer
-from .profiles import LatentSizes, Profile
 from .runs import Checkpoint, checkpoint_for, train_or_resume
+from .sizes import LatentSizes, Profile
 
 LM_SECTIONS = ("data", "lm")  # what the language model depends on
 

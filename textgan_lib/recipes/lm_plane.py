@@ -28,7 +28,7 @@ from ..eval.text_scores import decode_samples
 from ..models.generator import LSTMGenerator
 from ..train.sync_free import mle_trainer
 from .language import language_model
-from .profiles import Profile
+from .sizes import Profile
 
 
 def scorer(data: TextSplits, profile: Profile, seed: int, device: torch.device | str = "cpu") -> LSTMGenerator:

@@ -43,10 +43,11 @@ from .code_tests import code_candidates, code_space_tests
 from .language import arae_model, language_model, latent_model, text_splits
 from .lm_plane import lm_plane_curve, lm_plane_point, scorer
 from .oracle import oracle_mle, oracle_training_data
-from .profiles import Profile, get_profile
+from .profiles import get_profile
 from .real_text import CODE_METHODS
 from .records import read_run, run_file, write_run
 from .runs import profile_tag, run_lock
+from .sizes import Profile
 
 # chapter 8's sweep of the oracle MLE model
 ORACLE_CURVE_TEMPERATURES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.15, 1.3)

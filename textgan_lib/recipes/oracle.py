@@ -32,8 +32,8 @@ from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.seqgan import SeqGANTrainer
 from ..train.sync_free import mle_trainer
 from .gan_run import HELD_OUT, PERFECT_D, gan_of, train_gan
-from .profiles import Profile
 from .runs import Checkpoint, checkpoint_for, train_or_resume, write_csv
+from .sizes import Profile
 
 
 def oracle_training_data(oracle: OracleLSTM, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

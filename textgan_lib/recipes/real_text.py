@@ -66,13 +66,14 @@ from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
 from .gan_run import GAN_ARMS, HELD_OUT, PERFECT_D, GanArm, gan_of, train_gan
 from .language import arae_model, initial_language_model, language_model, latent_model, text_splits
-from .profiles import Profile, get_profile
+from .profiles import get_profile
 from .runs import (
     Checkpoint,
     checkpoint_for,
     write_csv,
     write_text_atomic,
 )
+from .sizes import Profile
 
 CORPORA = ("coco", "poems", "news")
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes

@@ -23,7 +23,8 @@ import pandas as pd
 from ..data.files import atomic_path, cache_dir
 from ..models.checkpoint import CheckpointMismatchError, read_checkpoint, saved_config
 from ..train.base import Trainer
-from .profiles import PROFILES, Profile
+from .profiles import PROFILES
+from .sizes import Profile
 
 Checkpoint = str | Path | None  # "auto": run_path(...); None: no checkpoint; else a path
 

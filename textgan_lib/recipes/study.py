@@ -56,10 +56,11 @@ from .measurements import (
     work_folder,
 )
 from .oracle import gumbel_oracle, oracle_mle, oracle_training_data, seqgan_oracle
-from .profiles import Profile, evaluated_every, get_profile, override
+from .profiles import get_profile, override
 from .real_text import CODE_METHODS, real_text
 from .records import read_run, run_file, write_run
 from .runs import profile_tag, run_lock, write_text_atomic
+from .sizes import Profile, evaluated_every
 from .summary import STUDY_CORPORA, STUDY_METHODS, summarize
 
 # a text GAN selected on validation is evaluated about this many times over its budget
