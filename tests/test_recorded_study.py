@@ -9,20 +9,23 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 from test_study import TEXT_CURVE, _write, synthetic_study  # noqa: E402
 
+from textgan_lib.book.evidence import (  # noqa: E402
+    corpus_paragraph,
+    placebo_sentence,
+    primary_verdicts_table,
+    verdict_forest,
+)
 from textgan_lib.book.recorded import (  # noqa: E402
     UNTIL_FLAT_FOLDER,
-    corpus_paragraph,
     find_study_folder,
     load_study,
     metric_interval,
-    primary_verdicts_table,
     selection_curves,
     selection_gaps,
     selection_sentence,
     selection_table,
     study_plane,
     study_table,
-    verdict_forest,
     verdict_sentence,
 )
 from textgan_lib.eval.verdicts import GAUSSIAN, LESS_DIVERSE, MORE_DIVERSE  # noqa: E402
@@ -163,3 +166,18 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert ax.patches and ax.patches[0].get_label() == "noise floor (95 % CI)"
     plt.close("all")
     assert primary_verdicts_table(None).empty and corpus_paragraph(None).startswith("not recorded here")
+    words = placebo_sentence(study, "seqgan")  # shuffled recorded (SeqGAN .1 above it), two not yet
+    assert words.startswith("SeqGAN against its placebo arms: with shuffled rewards, more diverse than it "
+                            "(difference +0.1")
+    assert "5 of 5 seeds agree" in words and "with a constant reward, not recorded yet" in words
+    assert words.endswith("made a difference against shuffled rewards")
+    assert placebo_sentence(study, "gumbel").endswith("whether the adversary caused its effect is still open")
+    assert placebo_sentence(study, "mle") == "MLE (τ = 1) has no placebo arm"
+    assert placebo_sentence(None, "seqgan").startswith("not recorded here")
+    for seed in range(5):  # a placebo as diverse as the Gumbel GAN, but for noise of both signs
+        _write(tmp_path, "coco", "gumbel_fixed_critic", seed, bleu_4=0.4,
+               self_bleu_4=0.5 + 0.05 * (-1) ** seed + 0.002 * (-1) ** (seed // 2), nll_under_mle=3.5)
+    summarize(tmp_path, "coco")
+    words = placebo_sentence(load_study("coco", tmp_path), "gumbel")
+    assert "with a frozen random critic, indistinguishable from it" in words
+    assert words.endswith("the adversary's share is not shown at these seeds")

@@ -1,0 +1,131 @@
+"""The evidence across methods, from the recorded studies: every primary verdict with Holm's
+correction (the conclusion page), and what each GAN's placebo arms say (chapters 8 to 12).
+
+A GAN's effect is the adversary's only when it differs from its placebo: the same training with the
+discriminator's information removed (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`). The placebo
+arms are recorded in their own study folder (:data:`ARMS_FOLDER`), each seed with its own GAN run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..eval.verdicts import placebo_key
+from ..recipes.gan_run import PLACEBOS
+from .recorded import NAMES, NOT_HERE, RecordedStudy
+
+# the placebo arms and the perfect discriminator, recorded with their own GAN runs (issue 37)
+ARMS_FOLDER = Path("benchmarks") / "results" / "study_cpu_arms"
+# what each placebo removes, in words
+PLACEBO_NAMES = {"seqgan_shuffled": "shuffled rewards", "seqgan_constant": "a constant reward",
+                 "seqgan_fixed_d": "a frozen untrained discriminator",
+                 "gumbel_fixed_critic": "a frozen random critic", "scratchgan_shuffled": "shuffled rewards",
+                 "scratchgan_mle_shuffled": "shuffled rewards"}
+
+
+def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
+    """What ``gan``'s placebo arms recorded in ``arms`` say, in words: for each of its placebos, the
+    GAN against it by the book's rule (the difference of their diversity gaps to the cooled MLE
+    model, seed by seed; positive = the GAN more diverse), or that it is not recorded yet; then
+    what follows for the cause: indistinguishable from every placebo means the adversary's share of
+    the effect is not shown at these seeds."""
+    if arms is None:
+        return NOT_HERE
+    placebos = [p for p, imitated in PLACEBOS.items() if imitated == gan]
+    parts, decided, recorded = [], [], 0
+    for placebo in placebos:
+        v = arms.verdict(placebo_key(gan, placebo))
+        if v is None:
+            parts.append(f"with {PLACEBO_NAMES[placebo]}, not recorded yet")
+            continue
+        recorded += 1
+        interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
+        side = v["verdict"].replace(f" {v['baseline']}", "")
+        parts.append(f"with {PLACEBO_NAMES[placebo]}, {side} it (difference {v['gap']:+.3f}{interval}; "
+                     f"{v['same_sign']} of {v['seeds']} seeds agree in sign)")
+        if not v["verdict"].startswith("indistinguishable"):
+            decided.append(PLACEBO_NAMES[placebo])
+    name = NAMES.get(gan, gan)
+    if not placebos:
+        return f"{name} has no placebo arm"
+    if not recorded:
+        cause = "so whether the adversary caused its effect is still open"
+    elif decided:
+        cause = f"so the discriminator's information made a difference against {' and '.join(decided)}"
+    else:
+        cause = ("so its effect cannot be told from the same training without the discriminator's "
+                 "information: the adversary's share is not shown at these seeds")
+    return f"{name} against its placebo arms: {'; '.join(parts)}; {cause}"
+
+
+def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
+    """One row per primary verdict of ``study`` (declared in
+    :func:`~textgan_lib.recipes.summary.primary_verdicts`, present in its summary): the comparison,
+    the mean gap with its 95 % interval, the seeds agreeing in sign, the verdict, the verdict after
+    Holm's correction and the exact sign test's p (an empty table without a study)."""
+    columns = ["comparison", "gap", "low", "high", "agree", "verdict", "Holm-corrected", "sign test p"]
+    if study is None:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for key, v in study.summary["verdicts"].items():
+        if not v.get("primary"):
+            continue
+        rows.append({"comparison": key, "gap": v["gap"], "low": v["low"], "high": v["high"],
+                     "agree": f"{v['same_sign']} of {v['seeds']}", "verdict": v["verdict"],
+                     "Holm-corrected": v["holm_verdict"], "sign test p": v.get("sign_test_p", math.nan)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> None:
+    """``study``'s primary verdicts against the cooled MLE model as a forest plot on ``ax``: each
+    GAN's mean diversity gap with its 95 % interval (filled where the verdict holds after Holm's
+    correction), beside it each of its placebo comparisons recorded in ``placebos``, and the noise
+    floor (the MLE model's own gap, fresh samples) shaded where it is recorded."""
+    if study is None:
+        ax.text(0.5, 0.5, NOT_HERE.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes,
+                fontsize=8)
+        return
+    table = primary_verdicts_table(study)
+    gans = table[~table["comparison"].str.contains("_vs_")].reset_index(drop=True)
+    noise = study.verdict("noise_floor")
+    if noise is not None and not math.isnan(noise["low"]):
+        ax.axvspan(noise["low"], noise["high"], color="grey", alpha=0.2, label="noise floor (95 % CI)")
+    ax.axvline(0, color="black", linewidth=0.8)
+    for y, row in gans.iterrows():
+        decided = not row["Holm-corrected"].startswith("indistinguishable")
+        ax.errorbar(row["gap"], y, xerr=[[row["gap"] - row["low"]], [row["high"] - row["gap"]]], fmt="o",
+                    color="C0", mfc="C0" if decided else "white", capsize=3)
+        comparisons = {} if placebos is None else placebos.summary["verdicts"]
+        against_placebos = [v for k, v in comparisons.items() if k.startswith(f"{row['comparison']}_vs_")]
+        for offset, v in enumerate(against_placebos):
+            ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
+                        fmt="s", color="C3", ms=4, capsize=2,
+                        label="GAN against its placebo" if y == 0 and offset == 0 else None)
+    ax.set_yticks(range(len(gans)), [NAMES.get(m, m) for m in gans["comparison"]])
+    ax.set_ylim(-0.6, len(gans) - 0.2)
+    ax.set_xlabel("diversity gap (more diverse →)")
+
+
+def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> str:
+    """What the recorded study says about one corpus, in words: which GANs are more or less diverse
+    than the cooled MLE model after Holm's correction, which are indistinguishable, and how many of
+    their placebo comparisons are recorded."""
+    if study is None:
+        return NOT_HERE
+    table = primary_verdicts_table(study)
+    gans = table[~table["comparison"].str.contains("_vs_")]
+    groups: dict[str, list[str]] = {}
+    for _, row in gans.iterrows():
+        side = row["Holm-corrected"].split(" than ")[0].split(" from ")[0]
+        groups.setdefault(side, []).append(f"{NAMES.get(row['comparison'], row['comparison'])} "
+                                           f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
+    parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
+             f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
+    comparisons = [] if placebos is None else [k for k in placebos.summary["verdicts"] if "_vs_" in k]
+    placebo_note = (f"{len(comparisons)} GAN-against-placebo comparisons recorded" if comparisons
+                    else "no placebo comparison recorded yet")
+    return "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
