@@ -173,7 +173,7 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert words.endswith("made a difference against shuffled rewards")
     assert placebo_sentence(study, "gumbel").endswith("whether the adversary caused its effect is still open")
     assert placebo_sentence(study, "mle") == "MLE (τ = 1) has no placebo arm"
-    assert placebo_sentence(None, "seqgan").startswith("not recorded here")
+    assert placebo_sentence(None, "seqgan").startswith("SeqGAN's placebo arms are not recorded here")
     for seed in range(5):  # a placebo as diverse as the Gumbel GAN, but for noise of both signs
         _write(tmp_path, "coco", "gumbel_fixed_critic", seed, bleu_4=0.4,
                self_bleu_4=0.5 + 0.05 * (-1) ** seed + 0.002 * (-1) ** (seed // 2), nll_under_mle=3.5)

@@ -33,8 +33,9 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     model, seed by seed; positive = the GAN more diverse), or that it is not recorded yet; then
     what follows for the cause: indistinguishable from every placebo means the adversary's share of
     the effect is not shown at these seeds."""
+    name = NAMES.get(gan, gan)
     if arms is None:
-        return NOT_HERE
+        return f"{name}'s placebo arms are {NOT_HERE}"
     placebos = [p for p, imitated in PLACEBOS.items() if imitated == gan]
     parts, decided, recorded = [], [], 0
     for placebo in placebos:
@@ -49,7 +50,6 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
                      f"{v['same_sign']} of {v['seeds']} seeds agree in sign)")
         if not v["verdict"].startswith("indistinguishable"):
             decided.append(PLACEBO_NAMES[placebo])
-    name = NAMES.get(gan, gan)
     if not placebos:
         return f"{name} has no placebo arm"
     if not recorded:
