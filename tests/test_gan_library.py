@@ -195,6 +195,18 @@ def test_vectorised_rollout_equals_the_loop_for_a_deterministic_policy():
     torch.testing.assert_close(fast, slow)
 
 
+def test_log_odds_rewards_average_the_discriminators_logits_in_both_implementations():
+    policy = _generator(vocab=12)
+    disc = CNNDiscriminator(12, windows=(1, 2, 3), filters=(5, 5, 5))
+    sequences = policy.sample(5, 7, rng=torch.Generator().manual_seed(1))
+    fast = rollout_rewards(policy, disc, sequences, 3, temperature=0, log_odds=True)
+    torch.testing.assert_close(fast, rollout_rewards_reference(policy, disc, sequences, 3, temperature=0,
+                                                               log_odds=True))
+    # a deterministic policy completes every prefix alike: the mean logit is the logit of the mean D
+    probabilities = rollout_rewards(policy, disc, sequences, 3, temperature=0)
+    torch.testing.assert_close(fast, torch.logit(probabilities), atol=1e-4, rtol=1e-4)
+
+
 def test_prefix_reuse_scores_completions_like_the_plain_network():
     torch.manual_seed(0)
     disc = CNNDiscriminator(12, windows=(1, 2, 4, 7), filters=(5, 6, 3, 4)).eval()  # 7 = the length

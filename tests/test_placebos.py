@@ -16,6 +16,7 @@ from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.train.adversarial import heldout_discrimination
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
+from textgan_lib.train.rollout import rollout_rewards
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 # a ci-size language model has not learned <pad> after <eos>: its Gumbel GAN's warning is expected here
@@ -103,8 +104,34 @@ def test_the_perfect_discriminators_logit_is_the_exact_log_likelihood_ratio():
         ratio(torch.rand(2, T, V))
 
 
-@pytest.mark.slow  # two small oracle runs, each resumed (about 10 s)
-@pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_shuffled"])
+def test_the_perfect_discriminators_log_odds_reward_is_the_log_likelihood_ratio_where_d_saturates():
+    oracle = OracleLSTM.random(vocab_size=V, embed_dim=8, hidden_dim=8, seq_len=T, seed=0)
+    generator = LSTMGenerator(GeneratorConfig(V, 8, 8, start_id=0, pad_id=None, eos_id=None))
+    ratio = LikelihoodRatio(oracle, generator)
+    x = generator.sample(16, T, rng=torch.Generator().manual_seed(0))
+    log_odds = rollout_rewards(generator, ratio, x, 2, torch.Generator().manual_seed(1), log_odds=True)
+    torch.testing.assert_close(log_odds[:, -1], ratio(x))  # the whole sequence: log p_oracle - log p_G
+    sharp = LikelihoodRatio(oracle, generator)
+    sharp.oracle.output.weight.data.mul_(30)  # an oracle far from the generator: D* saturates
+    assert torch.sigmoid(sharp(x)).max() < 1e-6 < (-sharp(x)).min()  # D ~ 0, its logit far from 0
+    with pytest.raises(ValueError, match="reward_scale"):
+        SeqGANConfig(reward_scale="logit")
+
+
+def test_seqgan_with_log_odds_rewards_its_samples_by_the_log_likelihood_ratio():
+    oracle = OracleLSTM.random(vocab_size=V, embed_dim=8, hidden_dim=8, seq_len=T, seed=0)
+    rewards = {}
+    for scale in ("probability", "log_odds"):
+        generator = LSTMGenerator(GeneratorConfig(V, 8, 8, start_id=0, pad_id=None, eos_id=None))
+        config = SeqGANConfig(batch_size=64, n_rollouts=2, reward="fixed_discriminator", reward_scale=scale)
+        trainer = SeqGANTrainer(generator, LikelihoodRatio(oracle, generator), REAL, T, config, progress=False)
+        rewards[scale] = trainer.generator_step()["mean_reward"]
+    assert 0 < rewards["probability"] < 1
+    assert rewards["log_odds"] < -1  # minus the reverse KL (over six tokens), estimated on 64 samples
+
+
+@pytest.mark.slow  # three small oracle runs, each resumed (about 15 s)
+@pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_perfect_d_log_odds", "seqgan_shuffled"])
 def test_an_oracle_seqgan_arm_runs_resumes_and_keeps_its_own_checkpoint(method):
     oracle = OracleLSTM.random(vocab_size=40, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)  # SeqGAN CNN: 20 wide
     config = SeqGANConfig(batch_size=8, n_rollouts=2, d_pretrain_rounds=1, d_samples=32, eval_every=1)
@@ -114,7 +141,7 @@ def test_an_oracle_seqgan_arm_runs_resumes_and_keeps_its_own_checkpoint(method):
     history = seqgan_oracle(oracle, profile, method=method, progress=False)
     assert history["rounds_done"].iloc[-1] == 2 and history["nll_oracle"].notna().any()
     pretrained = (history["phase"] == "d_pretrain").any()
-    assert pretrained == (method != "seqgan_perfect_d")  # the perfect discriminator needs no training
+    assert pretrained == (method == "seqgan_shuffled")  # the perfect discriminator needs no training
     again = seqgan_oracle(oracle, profile, method=method, progress=False)  # resumed, nothing trained
     assert again.drop(columns="elapsed_s").equals(history.drop(columns="elapsed_s"))
 

@@ -26,7 +26,9 @@ STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
 UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE",
-         "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE"}
+         "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE",
+         "seqgan_perfect_d": "SeqGAN, perfect D (reward D*)",
+         "seqgan_perfect_d_log_odds": "SeqGAN, perfect D (reward log-odds)"}
 
 
 @dataclass

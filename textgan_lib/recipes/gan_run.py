@@ -46,9 +46,14 @@ GAN_ARMS: dict[str, GanArm] = {
     "scratchgan_mle": GanArm("scratchgan"),
     "scratchgan_mle_shuffled": GanArm("scratchgan", {"reward": "shuffled"}, placebo_of="scratchgan_mle"),
 }
-# On the oracle only: SeqGAN whose discriminator is the exact likelihood ratio (models.oracle.LikelihoodRatio)
+# On the oracle only: SeqGAN whose discriminator is the exact likelihood ratio (models.oracle.LikelihoodRatio),
+# rewarded by its probability (the paper's reward, which saturates near 0) or by its log-odds (the
+# log-likelihood ratio: the policy gradient of the reverse KL)
 PERFECT_D = "seqgan_perfect_d"
+PERFECT_D_LOG_ODDS = "seqgan_perfect_d_log_odds"
 GAN_ARMS[PERFECT_D] = GanArm("seqgan", {"reward": "fixed_discriminator"})
+GAN_ARMS[PERFECT_D_LOG_ODDS] = GanArm("seqgan", {"reward": "fixed_discriminator", "reward_scale": "log_odds"})
+PERFECT_DS = (PERFECT_D, PERFECT_D_LOG_ODDS)
 # each placebo and the GAN it imitates
 PLACEBOS: dict[str, str] = {method: arm.placebo_of for method, arm in GAN_ARMS.items() if arm.placebo_of}
 

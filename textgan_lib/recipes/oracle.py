@@ -31,7 +31,7 @@ from ..models.oracle import LikelihoodRatio, OracleLSTM
 from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.seqgan import SeqGANTrainer
 from ..train.sync_free import mle_trainer
-from .gan_run import HELD_OUT, PERFECT_D, gan_of, train_gan
+from .gan_run import HELD_OUT, PERFECT_DS, gan_of, train_gan
 from .runs import Checkpoint, checkpoint_for, train_or_resume, write_csv
 from .sizes import Profile
 
@@ -131,23 +131,24 @@ def seqgan_oracle(oracle: OracleLSTM, profile: Profile, seed: int = 0, checkpoin
     the seconds since the start. With ``out`` the table is written there (CSV, atomically) after
     every evaluation; with ``time_limit_s`` the adversarial phase stops at the first evaluation
     past the limit (``rounds_done`` says how far it got). ``method`` may name a SeqGAN placebo
-    (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`) or ``seqgan_perfect_d``, whose discriminator is the
-    exact likelihood ratio of the oracle and the generator (:class:`~textgan_lib.models.oracle.LikelihoodRatio`,
-    never trained). ``"auto"`` keeps the run at ``run_path("<method>_oracle", profile, seed)`` and
-    resumes it.
+    (:data:`~textgan_lib.recipes.gan_run.PLACEBOS`) or one of
+    :data:`~textgan_lib.recipes.gan_run.PERFECT_DS`, whose discriminator is the exact likelihood
+    ratio of the oracle and the generator (:class:`~textgan_lib.models.oracle.LikelihoodRatio`, never
+    trained), its probability or its log-odds the reward. ``"auto"`` keeps the run at
+    ``run_path("<method>_oracle", profile, seed)`` and resumes it.
     """
     started = time.perf_counter()
     sizes = profile.seqgan_oracle
     arm = gan_of(method)
     if arm.trainer != "seqgan":
-        raise ValueError(f"seqgan_oracle trains SeqGAN, a placebo of it or {PERFECT_D!r}, not {method!r}")
+        raise ValueError(f"seqgan_oracle trains SeqGAN, a placebo of it or one of {PERFECT_DS}, not {method!r}")
     config = replace(sizes.config(seed), **arm.changes)
     train, held_out = oracle_training_data(oracle, profile.oracle.samples, seed)
     generator, mle_history = oracle_mle(oracle, profile, seed, checkpoint, data=(train, held_out),
                                         progress=progress)
     mle_rows = mle_history.assign(phase="mle").to_dict("records")
     generator = copy_generator(generator)
-    if method == PERFECT_D:
+    if method in PERFECT_DS:
         discriminator = LikelihoodRatio(oracle, generator)
     else:
         with seeded(seed):

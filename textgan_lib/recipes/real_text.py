@@ -64,7 +64,7 @@ from ..train.gumbel_gan import GumbelGANTrainer, copy_generator
 from ..train.scratchgan import ScratchGANTrainer
 from ..train.selection import BestCheckpoint
 from ..train.seqgan import SeqGANTrainer
-from .gan_run import GAN_ARMS, HELD_OUT, PERFECT_D, GanArm, gan_of, train_gan
+from .gan_run import GAN_ARMS, HELD_OUT, PERFECT_DS, GanArm, gan_of, train_gan
 from .language import arae_model, initial_language_model, language_model, latent_model, text_splits
 from .profiles import get_profile
 from .runs import (
@@ -77,7 +77,7 @@ from .sizes import Profile
 
 CORPORA = ("coco", "poems", "news")
 CODE_METHODS = ("latent", "arae")  # GANs on an autoencoder's codes
-METHODS = ("mle", *CODE_METHODS, *(method for method in GAN_ARMS if method != PERFECT_D))
+METHODS = ("mle", *CODE_METHODS, *(method for method in GAN_ARMS if method not in PERFECT_DS))
 TRAINERS: dict[str, type[AdversarialTrainer]] = {"seqgan": SeqGANTrainer, "gumbel": GumbelGANTrainer,
                                                  "scratchgan": ScratchGANTrainer}
 __all__ = ["CORPORA", "METHODS", "adversarial_part", "decode_samples", "real_text", "score_samples"]

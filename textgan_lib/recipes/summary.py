@@ -36,7 +36,7 @@ from ..eval.verdicts import (
     verdict_key,
 )
 from .code_tests import GAN, GAUSSIAN_FULL
-from .gan_run import PERFECT_D, PLACEBOS
+from .gan_run import PERFECT_DS, PLACEBOS
 from .real_text import CODE_METHODS, CORPORA
 from .records import read_runs
 from .runs import write_csv, write_text_atomic
@@ -45,7 +45,7 @@ STUDY_CORPORA = ("oracle", *CORPORA)
 _TOKEN_GANS = ("seqgan", "gumbel", *(p for p, gan in PLACEBOS.items() if gan in ("seqgan", "gumbel")))
 # ScratchGAN (chapter 12) from scratch and from the MLE model, with their placebos: on COCO and news
 _SCRATCHGANS = ("scratchgan", "scratchgan_mle", *(p for p, gan in PLACEBOS.items() if gan.startswith("scratchgan")))
-STUDY_METHODS = {"oracle": (*_TOKEN_GANS, PERFECT_D),
+STUDY_METHODS = {"oracle": (*_TOKEN_GANS, *PERFECT_DS),
                  "coco": (*_TOKEN_GANS, *CODE_METHODS, *_SCRATCHGANS),
                  "poems": (*_TOKEN_GANS, *CODE_METHODS),
                  "news": (*_TOKEN_GANS, *CODE_METHODS, *_SCRATCHGANS)}
@@ -115,7 +115,7 @@ def primary_verdicts(corpus: str) -> list[str]:
     applied over them (:func:`summarize`); every other verdict (controls, Gaussian baselines) is
     secondary and reported uncorrected."""
     methods = STUDY_METHODS[corpus]
-    gans = [method for method in methods if method not in PLACEBOS and method != PERFECT_D]
+    gans = [method for method in methods if method not in PLACEBOS and method not in PERFECT_DS]
     return [verdict_key(gan) for gan in gans] + [placebo_key(PLACEBOS[p], p) for p in methods if p in PLACEBOS]
 
 

@@ -25,6 +25,13 @@ Scoring the completions is most of the work on a CPU. A discriminator that offer
 CNNDiscriminator.completion_logits`) scores them without recomputing what each prefix already
 determines; ``reuse_prefixes=False`` scores every completion from scratch.
 
+``log_odds=True`` averages the discriminator's logit :math:`\log D - \log(1 - D)` instead of
+:math:`D`. For the oracle's exact likelihood ratio the logit is :math:`\log p_{\text{oracle}}(x) -
+\log p_G(x)`, whose mean over the generator's samples is minus the reverse KL divergence
+:math:`\mathrm{KL}(p_G \,\|\, p_{\text{oracle}})`: the policy gradient then descends it. The probability
+:math:`D` saturates where the discriminator is sure (a perfect one gives the generator's samples
+:math:`D \approx 10^{-26}`); its logit does not.
+
 ``rollout_rewards_reference`` is the same estimate written as the plain double loop; it is slow and
 serves to check the fast one.
 """
@@ -46,8 +53,9 @@ SCORE_CHUNK = 4096  # sequences per discriminator call
 
 @torch.no_grad()
 def discriminator_probability(discriminator: nn.Module, sequences: Tensor,
-                              autocast_dtype: torch.dtype | None = None) -> Tensor:
-    """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks.
+                              autocast_dtype: torch.dtype | None = None, log_odds: bool = False) -> Tensor:
+    """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks (with
+    ``log_odds``: the logit ``D(x)`` itself, ``log D - log(1 - D)``).
 
     ``autocast_dtype`` (``torch.bfloat16`` or ``torch.float16``) runs the discriminator under
     autocast: about twice as fast on GPUs (and bfloat16 on CPUs with AMX tiles), and precise enough
@@ -56,14 +64,17 @@ def discriminator_probability(discriminator: nn.Module, sequences: Tensor,
     float32, gives the same rewards on every CPU.
     """
     with _scoring(discriminator, sequences.device.type, autocast_dtype):
-        return torch.cat([torch.sigmoid(discriminator(chunk).float()) for chunk in sequences.split(SCORE_CHUNK)])
+        logits = torch.cat([discriminator(chunk).float() for chunk in sequences.split(SCORE_CHUNK)])
+    return logits if log_odds else torch.sigmoid(logits)
 
 
 @torch.no_grad()
 def completion_probability(discriminator: nn.Module, sequences: Tensor, completions: Tensor,
-                           autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True) -> Tensor:
+                           autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True,
+                           log_odds: bool = False) -> Tensor:
     """``sigmoid(D(x))`` ``[N, M, B]`` for ``completions`` ``[N, M, B, T]`` of ``sequences``
-    ``[B, T]`` (``completions[t - 1, m, b]`` agrees with ``sequences[b]`` before position ``t``).
+    ``[B, T]`` (``completions[t - 1, m, b]`` agrees with ``sequences[b]`` before position ``t``;
+    with ``log_odds``: the logit ``D(x)``).
 
     With ``reuse_prefixes`` and a discriminator that has ``completion_logits``, the shared
     prefixes are not recomputed; otherwise every completion is scored from scratch by
@@ -71,9 +82,10 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
     """
     if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
         return discriminator_probability(discriminator, completions.reshape(-1, completions.shape[-1]),
-                                         autocast_dtype).view(completions.shape[:3])
+                                         autocast_dtype, log_odds).view(completions.shape[:3])
     with _scoring(discriminator, sequences.device.type, autocast_dtype):
-        return torch.sigmoid(discriminator.completion_logits(sequences, completions).float())
+        logits = discriminator.completion_logits(sequences, completions).float()
+    return logits if log_odds else torch.sigmoid(logits)
 
 
 @contextmanager
@@ -88,27 +100,29 @@ def _scoring(discriminator: nn.Module, device_type: str, autocast_dtype: torch.d
 @torch.no_grad()
 def rollout_rewards(policy: LSTMGenerator, discriminator: nn.Module, sequences: Tensor, n_rollouts: int,
                     rng: torch.Generator | None = None, temperature: float = 1.0,
-                    autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True) -> Tensor:
+                    autocast_dtype: torch.dtype | None = None, reuse_prefixes: bool = True,
+                    log_odds: bool = False) -> Tensor:
     """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
 
     ``autocast_dtype`` scores the completions at that precision (see :func:`discriminator_probability`);
     ``reuse_prefixes`` lets the discriminator skip the windows that the prefixes determine (see
-    :func:`completion_probability`).
+    :func:`completion_probability`); ``log_odds`` averages the discriminator's logits instead of its
+    probabilities.
     """
     if n_rollouts < 1:
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
     policy.check_tokens(sequences)
     with evaluating(policy):
         return _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, autocast_dtype,
-                                reuse_prefixes)
+                                reuse_prefixes, log_odds)
 
 
 def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperature, autocast_dtype,
-                     reuse_prefixes) -> Tensor:
+                     reuse_prefixes, log_odds) -> Tensor:
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype)
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype, log_odds)
     if T == 1:
         return rewards
     eos, pad = policy.config.eos_id, policy.config.pad_id
@@ -140,23 +154,25 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperat
         if s + 1 < T:
             _, (h, c) = policy.features(tokens[:, None], (h, c))
 
-    probs = completion_probability(discriminator, sequences, completions, autocast_dtype, reuse_prefixes)  # [T-1, M, B]
-    rewards[:, : T - 1] = probs.mean(dim=1).t()  # [B, T-1]
+    scores = completion_probability(discriminator, sequences, completions, autocast_dtype, reuse_prefixes,
+                                    log_odds)  # [T-1, M, B]
+    rewards[:, : T - 1] = scores.mean(dim=1).t()  # [B, T-1]
     return rewards
 
 
 @torch.no_grad()
 def rollout_rewards_reference(policy: LSTMGenerator, discriminator: nn.Module, sequences: Tensor, n_rollouts: int,
                               rng: torch.Generator | None = None, temperature: float = 1.0,
-                              autocast_dtype: torch.dtype | None = None) -> Tensor:
+                              autocast_dtype: torch.dtype | None = None, log_odds: bool = False) -> Tensor:
     """The same estimate as :func:`rollout_rewards`, as a plain loop over rollouts and prefix lengths."""
     B, T = sequences.shape
     rewards = torch.zeros(B, T, device=sequences.device)
     for _m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
-            rewards[:, t - 1] += discriminator_probability(discriminator, completed, autocast_dtype) / n_rollouts
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype)
+            rewards[:, t - 1] += discriminator_probability(discriminator, completed, autocast_dtype,
+                                                           log_odds) / n_rollouts
+    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype, log_odds)
     return rewards
 
 

@@ -54,6 +54,11 @@ from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
 # "fixed_discriminator" never trains the discriminator it is given (an untrained CNN: a placebo;
 # the oracle's exact likelihood ratio, models.oracle.LikelihoodRatio: the perfect discriminator).
 REWARDS = ("discriminator", "shuffled", "constant", "fixed_discriminator")
+# What a rollout averages: "probability", the discriminator's D (the paper's reward), or "log_odds",
+# log D - log(1 - D). A sure discriminator's D saturates near 0 on every sample (the oracle's exact
+# likelihood ratio gives the MLE model's samples D < 1e-10) and the policy gradient vanishes; the
+# log-odds keep its information (for the exact ratio: minus the reverse KL, in expectation).
+REWARD_SCALES = ("probability", "log_odds")
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class SeqGANConfig:
     cuda_graphs: bool = True  # on CUDA, replay each discriminator step as a CUDA graph
     # Where the policy gradient's rewards come from (one of REWARDS): the GAN, or a placebo of it
     reward: str = "discriminator"
+    reward_scale: str = "probability"  # one of REWARD_SCALES
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -111,6 +117,8 @@ class SeqGANConfig:
                              f"got {self.rollout_update_rate}")
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
+        if self.reward_scale not in REWARD_SCALES:
+            raise ValueError(f"reward_scale must be one of {REWARD_SCALES}, got {self.reward_scale!r}")
         if self.reward_dtype is not None and self.reward_dtype not in REWARD_DTYPES:
             raise ValueError(f"reward_dtype must be one of {sorted(REWARD_DTYPES)} or None, got {self.reward_dtype!r}")
 
@@ -334,7 +342,8 @@ class SeqGANTrainer(AdversarialTrainer):
         cfg = self.config
         samples = self.generator.sample(cfg.batch_size, self.max_len, rng=self.rngs["sample"])  # [B, T]
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
-                                  autocast_dtype=self.reward_autocast)  # [B, T]
+                                  autocast_dtype=self.reward_autocast,
+                                  log_odds=cfg.reward_scale == "log_odds")  # [B, T]
         rewards = self._placebo(rewards, self.generator.mask(samples))
         with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
