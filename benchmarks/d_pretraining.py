@@ -7,7 +7,9 @@ as many real captions per round; the oracle: ``profile.seqgan_oracle``) and the 
 JSON, from the seed-0 MLE model (trained, or loaded from ``$TEXTGAN_CACHE``) and the same initial
 discriminator, measured on 2,000 held-out real sequences (COCO's validation captions; fresh oracle
 samples) against as many fresh samples after every round. On the oracle the exact likelihood ratio
-(``LikelihoodRatio``) is measured on the same data: what the data allow.
+(``LikelihoodRatio``) is measured on the same data: what the data allow; and a setting may give
+``"real_pool": N``, N fresh oracle sequences (another seed's draw) as the real data in place of the
+profile's training sequences: more real data, which the oracle gives for free.
 
     python benchmarks/d_pretraining.py '{"paper": {}, "lr 1e-3": {"d_lr": 0.001}, "3 epochs": {"d_epochs": 3}}'
     python benchmarks/d_pretraining.py --corpus oracle '{"cpu": {}, "lr 1e-3": {"d_lr": 0.001}}'
@@ -40,7 +42,8 @@ def coco(profile):
     """COCO's seed-0 language model, training captions, validation captions and SeqGAN config."""
     data = text_splits("coco", profile)
     mle, _ = language_model(data, profile, 0, progress=False)
-    return mle, data.train.tokens, data.valid.tokens[:HELD_OUT], data.max_len, profile.real_text.seqgan.config(0), None
+    return (mle, data.train.tokens, data.valid.tokens[:HELD_OUT], data.max_len, profile.real_text.seqgan.config(0),
+            None, None)
 
 
 def oracle(profile):
@@ -52,7 +55,7 @@ def oracle(profile):
     real = held_out[:HELD_OUT]
     fake = mle.sample(HELD_OUT, lstm.seq_len, rng=torch.Generator().manual_seed(0))
     perfect = heldout_discrimination(LikelihoodRatio(lstm, mle), real, fake)["accuracy"]
-    return mle, train, real, lstm.seq_len, profile.seqgan_oracle.config(0), perfect
+    return mle, train, real, lstm.seq_len, profile.seqgan_oracle.config(0), perfect, lstm
 
 
 def main() -> None:
@@ -64,15 +67,19 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     profile = get_profile("cpu")
-    mle, train, real, max_len, base, perfect = (coco if args.corpus == "coco" else oracle)(profile)
+    mle, train, real, max_len, base, perfect, lstm = (coco if args.corpus == "coco" else oracle)(profile)
     if perfect is not None:
         print(json.dumps({"corpus": args.corpus, "likelihood_ratio_heldout_accuracy": round(perfect, 3)}), flush=True)
     for name, changes in json.loads(args.settings).items():
+        if "real_pool" in changes and lstm is None:
+            raise SystemExit(f"{name}: real_pool draws fresh oracle sequences: give --corpus oracle")
+        fields = {k: v for k, v in changes.items() if k != "real_pool"}
         config = replace(base, d_target_accuracy=None, d_pretrain_rounds=args.rounds,
-                         d_pretrain_max_rounds=args.rounds, **changes)
+                         d_pretrain_max_rounds=args.rounds, **fields)
+        pool = train if "real_pool" not in changes else oracle_training_data(lstm, changes["real_pool"], 1)[0]
         with seeded(0):
             discriminator = CNNDiscriminator(mle.config.vocab_size)
-        trainer = SeqGANTrainer(copy_generator(mle), discriminator, train, max_len, config,
+        trainer = SeqGANTrainer(copy_generator(mle), discriminator, pool, max_len, config,
                                 progress=False, held_out=real)
         started = time.perf_counter()
         trainer.pretrain_discriminator()
