@@ -15,6 +15,7 @@ from textgan_lib.recipes.oracle import seqgan_oracle
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.train.adversarial import heldout_discrimination
+from textgan_lib.train.dense_rewards import leave_one_out
 from textgan_lib.train.gumbel_gan import GumbelGANConfig, GumbelGANTrainer
 from textgan_lib.train.rollout import rollout_rewards
 from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
@@ -130,8 +131,24 @@ def test_seqgan_with_log_odds_rewards_its_samples_by_the_log_likelihood_ratio():
     assert rewards["log_odds"] < -1  # minus the reverse KL (over six tokens), estimated on 64 samples
 
 
-@pytest.mark.slow  # three small oracle runs, each resumed (about 15 s)
-@pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_perfect_d_log_odds", "seqgan_shuffled"])
+def test_the_leave_one_out_baseline_subtracts_the_other_sequences_mean_at_each_position():
+    rewards = torch.tensor([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0], [5.0, 9.0, 7.0]])
+    mask = torch.tensor([[True, True, True], [True, True, False], [True, False, False]])
+    expected = torch.tensor([[1 - 4, 2 - 4, 3.0],  # position 2: only the first sequence reaches it
+                             [3 - 3, 4 - 2, 5.0],  # masked: left alone
+                             [5 - 2, 9.0, 7.0]])
+    torch.testing.assert_close(leave_one_out(rewards, mask), expected)
+    oracle = OracleLSTM.random(vocab_size=V, embed_dim=8, hidden_dim=8, seq_len=T, seed=0)
+    generator = LSTMGenerator(GeneratorConfig(V, 8, 8, start_id=0, pad_id=None, eos_id=None))
+    config = SeqGANConfig(batch_size=64, n_rollouts=2, reward="fixed_discriminator", reward_scale="log_odds",
+                          leave_one_out_baseline=True)
+    trainer = SeqGANTrainer(generator, LikelihoodRatio(oracle, generator), REAL, T, config, progress=False)
+    assert abs(trainer.generator_step()["mean_reward"]) < 1e-3  # the offset is gone
+
+
+@pytest.mark.slow  # four small oracle runs, each resumed (about 20 s)
+@pytest.mark.parametrize("method", ["seqgan_perfect_d", "seqgan_perfect_d_log_odds", "seqgan_perfect_d_log_odds_rloo",
+                                    "seqgan_shuffled"])
 def test_an_oracle_seqgan_arm_runs_resumes_and_keeps_its_own_checkpoint(method):
     oracle = OracleLSTM.random(vocab_size=40, embed_dim=8, hidden_dim=8, seq_len=20, seed=0)  # SeqGAN CNN: 20 wide
     config = SeqGANConfig(batch_size=8, n_rollouts=2, d_pretrain_rounds=1, d_samples=32, eval_every=1)

@@ -28,7 +28,8 @@ UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE",
          "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE",
          "seqgan_perfect_d": "SeqGAN, perfect D (reward D*)",
-         "seqgan_perfect_d_log_odds": "SeqGAN, perfect D (reward log-odds)"}
+         "seqgan_perfect_d_log_odds": "SeqGAN, perfect D (reward log-odds)",
+         "seqgan_perfect_d_log_odds_rloo": "SeqGAN, perfect D (log-odds, leave-one-out baseline)"}
 
 
 @dataclass
@@ -185,7 +186,7 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
     for i, seed in enumerate(study.seeds(holder)):
         frame = pd.DataFrame(study.runs[holder][seed][curve])
         ax.plot(frame[d], frame[q], "-", color="grey", alpha=0.5, lw=1, label=curve_label if i == 0 else None)
-    for colour, method in zip(("C0", "C3", "C2", "C1"), methods):
+    for colour, method in zip(("C0", "C3", "C2", "C1", "C4", "C5"), methods):
         points = pd.DataFrame([{q: r[q], d: r[d]} for r in study.runs.get(method, {}).values()])
         if points.empty:
             continue

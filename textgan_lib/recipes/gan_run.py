@@ -24,7 +24,7 @@ class GanArm:
     weights, the paper's ScratchGAN), and for a placebo the method it imitates (``placebo_of``)."""
 
     trainer: str
-    changes: Mapping[str, str] = field(default_factory=dict)
+    changes: Mapping[str, str | bool] = field(default_factory=dict)
     from_scratch: bool = False
     placebo_of: str | None = None
 
@@ -48,12 +48,13 @@ GAN_ARMS: dict[str, GanArm] = {
 }
 # On the oracle only: SeqGAN whose discriminator is the exact likelihood ratio (models.oracle.LikelihoodRatio),
 # rewarded by its probability (the paper's reward, which saturates near 0) or by its log-odds (the
-# log-likelihood ratio: the policy gradient of the reverse KL)
+# log-likelihood ratio: the policy gradient of the reverse KL), without and with a leave-one-out baseline
 PERFECT_D = "seqgan_perfect_d"
-PERFECT_D_LOG_ODDS = "seqgan_perfect_d_log_odds"
 GAN_ARMS[PERFECT_D] = GanArm("seqgan", {"reward": "fixed_discriminator"})
-GAN_ARMS[PERFECT_D_LOG_ODDS] = GanArm("seqgan", {"reward": "fixed_discriminator", "reward_scale": "log_odds"})
-PERFECT_DS = (PERFECT_D, PERFECT_D_LOG_ODDS)
+GAN_ARMS[f"{PERFECT_D}_log_odds"] = GanArm("seqgan", {"reward": "fixed_discriminator", "reward_scale": "log_odds"})
+GAN_ARMS[f"{PERFECT_D}_log_odds_rloo"] = GanArm("seqgan", {"reward": "fixed_discriminator", "reward_scale": "log_odds",
+                                                          "leave_one_out_baseline": True})
+PERFECT_DS = (PERFECT_D, f"{PERFECT_D}_log_odds", f"{PERFECT_D}_log_odds_rloo")
 # each placebo and the GAN it imitates
 PLACEBOS: dict[str, str] = {method: arm.placebo_of for method, arm in GAN_ARMS.items() if arm.placebo_of}
 

@@ -41,6 +41,18 @@ def moving_baseline(baseline: float | None, returns: Tensor, mask: Tensor, decay
     return mean if baseline is None else decay * baseline + (1 - decay) * mean
 
 
+def leave_one_out(rewards: Tensor, mask: Tensor) -> Tensor:
+    """``rewards`` ``[B, T]`` less, at each position, the mean reward of the *other* sequences that
+    reach it: REINFORCE's leave-one-out baseline (RLOO, Kool et al. 2019), which does not depend on
+    the sequence it is subtracted from, so the gradient stays unbiased, and which removes whatever
+    offset the batch's rewards share. A position that one sequence alone reaches keeps its reward;
+    what ``mask`` drops is left alone."""
+    kept = mask.to(rewards.dtype)
+    total, count = (rewards * kept).sum(dim=0), kept.sum(dim=0)  # [T] each
+    others = (total - rewards) / (count - 1).clamp_min(1)  # [B, T]
+    return torch.where(mask & (count > 1), rewards - others, rewards)
+
+
 def shuffled_per_position(rewards: Tensor, mask: Tensor, rng: torch.Generator) -> Tensor:
     """The placebo's rewards: at each position, the rewards of the sequences that reach it, in a
     random order of those sequences (the others untouched)."""

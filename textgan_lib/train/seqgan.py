@@ -43,7 +43,7 @@ from ..paper import SEQGAN_PAPER
 from .adversarial import AdversarialTrainer
 from .base import training_target
 from .cuda_graph import GraphedStep
-from .dense_rewards import shuffled_per_position
+from .dense_rewards import leave_one_out, shuffled_per_position
 from .losses import policy_gradient_loss
 from .rollout import REWARD_DTYPES, default_reward_dtype, rollout_rewards
 
@@ -99,6 +99,9 @@ class SeqGANConfig:
     # Where the policy gradient's rewards come from (one of REWARDS): the GAN, or a placebo of it
     reward: str = "discriminator"
     reward_scale: str = "probability"  # one of REWARD_SCALES
+    # subtract each token's leave-one-out baseline (train.dense_rewards.leave_one_out) from its reward;
+    # the paper's SeqGAN has none, and log-odds rewards share a large offset that only adds noise
+    leave_one_out_baseline: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -345,6 +348,8 @@ class SeqGANTrainer(AdversarialTrainer):
                                   autocast_dtype=self.reward_autocast,
                                   log_odds=cfg.reward_scale == "log_odds")  # [B, T]
         rewards = self._placebo(rewards, self.generator.mask(samples))
+        if cfg.leave_one_out_baseline:
+            rewards = leave_one_out(rewards, self.generator.mask(samples))
         with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
         loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
