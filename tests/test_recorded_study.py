@@ -16,6 +16,8 @@ from textgan_lib.book.evidence import (  # noqa: E402
     verdict_forest,
 )
 from textgan_lib.book.recorded import (  # noqa: E402
+    LM_CURVE,
+    LM_POINT,
     UNTIL_FLAT_FOLDER,
     find_study_folder,
     load_study,
@@ -84,6 +86,23 @@ def test_the_plane_puts_more_diverse_to_the_right_on_both_corpora(recorded):
     assert len(oracle_axes.lines) >= 5 and "reversed" in coco_axes.get_xlabel()
     gaussian_axes = study_plane(coco, ["latent"], curve="gaussian_curve", curve_label="Gaussian").axes[0]
     assert "Gaussian" in [t.get_text() for t in gaussian_axes.get_legend().get_texts()]
+
+
+def test_the_lm_plane_is_drawn_from_the_curves_and_points_the_runs_keep_there(recorded):
+    lm_curve = [{"temperature": t, "lm_score": 3.0 + t, "reverse_lm_score": 5.0 - t} for t in (0.8, 1.0, 1.2)]
+    for seed in (0, 1, 2):  # three seeds of five carry the second plane
+        for method, entry in (("mle", {LM_CURVE: lm_curve}),
+                              ("seqgan", {LM_POINT: {"lm_score": 3.5, "reverse_lm_score": 4.9 - seed / 10}})):
+            path = recorded / f"coco_{method}_seed{seed}.json"
+            path.write_text(json.dumps(json.loads(path.read_text()) | entry))
+    summarize(recorded, "coco")
+    axes = study_plane(load_study("coco", recorded), ["seqgan"], curve=LM_CURVE, point=LM_POINT).axes[0]
+    assert "reverse-LM score" in axes.get_xlabel() and "LM score" in axes.get_ylabel()
+    grey = [line for line in axes.lines if line.get_color() == "grey"]
+    assert len(grey) == 3 and list(grey[0].get_xdata()) == [4.2, 4.0, 3.8]
+    seeds = [line for line in axes.lines if line.get_marker() == "o" and line.get_color() != "grey"]
+    assert sorted(seeds[0].get_xdata()) == pytest.approx([4.7, 4.8, 4.9])  # the seeds' points, none from the text plane
+    assert "3 seeds" in " ".join(t.get_text() for t in axes.get_legend().get_texts())
 
 
 def test_outside_a_clone_the_chapter_is_told_where_the_study_lives(tmp_path, capsys, monkeypatch):

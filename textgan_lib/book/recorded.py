@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..eval.verdicts import COOLED_MLE, METRIC_LABELS, Plane, confidence_interval, verdict_key
+from ..eval.verdicts import COOLED_MLE, LM_PLANE, METRIC_LABELS, Plane, confidence_interval, verdict_key
 from ..recipes.records import RunFileError, read_runs
 from ..recipes.summary import PLANES
 from .plane import plane_axes
@@ -167,12 +167,18 @@ def verdict_sentence(study: RecordedStudy | None, method: str, baseline: str = C
             f"agree in sign{beyond})")
 
 
+# where a text run keeps Caccia et al.'s LM plane (LM_PLANE): the MLE model's curve, any other run's point
+LM_CURVE, LM_POINT = "lm_plane_curve", "lm_plane_point"
+
+
 def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None, curve: str = "temperature_curve",
-                curve_label: str = "MLE at temperature τ, one line per seed") -> Any:
+                curve_label: str = "MLE at temperature τ, one line per seed", point: str | None = None) -> Any:
     """The quality–diversity plane of the recorded study, more diverse to the right: each seed's
     baseline curve (grey; ``curve`` names it in the MLE runs, or ``gaussian_curve`` in the runs of
     ``methods[0]``, a code GAN), each method's seeds (small markers) and their mean with its 95 %
-    interval (error bars)."""
+    interval (error bars). ``point=LM_POINT`` with ``curve=LM_CURVE`` draws the LM plane
+    (:data:`~textgan_lib.eval.verdicts.LM_PLANE`) from the points the runs keep there; runs without
+    one are left out."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -180,14 +186,15 @@ def study_plane(study: RecordedStudy | None, methods: list[str], ax: Any = None,
     if study is None:
         ax.text(0.5, 0.5, NOT_HERE.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes)
         return ax.figure
-    plane = study.plane
+    plane = LM_PLANE if point == LM_POINT else study.plane
     q, d = plane.quality, plane.diversity
-    holder = "mle" if curve == "temperature_curve" else methods[0]
-    for i, seed in enumerate(study.seeds(holder)):
+    holder = "mle" if curve in ("temperature_curve", LM_CURVE) else methods[0]
+    for i, seed in enumerate(s for s in study.seeds(holder) if curve in study.runs[holder][s]):
         frame = pd.DataFrame(study.runs[holder][seed][curve])
         ax.plot(frame[d], frame[q], "-", color="grey", alpha=0.5, lw=1, label=curve_label if i == 0 else None)
     for colour, method in zip(("C0", "C3", "C2", "C1", "C4", "C5"), methods):
-        points = pd.DataFrame([{q: r[q], d: r[d]} for r in study.runs.get(method, {}).values()])
+        kept = [r if point is None else r.get(point) for r in study.runs.get(method, {}).values()]
+        points = pd.DataFrame([{q: r[q], d: r[d]} for r in kept if r is not None])
         if points.empty:
             continue
         ax.plot(points[d], points[q], "o", color=colour, alpha=0.45, ms=5)
