@@ -174,6 +174,7 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert table.loc["seqgan", "Holm-corrected"] == MORE_DIVERSE and table.loc["seqgan", "agree"] == "5 of 5"
     assert table.loc["seqgan", "sign test p"] == pytest.approx(0.0625)
     assert table.loc["gumbel", "Holm-corrected"].startswith("indistinguishable")
+    study.summary["verdicts"]["seqgan_vs_top_p"] = dict(study.verdict("seqgan"))  # a control: not a placebo
     words = corpus_paragraph(study, study)
     assert "more diverse than the cooled MLE model: SeqGAN (+0.1" in words
     assert "indistinguishable from it: Gumbel GAN" in words and "1 GAN-against-placebo comparisons recorded" in words
@@ -200,3 +201,9 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     words = placebo_sentence(load_study("coco", tmp_path), "gumbel")
     assert "with a frozen random critic, indistinguishable from it" in words
     assert words.endswith("the adversary's share is not shown at these seeds")
+    for seed in range(1, 5):  # one seed of the placebo left: shown, not judged
+        (tmp_path / f"coco_gumbel_fixed_critic_seed{seed}.json").unlink()
+    summarize(tmp_path, "coco")
+    words = placebo_sentence(load_study("coco", tmp_path), "gumbel")
+    assert "with a frozen random critic, one seed only (difference " in words and "no verdict yet" in words
+    assert words.endswith("whether the adversary caused its effect is still open")

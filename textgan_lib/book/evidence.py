@@ -30,7 +30,8 @@ PLACEBO_NAMES = {"seqgan_shuffled": "shuffled rewards", "seqgan_constant": "a co
 def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     """What ``gan``'s placebo arms recorded in ``arms`` say, in words: for each of its placebos, the
     GAN against it by the book's rule (the difference of their diversity gaps to the cooled MLE
-    model, seed by seed; positive = the GAN more diverse), or that it is not recorded yet; then
+    model, seed by seed; positive = the GAN more diverse), its one seed's difference without a
+    verdict (the rule needs two or more), or that it is not recorded yet; then
     what follows for the cause: indistinguishable from every placebo means the adversary's share of
     the effect is not shown at these seeds."""
     name = NAMES.get(gan, gan)
@@ -42,6 +43,10 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
         v = arms.verdict(placebo_key(gan, placebo))
         if v is None:
             parts.append(f"with {PLACEBO_NAMES[placebo]}, not recorded yet")
+            continue
+        if v["seeds"] < 2:  # the rule needs an interval: one seed is shown, not judged
+            parts.append(f"with {PLACEBO_NAMES[placebo]}, one seed only (difference {v['gap']:+.3f}): "
+                         "no verdict yet")
             continue
         recorded += 1
         interval = "" if math.isnan(v["low"]) else f", 95 % CI {v['low']:+.3f} to {v['high']:+.3f}"
@@ -80,6 +85,15 @@ def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> list[dict]:
+    """``gan``'s verdicts against each of its placebos that ``placebos`` records (:data:`PLACEBOS`),
+    not the controls (``<gan>_vs_top_p``, ...), which share the spelling."""
+    if placebos is None:
+        return []
+    found = (placebos.verdict(placebo_key(gan, p)) for p, imitated in PLACEBOS.items() if imitated == gan)
+    return [v for v in found if v is not None]
+
+
 def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> None:
     """``study``'s primary verdicts against the cooled MLE model as a forest plot on ``ax``: each
     GAN's mean diversity gap with its 95 % interval (filled where the verdict holds after Holm's
@@ -99,8 +113,8 @@ def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy
         decided = not row["Holm-corrected"].startswith("indistinguishable")
         ax.errorbar(row["gap"], y, xerr=[[row["gap"] - row["low"]], [row["high"] - row["gap"]]], fmt="o",
                     color="C0", mfc="C0" if decided else "white", capsize=3)
-        comparisons = {} if placebos is None else placebos.summary["verdicts"]
-        against_placebos = [v for k, v in comparisons.items() if k.startswith(f"{row['comparison']}_vs_")]
+        # one seed has no interval: only judged comparisons are drawn
+        against_placebos = [v for v in _placebo_verdicts(placebos, row["comparison"]) if v["seeds"] >= 2]
         for offset, v in enumerate(against_placebos):
             ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
                         fmt="s", color="C3", ms=4, capsize=2,
@@ -125,7 +139,11 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    comparisons = [] if placebos is None else [k for k in placebos.summary["verdicts"] if "_vs_" in k]
-    placebo_note = (f"{len(comparisons)} GAN-against-placebo comparisons recorded" if comparisons
+    comparisons = [v for gan in gans["comparison"] for v in _placebo_verdicts(placebos, gan)]
+    judged = sum(v["seeds"] >= 2 for v in comparisons)
+    single = len(comparisons) - judged
+    placebo_note = (f"{judged} GAN-against-placebo comparisons recorded" if judged
                     else "no placebo comparison recorded yet")
+    if single:
+        placebo_note += f", {single} more with one seed only (not judged)"
     return "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
