@@ -27,6 +27,14 @@ PLACEBO_NAMES = {"seqgan_shuffled": "shuffled rewards", "seqgan_constant": "a co
                  "scratchgan_mle_shuffled": "shuffled rewards"}
 
 
+def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> dict[str, dict | None]:
+    """``gan``'s verdict against each of its placebos (:data:`PLACEBOS`) that ``placebos`` records,
+    None for one not recorded yet; never the controls (``<gan>_vs_top_p``, ...), which share the
+    spelling."""
+    return {p: None if placebos is None else placebos.verdict(placebo_key(gan, p))
+            for p, imitated in PLACEBOS.items() if imitated == gan}
+
+
 def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     """What ``gan``'s placebo arms recorded in ``arms`` say, in words: for each of its placebos, the
     GAN against it by the book's rule (the difference of their diversity gaps to the cooled MLE
@@ -37,10 +45,9 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     name = NAMES.get(gan, gan)
     if arms is None:
         return f"{name}'s placebo arms are {NOT_HERE}"
-    placebos = [p for p, imitated in PLACEBOS.items() if imitated == gan]
+    placebos = _placebo_verdicts(arms, gan)
     parts, decided, recorded = [], [], 0
-    for placebo in placebos:
-        v = arms.verdict(placebo_key(gan, placebo))
+    for placebo, v in placebos.items():
         if v is None:
             parts.append(f"with {PLACEBO_NAMES[placebo]}, not recorded yet")
             continue
@@ -85,13 +92,6 @@ def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> list[dict]:
-    """``gan``'s verdicts against each of its placebos that ``placebos`` records (:data:`PLACEBOS`),
-    not the controls (``<gan>_vs_top_p``, ...), which share the spelling."""
-    if placebos is None:
-        return []
-    found = (placebos.verdict(placebo_key(gan, p)) for p, imitated in PLACEBOS.items() if imitated == gan)
-    return [v for v in found if v is not None]
 
 
 def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> None:
@@ -114,7 +114,8 @@ def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy
         ax.errorbar(row["gap"], y, xerr=[[row["gap"] - row["low"]], [row["high"] - row["gap"]]], fmt="o",
                     color="C0", mfc="C0" if decided else "white", capsize=3)
         # one seed has no interval: only judged comparisons are drawn
-        against_placebos = [v for v in _placebo_verdicts(placebos, row["comparison"]) if v["seeds"] >= 2]
+        against_placebos = [v for v in _placebo_verdicts(placebos, row["comparison"]).values()
+                            if v is not None and v["seeds"] >= 2]
         for offset, v in enumerate(against_placebos):
             ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
                         fmt="s", color="C3", ms=4, capsize=2,
@@ -139,7 +140,7 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    comparisons = [v for gan in gans["comparison"] for v in _placebo_verdicts(placebos, gan)]
+    comparisons = [v for gan in gans["comparison"] for v in _placebo_verdicts(placebos, gan).values() if v is not None]
     judged = sum(v["seeds"] >= 2 for v in comparisons)
     single = len(comparisons) - judged
     placebo_note = (f"{judged} GAN-against-placebo comparisons recorded" if judged

@@ -347,15 +347,16 @@ class SeqGANTrainer(AdversarialTrainer):
         rewards = rollout_rewards(self.rollout, self.discriminator, samples, cfg.n_rollouts, self.rngs["sample"],
                                   autocast_dtype=self.reward_autocast,
                                   log_odds=cfg.reward_scale == "log_odds")  # [B, T]
-        rewards = self._placebo(rewards, self.generator.mask(samples))
+        mask = self.generator.mask(samples)  # [B, T]: the tokens up to and including each end
+        rewards = self._placebo(rewards, mask)
         if cfg.leave_one_out_baseline:
-            rewards = leave_one_out(rewards, self.generator.mask(samples))
+            rewards = leave_one_out(rewards, mask)
         with evaluating(self.generator):  # the policy that sampled: no dropout (see the module docstring)
             log_probs = -self.generator.token_nll(samples, check_ids=False)  # [B, T]; its own samples
-        loss = policy_gradient_loss(log_probs, rewards, self.generator.mask(samples), reduction=cfg.pg_reduction)
+        loss = policy_gradient_loss(log_probs, rewards, mask, reduction=cfg.pg_reduction)
         grad_norm = self.update(loss, "generator", "policy-gradient loss", cfg.clip_norm)
         return {"g_loss": loss.item(), "mean_reward": rewards.mean().item(), "g_grad_norm": grad_norm.item(),
-                "mean_length": self.generator.mask(samples).sum(dim=1).float().mean().item()}
+                "mean_length": mask.sum(dim=1).float().mean().item()}
 
     def run(self, **kwargs: Any) -> pd.DataFrame:
         """:meth:`Trainer.run` of the adversarial rounds (same arguments), after the discriminator's
