@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import torch
 
 from textgan_lib._seeds import seeded
 from textgan_lib.models.discriminators import CNNDiscriminator
+from textgan_lib.models.generator import LSTMGenerator
 from textgan_lib.models.oracle import LikelihoodRatio, OracleLSTM
 from textgan_lib.recipes.gan_run import HELD_OUT
 from textgan_lib.recipes.language import language_model, text_splits
@@ -35,18 +36,33 @@ from textgan_lib.recipes.oracle import oracle_mle, oracle_training_data
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.train.adversarial import heldout_discrimination
 from textgan_lib.train.gumbel_gan import copy_generator
-from textgan_lib.train.seqgan import SeqGANTrainer
+from textgan_lib.train.seqgan import SeqGANConfig, SeqGANTrainer
 
 
-def coco(profile):
+@dataclass
+class Setup:
+    """What the discriminator is pretrained against: the seed-0 MLE model whose samples it must
+    tell from ``train``, the held-out real sequences it is measured on, and the SeqGAN config whose
+    schedule the settings change; on the oracle also the oracle itself and the accuracy of the
+    exact likelihood ratio on the same held-out data (what the data allow)."""
+
+    mle: LSTMGenerator
+    train: torch.Tensor
+    real: torch.Tensor
+    max_len: int
+    config: SeqGANConfig
+    oracle: OracleLSTM | None = None
+    perfect_accuracy: float | None = None
+
+
+def coco(profile) -> Setup:
     """COCO's seed-0 language model, training captions, validation captions and SeqGAN config."""
     data = text_splits("coco", profile)
     mle, _ = language_model(data, profile, 0, progress=False)
-    return (mle, data.train.tokens, data.valid.tokens[:HELD_OUT], data.max_len, profile.real_text.seqgan.config(0),
-            None, None)
+    return Setup(mle, data.train.tokens, data.valid.tokens[:HELD_OUT], data.max_len, profile.real_text.seqgan.config(0))
 
 
-def oracle(profile):
+def oracle(profile) -> Setup:
     """The oracle's seed-0 MLE model, its training sequences, fresh held-out oracle sequences, the
     SeqGAN config, and the exact likelihood ratio measured on them."""
     lstm = OracleLSTM.from_seqgan()
@@ -55,7 +71,7 @@ def oracle(profile):
     real = held_out[:HELD_OUT]
     fake = mle.sample(HELD_OUT, lstm.seq_len, rng=torch.Generator().manual_seed(0))
     perfect = heldout_discrimination(LikelihoodRatio(lstm, mle), real, fake)["accuracy"]
-    return mle, train, real, lstm.seq_len, profile.seqgan_oracle.config(0), perfect, lstm
+    return Setup(mle, train, real, lstm.seq_len, profile.seqgan_oracle.config(0), lstm, perfect)
 
 
 def main() -> None:
@@ -67,20 +83,22 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     profile = get_profile("cpu")
-    mle, train, real, max_len, base, perfect, lstm = (coco if args.corpus == "coco" else oracle)(profile)
-    if perfect is not None:
-        print(json.dumps({"corpus": args.corpus, "likelihood_ratio_heldout_accuracy": round(perfect, 3)}), flush=True)
+    setup = (coco if args.corpus == "coco" else oracle)(profile)
+    if setup.perfect_accuracy is not None:
+        print(json.dumps({"corpus": args.corpus,
+                          "likelihood_ratio_heldout_accuracy": round(setup.perfect_accuracy, 3)}), flush=True)
     for name, changes in json.loads(args.settings).items():
-        if "real_pool" in changes and lstm is None:
+        if "real_pool" in changes and setup.oracle is None:
             raise SystemExit(f"{name}: real_pool draws fresh oracle sequences: give --corpus oracle")
         fields = {k: v for k, v in changes.items() if k != "real_pool"}
-        config = replace(base, d_target_accuracy=None, d_pretrain_rounds=args.rounds,
+        config = replace(setup.config, d_target_accuracy=None, d_pretrain_rounds=args.rounds,
                          d_pretrain_max_rounds=args.rounds, **fields)
-        pool = train if "real_pool" not in changes else oracle_training_data(lstm, changes["real_pool"], 1)[0]
+        pool = (setup.train if "real_pool" not in changes
+                else oracle_training_data(setup.oracle, changes["real_pool"], 1)[0])
         with seeded(0):
-            discriminator = CNNDiscriminator(mle.config.vocab_size)
-        trainer = SeqGANTrainer(copy_generator(mle), discriminator, pool, max_len, config,
-                                progress=False, held_out=real)
+            discriminator = CNNDiscriminator(setup.mle.config.vocab_size)
+        trainer = SeqGANTrainer(copy_generator(setup.mle), discriminator, pool, setup.max_len, config,
+                                progress=False, held_out=setup.real)
         started = time.perf_counter()
         trainer.pretrain_discriminator()
         accuracy = [round(r["d_heldout_accuracy"], 3) for r in trainer.records if r.get("phase") == "d_pretrain"]

@@ -52,6 +52,13 @@ def test_tables_and_sentences_carry_the_rule_and_its_evidence(recorded, monkeypa
     assert table.loc["Gumbel GAN", "verdict"] == MORE_DIVERSE and table.loc["Gumbel GAN", "seeds agreeing"] == "5 of 5"
     assert table.loc["Gumbel GAN", "NLL_oracle"] == "9.000 [9.000, 9.000]"
     assert metric_interval(oracle, "gumbel", "NLL_oracle") == "9.000 [9.000, 9.000] over 5 seeds"
+    # on the oracle the summary keeps each run's reverse KL per token, NLL_oracle - NLL_div (9 - 3.0x)
+    wide = study_table(oracle, also=("reverse KL per token", "NLL_test"))
+    assert wide.loc["MLE (τ = 1)", "reverse KL per token"] == "5.000 [5.000, 5.000]"
+    assert wide.loc["Gumbel GAN", "reverse KL per token"].startswith("5.980 [5.9")
+    assert wide.loc["Gumbel GAN", "NLL_test"] == "7.500 [7.500, 7.500]"
+    with pytest.raises(ValueError, match="has no metric \\['BLEU-4'\\].*writes it again"):
+        study_table(oracle, also=("BLEU-4",))
     assert metric_interval(oracle, "gumbel", "1-NN accuracy, GAN codes").startswith("not yet recorded")
     assert metric_interval(None, "gumbel", "NLL_oracle").startswith("not recorded here")
     assert verdict_sentence(oracle, "gumbel").startswith(f"{MORE_DIVERSE} (gap +0.520, 95 % CI +0.5")

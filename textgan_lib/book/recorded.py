@@ -96,19 +96,25 @@ NOT_HERE = "not recorded here (the README of each study in the repository's benc
 
 
 def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
-                baseline: str = COOLED_MLE) -> pd.DataFrame:
-    """One row per method: the plane's two metrics as mean [95 % CI] over seeds, the diversity gap
-    against ``baseline`` with its interval, how many seeds share its sign (and how many lie outside
-    the baseline's curve, unmatched), and the verdict (an empty table without a study)."""
+                baseline: str = COOLED_MLE, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per method: the plane's two metrics and the summary's metrics named in ``also``
+    (e.g. ``"NLL_test"``) as mean [95 % CI] over seeds, the diversity gap against ``baseline``
+    with its interval, how many seeds share its sign (and how many lie outside the baseline's
+    curve, unmatched), and the verdict (an empty table without a study)."""
     if study is None:
         return pd.DataFrame({"note": [NOT_HERE]})
     methods = methods or [m for m in NAMES if m in study.runs]
     quality, diversity = (METRIC_LABELS[study.plane.quality], METRIC_LABELS[study.plane.diversity])
     metrics = {(m["method"], m["metric"]): m for m in study.summary["metrics"]}
+    recorded = {m["metric"] for m in study.summary["metrics"]}
+    if unknown := [metric for metric in also if metric not in recorded]:
+        raise ValueError(f"{study.folder / (study.corpus + '_summary.json')} has no metric {unknown}: it has "
+                         f"{sorted(recorded)} (a summary written by older code may lack a newer metric: "
+                         f"`textgan study --corpus {study.corpus} --out {study.folder}` writes it again)")
     rows = []
     for method in methods:
         row: dict[str, Any] = {"method": NAMES.get(method, method), "seeds": len(study.seeds(method))}
-        for metric in (quality, diversity):
+        for metric in (quality, diversity, *also):
             m = metrics.get((method, metric))
             row[metric] = "—" if m is None else _interval(m["mean"], m["low"], m["high"])
         v = study.verdict(verdict_key(method, baseline))

@@ -79,10 +79,15 @@ def _discriminator_metrics(result: dict) -> dict[str, float]:
     return metrics
 
 
+# on the oracle NLL_oracle - NLL_div is the per-token KL(model's samples || oracle), what a perfect
+# discriminator's log-odds reward descends in expectation
+REVERSE_KL = "reverse KL per token"
+
+
 def _metrics(corpus: str, result: dict) -> dict[str, float]:
     if corpus == "oracle":
         return {METRIC_LABELS[key]: result[key] for key in ("nll_oracle", "nll_div", "nll_test")} | \
-            _discriminator_metrics(result)
+            {REVERSE_KL: result["nll_oracle"] - result["nll_div"]} | _discriminator_metrics(result)
     metrics = {METRIC_LABELS[key]: result[key] for key in ("bleu_4", "self_bleu_4")}
     metrics |= {"NLL under MLE": result["nll_under_mle"], "mean length": result.get("mean_length", math.nan)}
     metrics |= _discriminator_metrics(result)

@@ -52,10 +52,11 @@ SCORE_CHUNK = 4096  # sequences per discriminator call
 
 
 @torch.no_grad()
-def discriminator_probability(discriminator: nn.Module, sequences: Tensor,
+def discriminator_reward(discriminator: nn.Module, sequences: Tensor,
                               autocast_dtype: torch.dtype | None = None, log_odds: bool = False) -> Tensor:
-    """``sigmoid(D(x))`` ``[N]`` for ``[N, T]`` sequences, in eval mode and in chunks (with
-    ``log_odds``: the logit ``D(x)`` itself, ``log D - log(1 - D)``).
+    """The reward ``[N]`` that the discriminator gives ``[N, T]`` sequences, in eval mode and in
+    chunks: its probability ``sigmoid(D(x))`` that they are real, or with ``log_odds`` the logit
+    ``D(x)`` itself, ``log D - log(1 - D)``.
 
     ``autocast_dtype`` (``torch.bfloat16`` or ``torch.float16``) runs the discriminator under
     autocast: about twice as fast on GPUs (and bfloat16 on CPUs with AMX tiles), and precise enough
@@ -78,10 +79,10 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
 
     With ``reuse_prefixes`` and a discriminator that has ``completion_logits``, the shared
     prefixes are not recomputed; otherwise every completion is scored from scratch by
-    :func:`discriminator_probability`. Both give the same numbers up to float rounding.
+    :func:`discriminator_reward`. Both give the same numbers up to float rounding.
     """
     if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
-        return discriminator_probability(discriminator, completions.reshape(-1, completions.shape[-1]),
+        return discriminator_reward(discriminator, completions.reshape(-1, completions.shape[-1]),
                                          autocast_dtype, log_odds).view(completions.shape[:3])
     with _scoring(discriminator, sequences.device.type, autocast_dtype):
         logits = discriminator.completion_logits(sequences, completions).float()
@@ -104,7 +105,7 @@ def rollout_rewards(policy: LSTMGenerator, discriminator: nn.Module, sequences: 
                     log_odds: bool = False) -> Tensor:
     """Rewards ``[B, T]`` for every prefix of ``sequences`` ``[B, T]`` (see the module docstring).
 
-    ``autocast_dtype`` scores the completions at that precision (see :func:`discriminator_probability`);
+    ``autocast_dtype`` scores the completions at that precision (see :func:`discriminator_reward`);
     ``reuse_prefixes`` lets the discriminator skip the windows that the prefixes determine (see
     :func:`completion_probability`); ``log_odds`` averages the discriminator's logits instead of its
     probabilities.
@@ -122,7 +123,7 @@ def _rollout_rewards(policy, discriminator, sequences, n_rollouts, rng, temperat
     B, T = sequences.shape
     M = n_rollouts
     rewards = sequences.new_empty((B, T), dtype=torch.float)
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype, log_odds)
+    rewards[:, T - 1] = discriminator_reward(discriminator, sequences, autocast_dtype, log_odds)
     if T == 1:
         return rewards
     eos, pad = policy.config.eos_id, policy.config.pad_id
@@ -170,9 +171,9 @@ def rollout_rewards_reference(policy: LSTMGenerator, discriminator: nn.Module, s
     for _m in range(n_rollouts):
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
-            rewards[:, t - 1] += discriminator_probability(discriminator, completed, autocast_dtype,
+            rewards[:, t - 1] += discriminator_reward(discriminator, completed, autocast_dtype,
                                                            log_odds) / n_rollouts
-    rewards[:, T - 1] = discriminator_probability(discriminator, sequences, autocast_dtype, log_odds)
+    rewards[:, T - 1] = discriminator_reward(discriminator, sequences, autocast_dtype, log_odds)
     return rewards
 
 
