@@ -131,6 +131,27 @@ def test_scratchgan_starts_untrained_or_from_the_mle_model_and_runs_from_the_com
     assert "coco / scratchgan" in capsys.readouterr().out
 
 
+def test_scratchgan_from_the_mle_model_trains_at_its_own_learning_rates_where_the_profile_gives_them(tmp_path):
+    """The ``cpu`` profile keeps the paper's learning rates for the MLE-started arms and rates near
+    1e-3 from scratch (``ScratchGANSizes.mle_start_lrs``); each run's settings record the rates it used."""
+    cpu = get_profile("cpu").real_text.scratchgan
+    scratch, from_mle = cpu.start_config(3, from_scratch=True), cpu.start_config(3, from_scratch=False)
+    assert (scratch.g_lr, scratch.d_lr, from_mle.g_lr, from_mle.d_lr) == (9.59e-4, 9.38e-4, 9.59e-5, 9.38e-3)
+    assert scratch.seed == from_mle.seed == 3
+    rates = {}
+    for method in ("scratchgan", "scratchgan_mle_shuffled"):
+        assert main(["real-text", "--corpus", "coco", "--method", method, "--profile", "ci",
+                     "--set", "data.n_sentences=120", "--set", "real_text.samples=20",
+                     "--set", "real_text.references=60", "--set", "real_text.self_bleu_subset=20",
+                     "--set", "real_text.scratchgan.iterations=1",
+                     "--set", "real_text.scratchgan.mle_start_lrs=(0.01, 0.02)",
+                     "--out", str(tmp_path), "--quiet"]) == 0
+        settings = json.loads((tmp_path / f"coco_{method}.json").read_text(encoding="utf-8"))["settings"]
+        rates[method] = (settings["g_lr"], settings["d_lr"])
+    ci = get_profile("ci").real_text.scratchgan.trainer
+    assert rates == {"scratchgan": (ci.g_lr, ci.d_lr), "scratchgan_mle_shuffled": (0.01, 0.02)}
+
+
 def test_a_profile_changed_outside_the_language_model_reuses_its_checkpoint(tmp_path):
     """Chapter 12's batch ablation changes only ScratchGAN's batch: it must start from the same
     MLE checkpoint, not train another one, while its own run gets a file of its own."""

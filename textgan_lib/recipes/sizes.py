@@ -146,6 +146,18 @@ class ScratchGANSizes(_Budgeted, _SeededTrainer, _Checked):
     embed_dim: int
     hidden_dim: int
     trainer: ScratchGANConfig
+    # the generator's and the discriminator's learning rates of a run that starts from the MLE model,
+    # where they differ from ``trainer``'s (None: the same recipe from both starts)
+    mle_start_lrs: tuple[float, float] | None = None
+
+    def start_config(self, seed: int, from_scratch: bool) -> ScratchGANConfig:
+        """The trainer's config of a run from an untrained generator or (``from_scratch=False``)
+        from the MLE model."""
+        config = self.config(seed)
+        if from_scratch or self.mle_start_lrs is None:
+            return config
+        g_lr, d_lr = self.mle_start_lrs
+        return replace(config, g_lr=g_lr, d_lr=d_lr)
 
 
 @dataclass(frozen=True)
