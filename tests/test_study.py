@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -20,7 +21,7 @@ from textgan_lib.eval.verdicts import (
 from textgan_lib.models.code_gan import gaussian_codes
 from textgan_lib.recipes.measurements import GAUSSIAN_SCALES, add_controls, length_matched
 from textgan_lib.recipes.profiles import get_profile
-from textgan_lib.recipes.study import run_file, study
+from textgan_lib.recipes.study import run_file, schedule_runs, study
 from textgan_lib.recipes.summary import PLANES, summarize
 
 # a ci-size language model has not learned <pad> after <eos>: its Gumbel GAN's warning is expected here
@@ -276,6 +277,65 @@ def test_the_ray_backend_writes_the_files_of_the_local_backend(tmp_path, monkeyp
             assert json.dumps(ray) == json.dumps(local), (method, seed)  # as text: NaN equals NaN
     with pytest.raises(ValueError, match="unknown backend"):
         study("coco", ["gumbel"], [0], profile, tmp_path / "x", backend="dask")
+
+
+def test_a_seeds_gans_run_at_once_after_its_mle_run_and_a_failure_cancels_what_has_not_started():
+    """``schedule_runs``, on threads: with two workers the two GANs of one seed must meet at a
+    barrier (they run at the same time), each after its seed's MLE run has ended; after a failure
+    nothing more starts."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    log, lock, together = [], threading.Lock(), threading.Barrier(2, timeout=10)
+
+    def run(method, seed):
+        with lock:
+            log.append(("start", method, seed))
+        if method != "mle":
+            together.wait()  # broken (a timeout) unless both GANs of the seed run at once
+        with lock:
+            log.append(("end", method, seed))
+
+    with ThreadPoolExecutor(2) as pool:
+        schedule_runs(lambda method, seed: pool.submit(run, method, seed), ["seqgan", "gumbel"], [0])
+    assert log[:2] == [("start", "mle", 0), ("end", "mle", 0)]
+    assert {entry[1] for entry in log[2:]} == {"seqgan", "gumbel"} and len(log) == 6
+
+    started = []
+
+    def failing(method, seed):
+        started.append((method, seed))
+        if method == "seqgan":
+            raise RuntimeError(f"seqgan of seed {seed} failed")
+        time.sleep(0.5 * (method == "gumbel"))  # the worker is busy while the study cancels the rest
+
+    with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="seqgan of seed 0 failed"):
+        schedule_runs(lambda method, seed: pool.submit(failing, method, seed), ["seqgan", "gumbel"], [0, 1])
+    # one worker: both MLE runs, then seed 0's seqgan fails; the worker may already have taken the
+    # next run from its queue (seed 0's gumbel), but seed 1's GANs never start
+    assert started[:3] == [("mle", 0), ("mle", 1), ("seqgan", 0)] and started[3:] in ([], [("gumbel", 0)])
+
+
+@PADDING_NOT_LEARNED
+@pytest.mark.slow  # two tiny studies of one seed, the second with two worker processes (about 30 s)
+def test_one_seed_with_two_jobs_writes_the_files_of_one_job(tmp_path, monkeypatch):
+    """``--jobs 2`` on one seed: its GANs run as tasks of their own once the MLE run is recorded, and
+    write what a single process writes."""
+    profile = get_profile("ci", **SMALL)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the workers' threads, so that float sums agree to the last bit
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        study("coco", ["gumbel", "gumbel_fixed_critic"], [0], profile, tmp_path / "one")
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "two_cache"))  # nothing reused from the first study
+    summary = study("coco", ["gumbel", "gumbel_fixed_critic"], [0], profile, tmp_path / "two", jobs=2)
+    assert {"gumbel", "gumbel_fixed_critic", "gumbel_vs_gumbel_fixed_critic"} <= set(summary["verdicts"])
+    for method in ("mle", "gumbel", "gumbel_fixed_critic"):
+        one, two = (_without_timings(json.loads(run_file(tmp_path / b, "coco", method, 0).read_text()))
+                    for b in ("one", "two"))
+        assert json.dumps(two) == json.dumps(one), method  # as text: NaN equals NaN
 
 
 def _one_thread_study(out, cache):

@@ -268,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seeds", type=seed_list, default=[0, 1, 2, 3, 4], help="0-4 (default) or 0,2,5")
     study.add_argument("--profile", type=profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     study.add_argument("--out", type=folder_path, required=True, help="folder of the run files and the summary")
-    study.add_argument("--jobs", type=positive(int), default=1, help="seeds run at once, each in its own process")
+    study.add_argument("--jobs", type=positive(int), default=1,
+                       help="runs at once, each in its own process (a seed's GANs start as soon as its MLE run "
+                            "is recorded, so one seed uses every job)")
     study.add_argument("--backend", choices=BACKENDS, default="local",
                        help="local processes (default) or Ray tasks (the cluster of RAY_ADDRESS, or a local Ray)")
     study.add_argument("--device", type=device_name, default="auto", help="cpu, cuda or auto (default)")

@@ -33,8 +33,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -151,15 +151,48 @@ def _record_run(path: Path, corpus: str, method: str, seed: int, profile: Profil
     write_run(path, result)
 
 
+def _run_with_controls(corpus: str, method: str, seed: int, profile: Profile | str, out: str | Path,
+                       device: str) -> Path:
+    """:func:`run_one` and then the run's controls (:func:`add_controls`); returns the run's file."""
+    path = run_one(corpus, method, seed, profile, out, device)
+    add_controls(out, corpus, method, seed, profile, device)
+    return path
+
+
 def _seed_runs(corpus: str, methods: Sequence[str], seed: int, profile: Profile | str, out: str | Path,
                device: str) -> list[Path]:
     """A seed's runs in order, each with its controls: its MLE run first, since every GAN of that seed
     starts from its checkpoint."""
-    paths = []
-    for method in ("mle", *methods):
-        paths.append(run_one(corpus, method, seed, profile, out, device))
-        add_controls(out, corpus, method, seed, profile, device)
-    return paths
+    return [_run_with_controls(corpus, method, seed, profile, out, device) for method in ("mle", *methods)]
+
+
+def _run_in_processes(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Profile | str,
+                      out: Path, device: str, jobs: int) -> None:
+    """``jobs`` runs at a time, each with its controls in a process of a pool, in the order of
+    :func:`schedule_runs`."""
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_end_with,
+                             initargs=(os.getpid(),)) as pool:
+        schedule_runs(lambda method, seed: pool.submit(_run_with_controls, corpus, method, seed, profile, str(out),
+                                                       device), methods, seeds)
+
+
+def schedule_runs(submit: Callable[[str, int], Future], methods: Sequence[str], seeds: Sequence[int]) -> None:
+    """Submit every seed's MLE run first, and each of the seed's ``methods`` as soon as its MLE run
+    is done (each of them starts from that model), so that the runs of a single seed use every
+    worker of the pool behind ``submit(method, seed)``. The first run that fails stops the study:
+    the runs not yet started are cancelled, those running go on to their end, and its error is raised."""
+    pending = {submit("mle", seed): ("mle", seed) for seed in seeds}
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                method, seed = pending.pop(future)
+                future.result()  # a failed run raises here
+                if method == "mle":
+                    pending |= {submit(gan, seed): (gan, seed) for gan in methods}
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 BACKENDS = ("local", "ray")
@@ -213,9 +246,10 @@ def _run_on_ray(corpus: str, methods: Sequence[str], seeds: Sequence[int], profi
 def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Profile | str, out: str | Path, *,
           jobs: int = 1, device: str = "cpu", backend: str = "local") -> dict:
     """Run every (method, seed) of ``corpus`` that has no file in ``out`` yet (the MLE run of each
-    seed always, first), then :func:`summarize`. ``backend="local"``: ``jobs`` seeds at a time in
-    separate processes; ``"ray"``: each seed a Ray task (:func:`_run_on_ray`), whose files the
-    driver writes to ``out``, the same files as the local backend's."""
+    seed always, first), then :func:`summarize`. ``backend="local"``: ``jobs`` runs at a time in
+    separate processes (:func:`_run_in_processes`: a single seed's runs too); ``"ray"``: each seed a
+    Ray task (:func:`_run_on_ray`), whose files the driver writes to ``out``, the same files as the
+    local backend's."""
     if corpus not in STUDY_CORPORA:
         raise ValueError(f"unknown corpus {corpus!r}: choose one of {STUDY_CORPORA}")
     unknown = [m for m in methods if m not in ("mle", *STUDY_METHODS[corpus])]
@@ -235,10 +269,7 @@ def study(corpus: str, methods: Sequence[str], seeds: Sequence[int], profile: Pr
         for seed in seeds:
             _seed_runs(corpus, methods, seed, profile, out, device)
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_end_with,
-                                 initargs=(os.getpid(),)) as pool:
-            for done in [pool.submit(_seed_runs, corpus, methods, seed, profile, str(out), device) for seed in seeds]:
-                done.result()
+        _run_in_processes(corpus, methods, seeds, profile, out, device, jobs)
     return summarize(out, corpus)
 
 
