@@ -92,8 +92,6 @@ def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-
-
 def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> None:
     """``study``'s primary verdicts against the cooled MLE model as a forest plot on ``ax``: each
     GAN's mean diversity gap with its 95 % interval (filled where the verdict holds after Holm's

@@ -106,7 +106,7 @@ def study_table(study: RecordedStudy | None, methods: list[str] | None = None,
     methods = methods or [m for m in NAMES if m in study.runs]
     quality, diversity = (METRIC_LABELS[study.plane.quality], METRIC_LABELS[study.plane.diversity])
     metrics = {(m["method"], m["metric"]): m for m in study.summary["metrics"]}
-    recorded = {m["metric"] for m in study.summary["metrics"]}
+    recorded = {metric for _, metric in metrics}
     if unknown := [metric for metric in also if metric not in recorded]:
         raise ValueError(f"{study.folder / (study.corpus + '_summary.json')} has no metric {unknown}: it has "
                          f"{sorted(recorded)} (a summary written by older code may lack a newer metric: "

@@ -214,8 +214,7 @@ def _adversarial(method: str, mle: LSTMGenerator, data: TextSplits, profile: Pro
     generator = starting_generator(arm, mle, profile, seed)
     sizes = getattr(profile.real_text, arm.trainer)
     budget = sizes.budget
-    base = sizes.start_config(seed, arm.from_scratch) if arm.trainer == "scratchgan" else sizes.config(seed)
-    config = replace(base, **arm.changes)
+    config = replace(sizes.start_config(seed, arm.from_scratch), **arm.changes)
     path = checkpoint_for(checkpoint, f"{data.name}_{method}", profile, seed)
     with seeded(seed):
         discriminator = _discriminator(arm.trainer, len(data.vocab), sizes)

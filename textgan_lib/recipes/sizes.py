@@ -84,6 +84,11 @@ class _Budgeted:
     def budget(self) -> int:
         return getattr(self, self.budget_field)
 
+    def start_config(self, seed: int, from_scratch: bool) -> Any:
+        """The trainer's config of a run from the MLE model or (``from_scratch``) from an untrained
+        generator: the same recipe from both starts unless the section says otherwise."""
+        return self.config(seed)
+
 
 @dataclass(frozen=True)
 class LanguageModelSizes(_SeededTrainer, _Checked):

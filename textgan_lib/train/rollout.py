@@ -53,7 +53,7 @@ SCORE_CHUNK = 4096  # sequences per discriminator call
 
 @torch.no_grad()
 def discriminator_reward(discriminator: nn.Module, sequences: Tensor,
-                              autocast_dtype: torch.dtype | None = None, log_odds: bool = False) -> Tensor:
+                         autocast_dtype: torch.dtype | None = None, log_odds: bool = False) -> Tensor:
     """The reward ``[N]`` that the discriminator gives ``[N, T]`` sequences, in eval mode and in
     chunks: its probability ``sigmoid(D(x))`` that they are real, or with ``log_odds`` the logit
     ``D(x)`` itself, ``log D - log(1 - D)``.
@@ -83,7 +83,7 @@ def completion_probability(discriminator: nn.Module, sequences: Tensor, completi
     """
     if not (reuse_prefixes and hasattr(discriminator, "completion_logits")):
         return discriminator_reward(discriminator, completions.reshape(-1, completions.shape[-1]),
-                                         autocast_dtype, log_odds).view(completions.shape[:3])
+                                    autocast_dtype, log_odds).view(completions.shape[:3])
     with _scoring(discriminator, sequences.device.type, autocast_dtype):
         logits = discriminator.completion_logits(sequences, completions).float()
     return logits if log_odds else torch.sigmoid(logits)
@@ -172,7 +172,7 @@ def rollout_rewards_reference(policy: LSTMGenerator, discriminator: nn.Module, s
         for t in range(1, T):
             completed = policy.sample(B, T, prefix=sequences[:, :t], temperature=temperature, rng=rng)
             rewards[:, t - 1] += discriminator_reward(discriminator, completed, autocast_dtype,
-                                                           log_odds) / n_rollouts
+                                                      log_odds) / n_rollouts
     rewards[:, T - 1] = discriminator_reward(discriminator, sequences, autocast_dtype, log_odds)
     return rewards
 
