@@ -379,6 +379,20 @@ def test_the_command_line_parses_seed_ranges_and_refuses_bad_ones(tmp_path, caps
     assert "argument --backend" in capsys.readouterr().err
 
 
+def test_the_command_line_records_the_mle_runs_alone(tmp_path, monkeypatch):
+    import textgan_lib.recipes.study as study_module
+
+    given = {}
+
+    def fake_study(corpus, methods, seeds, profile, out, **kwargs):
+        given["methods"], given["seeds"] = methods, seeds
+        return {"verdicts": {}}
+
+    monkeypatch.setattr(study_module, "study", fake_study)
+    assert main(["study", "--corpus", "coco", "--method", "mle", "--seeds", "0", "--out", str(tmp_path)]) == 0
+    assert given == {"methods": ["mle"], "seeds": [0]}
+
+
 def test_a_study_refuses_to_mix_profiles_in_one_folder(tmp_path):
     before_the_tag = {"corpus": "coco", "method": "mle", "profile": "cpu", "seed": 0}
     run_file(tmp_path, "coco", "mle", 0).write_text(json.dumps(before_the_tag))

@@ -261,10 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     study = commands.add_parser("study", help="several seeds of each GAN on the oracle or real text, each run in "
                                               "its own file; a summary with confidence intervals and the verdicts")
     study.add_argument("--corpus", choices=STUDY_CORPORA, required=True)
-    study.add_argument("--method", choices=list(dict.fromkeys(m for ms in STUDY_METHODS.values() for m in ms)),
+    study.add_argument("--method", choices=["mle", *dict.fromkeys(m for ms in STUDY_METHODS.values() for m in ms)],
                        nargs="+",
                        default=["seqgan", "gumbel"],
-                       help="the methods beside MLE (which every seed runs first)")
+                       help="the methods beside MLE, which every seed runs first (`mle` alone: only the MLE runs "
+                            "and their controls)")
     study.add_argument("--seeds", type=seed_list, default=[0, 1, 2, 3, 4], help="0-4 (default) or 0,2,5")
     study.add_argument("--profile", type=profile_name, default="auto", help="ci, cpu, gpu or auto (default)")
     study.add_argument("--out", type=folder_path, required=True, help="folder of the run files and the summary")
