@@ -171,10 +171,13 @@ def test_gaussian_codes_fit_the_codes_on_the_sphere_from_their_own_stream():
 
 @PADDING_NOT_LEARNED
 @pytest.mark.slow  # four small real-text runs (about 15 s)
-def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
+def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path, capsys):
     profile = get_profile("ci", **SMALL)
     out = tmp_path / "study"
     summary = study("coco", ["gumbel"], [0, 1], profile, out)
+    said = capsys.readouterr().out
+    for method in ("mle", "gumbel"):  # each run says when it is recorded
+        assert said.count(f"{run_file(out, 'coco', method, 1)}: recorded with its controls (") == 1
     for method in ("mle", "gumbel"):
         for seed in (0, 1):
             assert run_file(out, "coco", method, seed).is_file()
@@ -206,6 +209,7 @@ def test_a_study_runs_each_seed_once_and_summarizes_the_gaps(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")}
     study("coco", ["gumbel"], [0, 1], profile, out)  # everything done: nothing runs again
     assert {p: p.stat().st_mtime_ns for p in out.glob("coco_*_seed*.json")} == stamps
+    assert capsys.readouterr().out.count("already recorded, its controls checked") == 4
 
 
 @PADDING_NOT_LEARNED
@@ -391,6 +395,32 @@ def test_the_command_line_records_the_mle_runs_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(study_module, "study", fake_study)
     assert main(["study", "--corpus", "coco", "--method", "mle", "--seeds", "0", "--out", str(tmp_path)]) == 0
     assert given == {"methods": ["mle"], "seeds": [0]}
+
+
+def test_the_command_line_says_when_a_verdict_has_one_seed_or_none_in_the_sweep(tmp_path, monkeypatch, capsys):
+    import textgan_lib.recipes.study as study_module
+
+    nan = float("nan")
+    verdicts = {  # two seeds, one more outside; one seed in the sweep and one outside; every seed outside
+        "seqgan": {"baseline": "the cooled MLE model", "gap": 0.1, "low": -0.2, "high": 0.4, "seeds": 2,
+                   "same_sign": 2, "outside_sweep": 1, "verdict": "indistinguishable from the cooled MLE model"},
+        "one": {"baseline": "the cooled MLE model", "gap": -0.9241, "low": nan, "high": nan, "seeds": 1,
+                "same_sign": 1, "outside_sweep": 1, "verdict": "indistinguishable from the cooled MLE model"},
+        "none": {"baseline": "the cooled MLE model", "gap": nan, "low": nan, "high": nan, "seeds": 0,
+                 "same_sign": 0, "outside_sweep": 2, "verdict": "no verdict: outside the sweep in every seed"},
+    }
+    monkeypatch.setattr(study_module, "study", lambda *args, **kwargs: {"verdicts": verdicts})
+    assert main(["study", "--corpus", "oracle", "--seeds", "0,1", "--out", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [
+        "oracle / seqgan against the cooled MLE model: diversity gap +0.1000 (95 % CI -0.2000 to +0.4000, "
+        "2 of 2 seeds agree), 1 more outside the sweep: indistinguishable from the cooled MLE model",
+        "oracle / one against the cooled MLE model: diversity gap -0.9241 (one seed: no interval), 1 more outside "
+        "the sweep: indistinguishable from the cooled MLE model",
+        "oracle / none against the cooled MLE model: no gap, 2 outside the sweep: no verdict: outside the sweep in "
+        "every seed",
+    ]
+    assert "nan" not in "".join(lines)
 
 
 def test_a_study_refuses_to_mix_profiles_in_one_folder(tmp_path):

@@ -152,10 +152,20 @@ def _study(args: argparse.Namespace) -> None:
     summary = study(args.corpus, args.method, args.seeds, profile, args.out, jobs=args.jobs, device=str(device),
                     backend=args.backend)
     for method, v in summary["verdicts"].items():
-        print(f"{args.corpus} / {method} against {v['baseline']}: diversity gap {v['gap']:+.4f} "
-              f"(95 % CI {v['low']:+.4f} to {v['high']:+.4f}, "
-              f"{v['same_sign']} of {v['seeds']} seeds agree): {v['verdict']}")
+        print(f"{args.corpus} / {method} against {v['baseline']}: {_evidence(v)}: {v['verdict']}")
     print(f"wrote {args.out}/{args.corpus}_summary.json, _summary.csv and _gaps.csv")
+
+
+def _evidence(verdict: dict) -> str:
+    """A summary verdict's numbers in words: the mean gap with its interval over the seeds that have
+    one (one seed has no interval; none has no gap) and the seeds outside the baseline's sweep."""
+    seeds, outside = verdict["seeds"], verdict.get("outside_sweep", 0)
+    words = ("no gap" if seeds == 0 else
+             f"diversity gap {verdict['gap']:+.4f} (one seed: no interval)" if seeds == 1 else
+             f"diversity gap {verdict['gap']:+.4f} (95 % CI {verdict['low']:+.4f} to {verdict['high']:+.4f}, "
+             f"{verdict['same_sign']} of {seeds} seeds agree)")
+    return words + (f", {outside} more outside the sweep" if outside and seeds else
+                    f", {outside} outside the sweep" if outside else "")
 
 
 def _device(name: str) -> torch.device:

@@ -153,9 +153,13 @@ def _record_run(path: Path, corpus: str, method: str, seed: int, profile: Profil
 
 def _run_with_controls(corpus: str, method: str, seed: int, profile: Profile | str, out: str | Path,
                        device: str) -> Path:
-    """:func:`run_one` and then the run's controls (:func:`add_controls`); returns the run's file."""
+    """:func:`run_one` and then the run's controls (:func:`add_controls`); returns the run's file and
+    prints a line when both are done (a study of hours says what it has recorded as it goes)."""
+    started, recorded_before = time.perf_counter(), run_file(out, corpus, method, seed).is_file()
     path = run_one(corpus, method, seed, profile, out, device)
     add_controls(out, corpus, method, seed, profile, device)
+    done = "already recorded, its controls checked" if recorded_before else "recorded with its controls"
+    print(f"{path}: {done} ({time.perf_counter() - started:,.0f} s)", flush=True)
     return path
 
 
