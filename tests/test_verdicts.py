@@ -14,7 +14,7 @@ from textgan_lib.eval import verdicts
 from textgan_lib.recipes.summary import summarize
 
 MODULE = REPO / "textgan_lib" / "eval" / "verdicts.py"
-STUDIES = [REPO / "benchmarks" / "results" / name for name in ("study_cpu", "study_cpu_until_flat")]
+STUDIES = [REPO / "benchmarks" / "results" / name for name in ("study_cpu", "study_cpu_until_flat", "study_cpu_arms")]
 
 
 def test_the_verdicts_import_no_torch():
@@ -53,6 +53,21 @@ def test_an_interval_has_a_half_width_and_a_single_seed_none():
     assert estimate.half_width == pytest.approx(verdicts.t975(2) * 1.0 / math.sqrt(3))
     assert estimate.high - estimate.half_width == pytest.approx(estimate.mean)
     assert verdicts.confidence_interval([4.0]).half_width == 0.0
+
+
+@pytest.mark.parametrize(("df", "quantile"), [(1, 12.706205), (4, 2.776445), (30, 2.042272), (40, 2.021075),
+                                              (1000, 1.962339)])
+def test_the_t_quantile_is_students_to_six_decimals_at_any_degrees_of_freedom(df, quantile):
+    assert verdicts.t975(df) == pytest.approx(quantile, abs=1e-6)  # scipy.stats.t.ppf(0.975, df)
+
+
+def test_an_interval_excludes_zero_exactly_when_the_t_test_rejects():
+    # five seeds whose t statistic is 2.7762: above a table's 2.776, below the quantile 2.776445
+    spread = [-2.0, -1.0, 0.0, 1.0, 2.0]  # standard error sqrt(2.5) / sqrt(5)
+    for t in (2.7762, 2.7767):
+        values = [t * math.sqrt(0.5) + v for v in spread]
+        estimate = verdicts.confidence_interval(values)
+        assert (estimate.low > 0) == (verdicts.t_test_p(values) < 0.05), t
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=lambda p: p.name)

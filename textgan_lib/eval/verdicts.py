@@ -18,6 +18,7 @@ the training noise; the interval over seeds covers both.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,9 +39,6 @@ METRIC_LABELS = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "nll_test": "
                  "self_bleu_4": "Self-BLEU-4", "lm_score": "LM score", "reverse_lm_score": "reverse-LM score"}
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
 
-# Student's t, two-sided 95 %: the 0.975 quantile for 1..30 degrees of freedom
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
 
 class OutsideSweepError(ValueError):
@@ -148,9 +146,19 @@ class Estimate:
         return 0.0 if self.n < 2 else self.high - self.mean
 
 
+@functools.cache
 def t975(df: int) -> float:
-    """Student's t 0.975 quantile for ``df`` degrees of freedom (1.96 beyond 30)."""
-    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
+    """Student's t 0.975 quantile for ``df`` degrees of freedom, to float precision: the t at which
+    the two-sided test of :func:`t_test_p` gives p = .05 (bisection on its exact tail), so that a
+    95 % interval excludes 0 exactly when that p is below .05 (a rounded table broke this at the
+    boundary: 2.776 for 4 degrees of freedom, where the quantile is 2.7764)."""
+    if df < 1:
+        raise ValueError(f"a t quantile needs at least 1 degree of freedom, got {df}")
+    low, high = 1.0, 13.0  # the quantile is 12.706 at one degree of freedom and falls toward 1.95996
+    while high - low > 1e-13:
+        middle = (low + high) / 2
+        low, high = (middle, high) if _t_tail(middle, df) > 0.05 else (low, middle)
+    return (low + high) / 2
 
 
 def confidence_interval(values: Sequence[float]) -> Estimate:
