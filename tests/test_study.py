@@ -116,6 +116,13 @@ def test_the_summary_reports_where_seqgans_discriminator_ended_its_pretraining(t
     assert metrics["D pretraining rounds"]["mean"] == 10
 
 
+def test_a_frozen_discriminator_that_was_never_pretrained_has_no_pretraining_accuracy():
+    from textgan_lib.recipes.summary import _discriminator_metrics
+
+    frozen = {"settings": {"d_heldout_accuracy": None, "d_rounds_done": 0}, "history": []}  # as the text arm records
+    assert _discriminator_metrics(frozen) == {}
+
+
 def test_a_seed_outside_the_sweep_is_named_not_extrapolated(tmp_path):
     curve = [{"temperature": t, "bleu_4": 0.6 - 0.2 * t, "self_bleu_4": 0.9 - 0.4 * t} for t in (0.5, 1, 1.5)]
     for seed in range(2):

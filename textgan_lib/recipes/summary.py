@@ -64,7 +64,7 @@ def _discriminator_metrics(result: dict) -> dict[str, float]:
     pretraining (accuracy, rounds) and any GAN's at its last evaluation (accuracy, and the
     critic's AUC); for an MLE run, the reference classifiers' accuracy (what the data allow)."""
     settings, metrics = result.get("settings", {}), {}
-    if "d_heldout_accuracy" in settings:
+    if _recorded(settings.get("d_heldout_accuracy")):  # None: nothing pretrained (a frozen discriminator)
         metrics |= {"D held-out accuracy": settings["d_heldout_accuracy"],
                     "D pretraining rounds": settings["d_rounds_done"]}
     measured = [row for row in result.get("history", []) if row.get("phase", "adversarial") == "adversarial"
