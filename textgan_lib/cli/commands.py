@@ -164,8 +164,8 @@ def _evidence(verdict: dict) -> str:
              f"diversity gap {verdict['gap']:+.4f} (one seed: no interval)" if seeds == 1 else
              f"diversity gap {verdict['gap']:+.4f} (95 % CI {verdict['low']:+.4f} to {verdict['high']:+.4f}, "
              f"{verdict['same_sign']} of {seeds} seeds agree)")
-    return words + (f", {outside} more outside the sweep" if outside and seeds else
-                    f", {outside} outside the sweep" if outside else "")
+    more = " more" if seeds else ""
+    return words + (f", {outside}{more} outside the sweep" if outside else "")
 
 
 def _device(name: str) -> torch.device:

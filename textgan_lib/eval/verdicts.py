@@ -40,7 +40,6 @@ METRIC_LABELS = {"nll_oracle": "NLL_oracle", "nll_div": "NLL_div", "nll_test": "
 AGREEMENT = 0.8  # the share of seeds whose gap must have the mean's sign
 
 
-
 class OutsideSweepError(ValueError):
     """A model's quality lies outside the range a temperature sweep covered: no match without extrapolating."""
 

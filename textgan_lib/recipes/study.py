@@ -155,8 +155,9 @@ def _run_with_controls(corpus: str, method: str, seed: int, profile: Profile | s
                        device: str) -> Path:
     """:func:`run_one` and then the run's controls (:func:`add_controls`); returns the run's file and
     prints a line when both are done (a study of hours says what it has recorded as it goes)."""
-    started, recorded_before = time.perf_counter(), run_file(out, corpus, method, seed).is_file()
-    path = run_one(corpus, method, seed, profile, out, device)
+    started, path = time.perf_counter(), run_file(out, corpus, method, seed)
+    recorded_before = path.is_file()
+    run_one(corpus, method, seed, profile, out, device)
     add_controls(out, corpus, method, seed, profile, device)
     done = "already recorded, its controls checked" if recorded_before else "recorded with its controls"
     print(f"{path}: {done} ({time.perf_counter() - started:,.0f} s)", flush=True)
