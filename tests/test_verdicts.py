@@ -113,6 +113,18 @@ def test_four_negative_gaps_and_a_zero_count_four_and_the_sign_test_says_what_fo
     assert verdicts.sign_test_p([1, 2, 3, 4, 5]) == pytest.approx(0.0625)  # five seeds never pass a sign test
 
 
+def test_a_seed_outside_the_sweep_on_a_known_side_counts_in_the_sign_test():
+    """Four gaps above 0 and a fifth seed beyond the curve's most diverse end: 5 of 5 on one side."""
+    from textgan_lib.recipes.summary import PLANES
+
+    runs = _gap_runs([0.1, 0.12, 0.09, 0.11, 0.0])
+    runs[4] = {"bleu_4": 0.55, "self_bleu_4": 0.5}  # above the curve's best BLEU-4 (.5), more diverse than it
+    rows, decided = verdicts.seed_gaps(PLANES["coco"], runs, _text_curves(), verdicts.COOLED_MLE, "x")
+    assert rows[4]["note"] == "outside the curve's sweep" and rows[4]["sign"] == 1
+    assert (decided["seeds"], decided["outside_same_side"]) == (4, 1)
+    assert decided["sign_test_p"] == pytest.approx(0.0625)  # 5 of 5 signs, not 4 of 4 (.125)
+
+
 def test_the_t_test_p_is_the_test_the_interval_inverts():
     for values in ([0.1, 0.2, 0.15, 0.12, 0.3], [0.05, -0.02, 0.01], [1.0, 1.1]):
         e = verdicts.confidence_interval(values)

@@ -276,8 +276,9 @@ def kept_the_start(result: Mapping) -> bool:
 def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd.DataFrame], baseline: str,
               method: str) -> tuple[list[dict], dict | None]:
     """Each seed's gap of ``method``'s runs (by seed) to that seed's curve of ``baseline``, and the
-    verdict on them: its mean, interval, t-test and sign-test p, the seeds that share the mean's
-    sign (a zero gap shares neither), those outside the curve's sweep, and those whose selection
+    verdict on them: its mean, interval, t-test and sign-test p (the sign test also counting each
+    seed outside the curve's sweep on a known side: one-sided evidence is evidence), the seeds that
+    share the mean's sign (a zero gap shares neither), those outside the curve's sweep, and those whose selection
     kept the MLE model (labelled, never judged). None when no seed has its curve yet; a seed
     without a curve is skipped."""
     rows, by_seed = [], {}
@@ -307,11 +308,12 @@ def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd
                       "verdict": f"no verdict: {why}"}
     e = confidence_interval(list(by_seed.values()))
     outside = [r["sign"] for r in rows if r.get("note") == "outside the curve's sweep"]
+    signs = list(by_seed.values()) + [s for s in outside if s]  # a seed outside the sweep on a known side counts
     return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
                   "same_sign": sum(agrees(g, e.mean) for g in by_seed.values()),
                   "outside_sweep": len(outside), "outside_same_side": sum(agrees(s or 0, e.mean) for s in outside),
                   "kept_mle": kept,
-                  "t_test_p": t_test_p(list(by_seed.values())), "sign_test_p": sign_test_p(list(by_seed.values())),
+                  "t_test_p": t_test_p(list(by_seed.values())), "sign_test_p": sign_test_p(signs),
                   "verdict": verdict(list(by_seed.values()), baseline, outside)}
 
 
