@@ -197,7 +197,11 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert words.startswith("SeqGAN against its placebo arms: with shuffled rewards, more diverse than it "
                             "(difference +0.1")
     assert "5 of 5 seeds agree" in words and "with a constant reward, not recorded yet" in words
-    assert words.endswith("made a difference against shuffled rewards")
+    assert words.endswith("the discriminator's information made it more diverse than training with shuffled rewards")
+    comparison = study.summary["verdicts"]["seqgan_vs_seqgan_shuffled"]
+    comparison["holm_verdict"] = "indistinguishable from its placebo (seqgan_shuffled)"  # as if Holm undid it
+    assert placebo_sentence(study, "seqgan").endswith(
+        "shuffled rewards; after Holm's correction over the corpus's primary verdicts none of these differences holds")
     assert placebo_sentence(study, "gumbel").endswith("whether the adversary caused its effect is still open")
     assert placebo_sentence(study, "mle") == "MLE (τ = 1) has no placebo arm"
     assert placebo_sentence(None, "seqgan").startswith("SeqGAN's placebo arms are not recorded here")
@@ -214,3 +218,17 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     words = placebo_sentence(load_study("coco", tmp_path), "gumbel")
     assert "with a frozen random critic, one seed only (difference " in words and "no verdict yet" in words
     assert words.endswith("whether the adversary caused its effect is still open")
+
+
+def test_the_placebo_cause_names_the_direction_and_what_holm_leaves_standing():
+    from textgan_lib.book.evidence import _what_the_discriminator_did
+
+    less = {"verdict": "less diverse than its placebo (x)", "holm_verdict": "less diverse than its placebo (x)"}
+    fallen = {"verdict": "less diverse than its placebo (y)", "holm_verdict": "indistinguishable from its placebo (y)"}
+    more = {"verdict": "more diverse than its placebo (z)"}  # not a primary verdict: no Holm verdict
+    words = _what_the_discriminator_did([("seqgan_constant", less), ("seqgan_fixed_d", fallen),
+                                         ("seqgan_shuffled", more)])
+    assert words == ("so the discriminator's information made it less diverse than training with a constant reward "
+                     "or with a frozen untrained discriminator; more diverse than training with shuffled rewards; "
+                     "after Holm's correction over the corpus's primary verdicts the one against a frozen untrained "
+                     "discriminator does not hold")

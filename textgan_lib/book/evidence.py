@@ -40,8 +40,9 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     GAN against it by the book's rule (the difference of their diversity gaps to the cooled MLE
     model, seed by seed; positive = the GAN more diverse), its one seed's difference without a
     verdict (the rule needs two or more), or that it is not recorded yet; then
-    what follows for the cause: indistinguishable from every placebo means the adversary's share of
-    the effect is not shown at these seeds."""
+    what follows for the cause: which way the discriminator's information moved the GAN (and whether
+    Holm's correction leaves it standing), or, indistinguishable from every placebo, that the
+    adversary's share of the effect is not shown at these seeds."""
     name = NAMES.get(gan, gan)
     if arms is None:
         return f"{name}'s placebo arms are {NOT_HERE}"
@@ -61,17 +62,35 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
         parts.append(f"with {PLACEBO_NAMES[placebo]}, {side} it (difference {v['gap']:+.3f}{interval}; "
                      f"{v['same_sign']} of {v['seeds']} seeds agree in sign)")
         if not v["verdict"].startswith("indistinguishable"):
-            decided.append(PLACEBO_NAMES[placebo])
+            decided.append((placebo, v))
     if not placebos:
         return f"{name} has no placebo arm"
     if not recorded:
         cause = "so whether the adversary caused its effect is still open"
     elif decided:
-        cause = f"so the discriminator's information made a difference against {' and '.join(decided)}"
+        cause = _what_the_discriminator_did(decided)
     else:
         cause = ("so its effect cannot be told from the same training without the discriminator's "
                  "information: the adversary's share is not shown at these seeds")
     return f"{name} against its placebo arms: {'; '.join(parts)}; {cause}"
+
+
+def _what_the_discriminator_did(decided: list[tuple[str, dict]]) -> str:
+    """The cause clause of :func:`placebo_sentence` for the placebos a GAN differs from by the rule:
+    which way the discriminator's information moved it, and which differences Holm's correction over
+    the corpus's primary verdicts leaves standing."""
+    sides: dict[str, list[str]] = {}
+    for placebo, v in decided:  # "more diverse than its placebo (...)" -> "more diverse"
+        sides.setdefault(v["verdict"].split(" than ")[0], []).append(PLACEBO_NAMES[placebo])
+    moved = "; ".join(f"{side} than training with {' or with '.join(names)}" for side, names in sides.items())
+    fallen = [PLACEBO_NAMES[p] for p, v in decided
+              if v.get("holm_verdict", v["verdict"]).startswith("indistinguishable")]
+    corrected = ("" if not fallen else
+                 "; after Holm's correction over the corpus's primary verdicts none of these differences holds"
+                 if len(fallen) == len(decided) else
+                 f"; after Holm's correction over the corpus's primary verdicts the one against "
+                 f"{' and '.join(fallen)} does not hold")
+    return f"so the discriminator's information made it {moved}{corrected}"
 
 
 def primary_verdicts_table(study: RecordedStudy | None) -> pd.DataFrame:
