@@ -185,6 +185,8 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     words = corpus_paragraph(study, study)
     assert "more diverse than the cooled MLE model: SeqGAN (+0.1" in words
     assert "indistinguishable from it: Gumbel GAN" in words and "1 GAN-against-placebo comparisons recorded" in words
+    assert words.endswith("; against their placebos, Holm-corrected within the placebo study: SeqGAN against "
+                          "shuffled rewards, more diverse (+0.104 [+0.100, +0.108], 5 seeds)")
     assert "no placebo comparison recorded yet" in corpus_paragraph(study)
     _, ax = plt.subplots()
     verdict_forest(ax, study, study)
@@ -202,6 +204,8 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     comparison["holm_verdict"] = "indistinguishable from its placebo (seqgan_shuffled)"  # as if Holm undid it
     assert placebo_sentence(study, "seqgan").endswith(
         "shuffled rewards; after Holm's correction over the corpus's primary verdicts none of these differences holds")
+    assert corpus_paragraph(study, study).endswith("indistinguishable (+0.104 [+0.100, +0.108], 5 seeds; more diverse "
+                                                    "by the rule alone)")
     assert placebo_sentence(study, "gumbel").endswith("whether the adversary caused its effect is still open")
     assert placebo_sentence(study, "mle") == "MLE (τ = 1) has no placebo arm"
     assert placebo_sentence(None, "seqgan").startswith("SeqGAN's placebo arms are not recorded here")

@@ -144,8 +144,9 @@ def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy
 
 def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None = None) -> str:
     """What the recorded study says about one corpus, in words: which GANs are more or less diverse
-    than the cooled MLE model after Holm's correction, which are indistinguishable, and how many of
-    their placebo comparisons are recorded."""
+    than the cooled MLE model after Holm's correction, which are indistinguishable, how many of
+    their placebo comparisons are recorded, and what each comparison with two or more seeds says
+    (after the placebo study's own Holm correction)."""
     if study is None:
         return NOT_HERE
     table = primary_verdicts_table(study)
@@ -164,4 +165,21 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                     else "no placebo comparison recorded yet")
     if single:
         placebo_note += f", {single} more with one seed only (not judged)"
-    return "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
+    words = "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
+    against = [_against_placebo(gan, placebo, v) for gan in gans["comparison"]
+               for placebo, v in _placebo_verdicts(placebos, gan).items() if v is not None and v["seeds"] >= 2]
+    if against:
+        words += f"; against their placebos, Holm-corrected within the placebo study: {'; '.join(against)}"
+    return words
+
+
+def _against_placebo(gan: str, placebo: str, v: dict) -> str:
+    """One GAN-against-placebo verdict in words, after Holm's correction where it has one (and the
+    rule's uncorrected verdict where the correction changed it)."""
+    def side(verdict: str) -> str:
+        return verdict.split(" than ")[0].split(" from ")[0]
+
+    corrected, uncorrected = side(v.get("holm_verdict", v["verdict"])), side(v["verdict"])
+    unless = "" if corrected == uncorrected else f"; {uncorrected} by the rule alone"
+    return (f"{NAMES.get(gan, gan)} against {PLACEBO_NAMES[placebo]}, {corrected} "
+            f"({v['gap']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}], {v['seeds']} seeds{unless})")

@@ -25,6 +25,9 @@ from .plane import plane_axes
 STUDY_FOLDER = Path("benchmarks") / "results" / "study_cpu"
 # the same study with each text GAN's checkpoint chosen on validation (``textgan study --until-flat``)
 UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
+# COCO's selection study again, validated on a seeded half of the test file and tested on the other
+# (``--set data.coco_validation=test_half``): the training file's last tenth is too close to its training part
+UNTIL_FLAT_FAIR_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat_coco_test_half"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE",
          "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE",
          "seqgan_perfect_d": "SeqGAN, perfect D (reward D*)",
