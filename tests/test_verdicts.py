@@ -14,7 +14,8 @@ from textgan_lib.eval import verdicts
 from textgan_lib.recipes.summary import summarize
 
 MODULE = REPO / "textgan_lib" / "eval" / "verdicts.py"
-STUDIES = [REPO / "benchmarks" / "results" / name for name in ("study_cpu", "study_cpu_until_flat", "study_cpu_arms")]
+STUDIES = [REPO / "benchmarks" / "results" / name for name in (
+    "study_cpu", "study_cpu_until_flat", "study_cpu_arms", "study_cpu_until_flat_coco_test_half")]
 
 
 def test_the_verdicts_import_no_torch():
