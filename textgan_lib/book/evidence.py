@@ -27,6 +27,17 @@ PLACEBO_NAMES = {"seqgan_shuffled": "shuffled rewards", "seqgan_constant": "a co
                  "scratchgan_mle_shuffled": "shuffled rewards"}
 
 
+def _side(verdict: str) -> str:
+    """A verdict's side: "more diverse than ..." -> "more diverse"; "indistinguishable from ..." ->
+    "indistinguishable"."""
+    return verdict.split(" than ")[0].split(" from ")[0]
+
+
+def _corrected(v: dict) -> str:
+    """A verdict after Holm's correction where it is a primary one, else the rule's verdict."""
+    return v.get("holm_verdict", v["verdict"])
+
+
 def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> dict[str, dict | None]:
     """``gan``'s verdict against each of its placebos (:data:`PLACEBOS`) that ``placebos`` records,
     None for one not recorded yet; never the controls (``<gan>_vs_top_p``, ...), which share the
@@ -81,10 +92,9 @@ def _what_the_discriminator_did(decided: list[tuple[str, dict]]) -> str:
     the corpus's primary verdicts leaves standing."""
     sides: dict[str, list[str]] = {}
     for placebo, v in decided:  # "more diverse than its placebo (...)" -> "more diverse"
-        sides.setdefault(v["verdict"].split(" than ")[0], []).append(PLACEBO_NAMES[placebo])
+        sides.setdefault(_side(v["verdict"]), []).append(PLACEBO_NAMES[placebo])
     moved = "; ".join(f"{side} than training with {' or with '.join(names)}" for side, names in sides.items())
-    fallen = [PLACEBO_NAMES[p] for p, v in decided
-              if v.get("holm_verdict", v["verdict"]).startswith("indistinguishable")]
+    fallen = [PLACEBO_NAMES[p] for p, v in decided if _corrected(v).startswith("indistinguishable")]
     corrected = ("" if not fallen else
                  "; after Holm's correction over the corpus's primary verdicts none of these differences holds"
                  if len(fallen) == len(decided) else
@@ -153,33 +163,29 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
     gans = table[~table["comparison"].str.contains("_vs_")]
     groups: dict[str, list[str]] = {}
     for _, row in gans.iterrows():
-        side = row["Holm-corrected"].split(" than ")[0].split(" from ")[0]
-        groups.setdefault(side, []).append(f"{NAMES.get(row['comparison'], row['comparison'])} "
+        groups.setdefault(_side(row["Holm-corrected"]), []).append(f"{NAMES.get(row['comparison'], row['comparison'])} "
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    comparisons = [v for gan in gans["comparison"] for v in _placebo_verdicts(placebos, gan).values() if v is not None]
-    judged = sum(v["seeds"] >= 2 for v in comparisons)
-    single = len(comparisons) - judged
-    placebo_note = (f"{judged} GAN-against-placebo comparisons recorded" if judged
+    comparisons = [(gan, placebo, v) for gan in gans["comparison"]
+                   for placebo, v in _placebo_verdicts(placebos, gan).items() if v is not None]
+    judged = [(gan, placebo, v) for gan, placebo, v in comparisons if v["seeds"] >= 2]
+    single = len(comparisons) - len(judged)
+    placebo_note = (f"{len(judged)} GAN-against-placebo comparisons recorded" if judged
                     else "no placebo comparison recorded yet")
     if single:
         placebo_note += f", {single} more with one seed only (not judged)"
     words = "; ".join(parts) + f" ({len(gans)} GANs, 95 % intervals over seeds, Holm-corrected; {placebo_note})"
-    against = [_against_placebo(gan, placebo, v) for gan in gans["comparison"]
-               for placebo, v in _placebo_verdicts(placebos, gan).items() if v is not None and v["seeds"] >= 2]
-    if against:
-        words += f"; against their placebos, Holm-corrected within the placebo study: {'; '.join(against)}"
+    if judged:
+        against = "; ".join(_against_placebo(*comparison) for comparison in judged)
+        words += f"; against their placebos, Holm-corrected within the placebo study: {against}"
     return words
 
 
 def _against_placebo(gan: str, placebo: str, v: dict) -> str:
     """One GAN-against-placebo verdict in words, after Holm's correction where it has one (and the
     rule's uncorrected verdict where the correction changed it)."""
-    def side(verdict: str) -> str:
-        return verdict.split(" than ")[0].split(" from ")[0]
-
-    corrected, uncorrected = side(v.get("holm_verdict", v["verdict"])), side(v["verdict"])
+    corrected, uncorrected = _side(_corrected(v)), _side(v["verdict"])
     unless = "" if corrected == uncorrected else f"; {uncorrected} by the rule alone"
     return (f"{NAMES.get(gan, gan)} against {PLACEBO_NAMES[placebo]}, {corrected} "
             f"({v['gap']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}], {v['seeds']} seeds{unless})")
