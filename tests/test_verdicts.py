@@ -56,6 +56,25 @@ def test_an_interval_has_a_half_width_and_a_single_seed_none():
     assert verdicts.confidence_interval([4.0]).half_width == 0.0
 
 
+def test_an_interval_is_clipped_to_the_range_its_quantity_can_take():
+    accuracies = [0.6, 1.0]  # two seeds: the t-interval runs from -0.67 to 2.07
+    free = verdicts.confidence_interval(accuracies)
+    assert free.low < 0 and free.high > 1
+    clipped = verdicts.confidence_interval(accuracies, bounds=(0.0, 1.0))
+    assert (clipped.low, clipped.high, clipped.mean) == (0.0, 1.0, pytest.approx(0.8))
+
+
+@pytest.mark.parametrize("study", STUDIES, ids=lambda p: p.name)
+def test_no_recorded_accuracy_or_bleu_interval_reaches_past_0_or_1(study):
+    bounded = [row for summary in study.glob("*_summary.json")
+               for row in json.loads(summary.read_text(encoding="utf-8"))["metrics"]
+               if "accuracy" in row["metric"] or "AUC" in row["metric"] or "BLEU" in row["metric"]]
+    assert bounded, "no proportion among the recorded metrics: the test checks nothing"
+    outside = [f"{row['method']} {row['metric']} [{row['low']:.3f}, {row['high']:.3f}]" for row in bounded
+               if row["low"] < 0 or row["high"] > 1]
+    assert not outside
+
+
 @pytest.mark.parametrize(("df", "quantile"), [(1, 12.706205), (4, 2.776445), (30, 2.042272), (40, 2.021075),
                                               (1000, 1.962339)])
 def test_the_t_quantile_is_students_to_six_decimals_at_any_degrees_of_freedom(df, quantile):

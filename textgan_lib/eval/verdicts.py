@@ -141,7 +141,8 @@ class Estimate:
 
     @property
     def half_width(self) -> float:
-        """The interval's half width (0 for a single seed, which has none: for error bars)."""
+        """The interval's half width (0 for a single seed, which has none: for error bars); of an
+        interval clipped to bounds, the width above the mean."""
         return 0.0 if self.n < 2 else self.high - self.mean
 
 
@@ -160,8 +161,10 @@ def t975(df: int) -> float:
     return (low + high) / 2
 
 
-def confidence_interval(values: Sequence[float]) -> Estimate:
-    """Mean and 95 % Student-t interval of ``values`` (one per seed)."""
+def confidence_interval(values: Sequence[float], bounds: tuple[float, float] | None = None) -> Estimate:
+    """Mean and 95 % Student-t interval of ``values`` (one per seed). ``bounds``: the range the
+    quantity can take (``(0, 1)`` for an accuracy or a BLEU score); the interval is clipped to it,
+    since with few seeds a t-interval can reach past it (an accuracy's upper end at 1.35)."""
     values = [float(v) for v in values]
     n = len(values)
     if n == 0:
@@ -171,7 +174,10 @@ def confidence_interval(values: Sequence[float]) -> Estimate:
         return Estimate(mean, math.nan, math.nan, n)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = t975(n - 1) * sd / math.sqrt(n)
-    return Estimate(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(mean, low, high, n)
 
 
 def agrees(gap: float, mean: float) -> bool:

@@ -1,7 +1,8 @@
 """The summary of a study: what the book states about a corpus, computed from its run files.
 
 :func:`summarize` reads every finished run of a corpus (each checked, :mod:`~textgan_lib.recipes.records`)
-and gives each method's metrics as mean and 95 % interval over seeds, each GAN's diversity gap to
+and gives each method's metrics as mean and 95 % interval over seeds (clipped to [0, 1] for
+BLEU, accuracies and AUCs: :func:`metric_bounds`), each GAN's diversity gap to
 its seed's MLE curve and to the controls, each GAN against its placebos, the noise floor, and the
 verdicts by the book's rule (:mod:`textgan_lib.eval.verdicts`), with Holm's correction over the
 primary verdicts declared here (:func:`primary_verdicts`). The study's corpora, methods and planes
@@ -79,6 +80,14 @@ def _discriminator_metrics(result: dict) -> dict[str, float]:
     return metrics
 
 
+def metric_bounds(metric: str) -> tuple[float, float] | None:
+    """The range a summary metric can take, where it has one: BLEU, Self-BLEU, accuracies and AUCs
+    lie in [0, 1], and their intervals over seeds are clipped to it."""
+    proportion = metric in (METRIC_LABELS["bleu_4"], METRIC_LABELS["self_bleu_4"]) or any(
+        word in metric for word in ("accuracy", "AUC"))
+    return (0.0, 1.0) if proportion else None
+
+
 # on the oracle NLL_oracle - NLL_div is the per-token KL(model's samples || oracle), what a perfect
 # discriminator's log-odds reward descends in expectation
 REVERSE_KL = "reverse KL per token"
@@ -139,7 +148,7 @@ def summarize(out: str | Path, corpus: str) -> dict:
             for metric, value in _metrics(corpus, result).items():
                 columns.setdefault(metric, []).append(value)
         for metric, values in columns.items():
-            e = confidence_interval(values)
+            e = confidence_interval(values, metric_bounds(metric))
             metrics.append({"method": method, "metric": metric, "mean": e.mean, "low": e.low, "high": e.high,
                             "seeds": e.n})
     mle_curves = {seed: pd.DataFrame(r["temperature_curve"]) for seed, r in runs["mle"].items()}
