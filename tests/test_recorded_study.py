@@ -11,6 +11,7 @@ from test_study import TEXT_CURVE, _write, synthetic_study  # noqa: E402
 
 from textgan_lib.book.evidence import (  # noqa: E402
     corpus_paragraph,
+    placebo_comparisons,
     placebo_sentence,
     primary_verdicts_table,
     verdict_forest,
@@ -182,9 +183,11 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert table.loc["seqgan", "sign test p"] == pytest.approx(0.0625)
     assert table.loc["gumbel", "Holm-corrected"].startswith("indistinguishable")
     study.summary["verdicts"]["seqgan_vs_top_p"] = dict(study.verdict("seqgan"))  # a control: not a placebo
+    assert [(gan, placebo) for gan, placebo, _ in placebo_comparisons(study)] == [("seqgan", "seqgan_shuffled")]
     words = corpus_paragraph(study, study)
     assert "more diverse than the cooled MLE model: SeqGAN (+0.1" in words
-    assert "indistinguishable from it: Gumbel GAN" in words and "1 GAN-against-placebo comparisons recorded" in words
+    assert "indistinguishable from it: Gumbel GAN" in words
+    assert "1 comparisons of these GANs with their placebos recorded" in words
     assert words.endswith("; against their placebos, Holm-corrected within the placebo study: SeqGAN against "
                           "shuffled rewards, more diverse (+0.104 [+0.100, +0.108], 5 seeds)")
     assert "no placebo comparison recorded yet" in corpus_paragraph(study)
@@ -221,6 +224,9 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     summarize(tmp_path, "coco")
     words = placebo_sentence(load_study("coco", tmp_path), "gumbel")
     assert "with a frozen random critic, one seed only (difference " in words and "no verdict yet" in words
+    study = load_study("coco", tmp_path)
+    assert ("1 comparisons of these GANs with their placebos recorded, 1 more with one seed only (not judged)"
+            in corpus_paragraph(study, study))
     assert words.endswith("whether the adversary caused its effect is still open")
 
 

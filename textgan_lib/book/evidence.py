@@ -46,6 +46,14 @@ def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> dict[str, dic
             for p, imitated in PLACEBOS.items() if imitated == gan}
 
 
+def placebo_comparisons(placebos: RecordedStudy | None) -> list[tuple[str, str, dict]]:
+    """Every GAN-against-placebo comparison that ``placebos`` judges (two or more seeds), as
+    ``(gan, placebo, verdict)``; never the controls (``<gan>_vs_top_p``, ...), which share the
+    spelling."""
+    return [(gan, placebo, v) for placebo, gan in PLACEBOS.items()
+            if (v := _placebo_verdicts(placebos, gan)[placebo]) is not None and v["seeds"] >= 2]
+
+
 def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
     """What ``gan``'s placebo arms recorded in ``arms`` say, in words: for each of its placebos, the
     GAN against it by the book's rule (the difference of their diversity gaps to the cooled MLE
@@ -167,11 +175,10 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    comparisons = [(gan, placebo, v) for gan in gans["comparison"]
-                   for placebo, v in _placebo_verdicts(placebos, gan).items() if v is not None]
-    judged = [(gan, placebo, v) for gan, placebo, v in comparisons if v["seeds"] >= 2]
-    single = len(comparisons) - len(judged)
-    placebo_note = (f"{len(judged)} GAN-against-placebo comparisons recorded" if judged
+    judged = [comparison for comparison in placebo_comparisons(placebos) if comparison[0] in set(gans["comparison"])]
+    single = sum(v is not None and v["seeds"] == 1 for gan in gans["comparison"]
+                 for v in _placebo_verdicts(placebos, gan).values())
+    placebo_note = (f"{len(judged)} comparisons of these GANs with their placebos recorded" if judged
                     else "no placebo comparison recorded yet")
     if single:
         placebo_note += f", {single} more with one seed only (not judged)"
