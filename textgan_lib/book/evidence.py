@@ -175,9 +175,9 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    judged = [comparison for comparison in placebo_comparisons(placebos) if comparison[0] in set(gans["comparison"])]
-    single = sum(v is not None and v["seeds"] == 1 for gan in gans["comparison"]
-                 for v in _placebo_verdicts(placebos, gan).values())
+    names = set(gans["comparison"])
+    judged = [comparison for comparison in placebo_comparisons(placebos) if comparison[0] in names]
+    single = sum(v is not None and v["seeds"] == 1 for gan in names for v in _placebo_verdicts(placebos, gan).values())
     placebo_note = (f"{len(judged)} comparisons of these GANs with their placebos recorded" if judged
                     else "no placebo comparison recorded yet")
     if single:
