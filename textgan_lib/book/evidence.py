@@ -46,12 +46,20 @@ def _placebo_verdicts(placebos: RecordedStudy | None, gan: str) -> dict[str, dic
             for p, imitated in PLACEBOS.items() if imitated == gan}
 
 
+def _judged(v: dict) -> bool:
+    """Whether a comparison has the two or more seeds the rule's interval needs (one seed is shown,
+    not judged)."""
+    return v["seeds"] >= 2
+
+
 def placebo_comparisons(placebos: RecordedStudy | None) -> list[tuple[str, str, dict]]:
     """Every GAN-against-placebo comparison that ``placebos`` judges (two or more seeds), as
     ``(gan, placebo, verdict)``; never the controls (``<gan>_vs_top_p``, ...), which share the
     spelling."""
+    if placebos is None:
+        return []
     return [(gan, placebo, v) for placebo, gan in PLACEBOS.items()
-            if (v := _placebo_verdicts(placebos, gan)[placebo]) is not None and v["seeds"] >= 2]
+            if (v := placebos.verdict(placebo_key(gan, placebo))) is not None and _judged(v)]
 
 
 def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
@@ -71,7 +79,7 @@ def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:
         if v is None:
             parts.append(f"with {PLACEBO_NAMES[placebo]}, not recorded yet")
             continue
-        if v["seeds"] < 2:  # the rule needs an interval: one seed is shown, not judged
+        if not _judged(v):
             parts.append(f"with {PLACEBO_NAMES[placebo]}, one seed only (difference {v['gap']:+.3f}): "
                          "no verdict yet")
             continue
@@ -150,7 +158,7 @@ def verdict_forest(ax: Any, study: RecordedStudy | None, placebos: RecordedStudy
                     color="C0", mfc="C0" if decided else "white", capsize=3)
         # one seed has no interval: only judged comparisons are drawn
         against_placebos = [v for v in _placebo_verdicts(placebos, row["comparison"]).values()
-                            if v is not None and v["seeds"] >= 2]
+                            if v is not None and _judged(v)]
         for offset, v in enumerate(against_placebos):
             ax.errorbar(v["gap"], y + 0.2 * (offset + 1), xerr=[[v["gap"] - v["low"]], [v["high"] - v["gap"]]],
                         fmt="s", color="C3", ms=4, capsize=2,
@@ -175,9 +183,10 @@ def corpus_paragraph(study: RecordedStudy | None, placebos: RecordedStudy | None
                                            f"({row['gap']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}])")
     parts = [f"{side} than the cooled MLE model: {', '.join(names)}" if side != "indistinguishable" else
              f"indistinguishable from it: {', '.join(names)}" for side, names in sorted(groups.items())]
-    names = set(gans["comparison"])
-    judged = [comparison for comparison in placebo_comparisons(placebos) if comparison[0] in names]
-    single = sum(v is not None and v["seeds"] == 1 for gan in names for v in _placebo_verdicts(placebos, gan).values())
+    recorded = [(gan, placebo, v) for gan in gans["comparison"]
+                for placebo, v in _placebo_verdicts(placebos, gan).items() if v is not None]
+    judged = [comparison for comparison in recorded if _judged(comparison[2])]
+    single = sum(v["seeds"] == 1 for *_, v in recorded)
     placebo_note = (f"{len(judged)} comparisons of these GANs with their placebos recorded" if judged
                     else "no placebo comparison recorded yet")
     if single:

@@ -312,15 +312,16 @@ def seed_gaps(plane: Plane, runs: Mapping[int, Mapping], curves: Mapping[int, pd
         return rows, {"baseline": baseline, "gap": math.nan, "low": math.nan, "high": math.nan, "seeds": 0,
                       "same_sign": 0, "outside_sweep": len(rows) - kept, "kept_mle": kept,
                       "verdict": f"no verdict: {why}"}
-    e = confidence_interval(list(by_seed.values()))
+    gaps = list(by_seed.values())
+    e = confidence_interval(gaps)
     outside = [r["sign"] for r in rows if r.get("note") == "outside the curve's sweep"]
-    signs = list(by_seed.values()) + [s for s in outside if s]  # a seed outside the sweep on a known side counts
+    signs = gaps + [s for s in outside if s]  # a seed outside the sweep on a known side counts
     return rows, {"baseline": baseline, "gap": e.mean, "low": e.low, "high": e.high, "seeds": e.n,
-                  "same_sign": sum(agrees(g, e.mean) for g in by_seed.values()),
+                  "same_sign": sum(agrees(g, e.mean) for g in gaps),
                   "outside_sweep": len(outside), "outside_same_side": sum(agrees(s or 0, e.mean) for s in outside),
                   "kept_mle": kept,
-                  "t_test_p": t_test_p(list(by_seed.values())), "sign_test_p": sign_test_p(signs),
-                  "verdict": verdict(list(by_seed.values()), baseline, outside)}
+                  "t_test_p": t_test_p(gaps), "sign_test_p": sign_test_p(signs),
+                  "verdict": verdict(gaps, baseline, outside)}
 
 
 def placebo_key(gan: str, placebo: str) -> str:
