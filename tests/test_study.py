@@ -277,6 +277,7 @@ def test_the_ray_backend_writes_the_files_of_the_local_backend(tmp_path, monkeyp
     finally:
         torch.set_num_threads(threads)
     monkeypatch.setenv("TEXTGAN_CACHE", str(tmp_path / "ray_cache"))  # nothing reused from the local runs
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # Ray keeps a thread count set in the caller's environment
     run_file(tmp_path / "ray", "coco", "mle", 1).parent.mkdir()
     local_mle = json.loads(run_file(tmp_path / "local", "coco", "mle", 1).read_text())
     run_file(tmp_path / "ray", "coco", "mle", 1).write_text(json.dumps(local_mle))  # recorded already: kept
