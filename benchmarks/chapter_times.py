@@ -86,6 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     out = REPO / "benchmarks" / "results" / f"chapter_times_{args.profile}.json"
     records = chapter_records(args.cache or [REPO / "_build" / ".jupyter_cache"])
+    records_measured = set(records)
     chapters = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
     recorded = json.loads(out.read_text(encoding="utf-8")) if args.update and out.is_file() else None
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_description()[0]
@@ -121,6 +122,10 @@ def main() -> None:
     }
     if apart:
         record["measured_apart"] = {c: apart[c] for c in chapters if c in apart}
+    # what changed in a chapter since its time was measured, until it is measured again
+    changed = {c: why for c, why in (recorded or {}).get("changed_since", {}).items() if c not in records_measured}
+    if changed:
+        record["changed_since"] = changed
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(record, indent=2, ensure_ascii=False))
 

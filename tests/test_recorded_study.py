@@ -12,6 +12,7 @@ from test_study import TEXT_CURVE, _write, synthetic_study  # noqa: E402
 from textgan_lib.book.evidence import (  # noqa: E402
     corpus_paragraph,
     placebo_comparisons,
+    placebo_coverage,
     placebo_sentence,
     primary_verdicts_table,
     verdict_forest,
@@ -184,6 +185,7 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
     assert table.loc["gumbel", "Holm-corrected"].startswith("indistinguishable")
     study.summary["verdicts"]["seqgan_vs_top_p"] = dict(study.verdict("seqgan"))  # a control: not a placebo
     assert [(gan, placebo) for gan, placebo, _ in placebo_comparisons(study)] == [("seqgan", "seqgan_shuffled")]
+    assert placebo_coverage(study) == "1, up to 5 seeds" and placebo_coverage(None) == "none yet"
     words = corpus_paragraph(study, study)
     assert "more diverse than the cooled MLE model: SeqGAN (+0.1" in words
     assert "indistinguishable from it: Gumbel GAN" in words
@@ -209,6 +211,8 @@ def test_the_conclusion_lists_every_primary_verdict_with_its_placebo_and_the_noi
         "shuffled rewards; after Holm's correction over the corpus's primary verdicts none of these differences holds")
     assert corpus_paragraph(study, study).endswith("indistinguishable (+0.104 [+0.100, +0.108], 5 seeds; more diverse "
                                                     "by the rule alone)")
+    comparison["seeds"] = 1  # the first seed of a corpus's arms
+    assert placebo_coverage(study) == "1 with one seed only (not judged)" and not placebo_comparisons(study)
     assert placebo_sentence(study, "gumbel").endswith("whether the adversary caused its effect is still open")
     assert placebo_sentence(study, "mle") == "MLE (τ = 1) has no placebo arm"
     assert placebo_sentence(None, "seqgan").startswith("SeqGAN's placebo arms are not recorded here")

@@ -41,6 +41,11 @@ def test_a_note_states_only_measured_numbers():
     times["cpu"] |= {"chapters": {"x": 150.0, "y": 60.0}, "measured_apart": {"y": "a second CPU (2026-01-03)"}}
     assert "1.0 min, measured on a second CPU (2026-01-03)." in running_note("y", plan, times)
     assert "2.5 min, measured on a test CPU (2026-01-01)." in running_note("x", plan, times)
+    # a chapter changed since its measurement says how, until it is measured again
+    times["cpu"]["changed_since"] = {"x": "It trains less since 2026-01-04."}
+    assert "2.5 min, measured on a test CPU (2026-01-01). It trains less since 2026-01-04." in running_note(
+        "x", plan, times)
+    assert "trains less" not in running_note("y", plan, times)
 
 
 def test_sync_rewrites_a_stale_note_and_names_a_missing_plan(tmp_path):

@@ -52,14 +52,25 @@ def _judged(v: dict) -> bool:
     return v["seeds"] >= 2
 
 
-def placebo_comparisons(placebos: RecordedStudy | None) -> list[tuple[str, str, dict]]:
-    """Every GAN-against-placebo comparison that ``placebos`` judges (two or more seeds), as
-    ``(gan, placebo, verdict)``; never the controls (``<gan>_vs_top_p``, ...), which share the
-    spelling."""
+def placebo_comparisons(placebos: RecordedStudy | None, judged: bool = True) -> list[tuple[str, str, dict]]:
+    """Every GAN-against-placebo comparison that ``placebos`` judges (two or more seeds; with
+    ``judged=False``, every one it records), as ``(gan, placebo, verdict)``; never the controls
+    (``<gan>_vs_top_p``, ...), which share the spelling."""
     if placebos is None:
         return []
     return [(gan, placebo, v) for placebo, gan in PLACEBOS.items()
-            if (v := placebos.verdict(placebo_key(gan, placebo))) is not None and _judged(v)]
+            if (v := placebos.verdict(placebo_key(gan, placebo))) is not None and (_judged(v) or not judged)]
+
+
+def placebo_coverage(placebos: RecordedStudy | None) -> str:
+    """How far a corpus's placebo comparisons go, in words: how many are judged and with up to how
+    many seeds, how many more have one seed only, or that none is recorded yet."""
+    recorded = placebo_comparisons(placebos, judged=False)
+    judged = [v for *_, v in recorded if _judged(v)]
+    words = [f"{len(judged)}, up to {max(v['seeds'] for v in judged)} seeds"] if judged else []
+    if len(recorded) > len(judged):
+        words.append(f"{len(recorded) - len(judged)}{' more' if judged else ''} with one seed only (not judged)")
+    return " and ".join(words) or "none yet"
 
 
 def placebo_sentence(arms: RecordedStudy | None, gan: str) -> str:

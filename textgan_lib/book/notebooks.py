@@ -115,7 +115,7 @@ RUNNING_NOTE_TITLE = ":::{admonition} Running this chapter"
 def running_note(chapter: str, plan: dict, times: dict) -> str:
     """The "Running this chapter" note of ``chapter`` (a notebook's stem): its measured minutes at
     each profile from ``times`` (``benchmarks/results/chapter_times_*.json``, keyed by profile),
-    with its longest cell's where that was recorded, and
+    with its longest cell's where that was recorded and what changed since where it did, and
     what its profiles change from ``plan`` (its entry in ``book/running.yml``)."""
     lines = [RUNNING_NOTE_TITLE, ":class: tip", ""]
     for profile, what in [("cpu", "the book's build"), ("gpu", "paper-scale runs"), ("colab", "a free Colab GPU")]:
@@ -129,7 +129,10 @@ def running_note(chapter: str, plan: dict, times: dict) -> str:
             cell = f" (its longest cell {longest['seconds'] / 60:.1f} min)" if longest else ""
             # a chapter measured apart from the build (added later) says where and when it was
             measured = record.get("measured_apart", {}).get(chapter, f"{record['machine']} ({record['date']})")
-            lines.append(f"- {where}): {seconds / 60:.1f} min{cell}, measured on {measured}.")
+            line = f"- {where}): {seconds / 60:.1f} min{cell}, measured on {measured}."
+            # a chapter changed after its measurement says how, until it is measured again
+            changed = record.get("changed_since", {}).get(chapter)
+            lines.append(f"{line} {changed}" if changed else line)
         elif profile == "colab":
             lines.append(f"- {where}): the `cpu` sizes; not measured yet. Estimate: about the `cpu` time "
                          "or less (Colab has two CPU cores too, and its GPU runs the models that go to it "

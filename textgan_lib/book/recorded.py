@@ -1,5 +1,6 @@
 """The recorded multi-seed study (``benchmarks/results/study_cpu``) as the chapters show it: a
-table with confidence intervals, the plane with every seed, and the verdict sentences.
+table with confidence intervals, the plane with every seed, and the verdict sentences; and the
+recorded single runs a chapter replays instead of training them (:func:`replay_real_text`).
 
 The files are those of :mod:`textgan_lib.recipes.study`, committed with the repository; a chapter
 reads them, it does not recompute them (the study takes hours). Outside a clone of the repository
@@ -19,6 +20,8 @@ import pandas as pd
 
 from ..eval.verdicts import COOLED_MLE, LM_PLANE, METRIC_LABELS, Plane, confidence_interval, verdict_key
 from ..recipes.records import RunFileError, read_runs
+from ..recipes.runs import profile_tag, write_text_atomic
+from ..recipes.sizes import Profile
 from ..recipes.summary import PLANES
 from .plane import plane_axes
 
@@ -28,6 +31,8 @@ UNTIL_FLAT_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat"
 # COCO's selection study again, validated on a seeded half of the test file and tested on the other
 # (``--set data.coco_validation=test_half``): the training file's last tenth is too close to its training part
 UNTIL_FLAT_FAIR_FOLDER = Path("benchmarks") / "results" / "study_cpu_until_flat_coco_test_half"
+# single runs of ``real_text`` at a profile (seed 0) that a chapter replays (``profile.real_text.replayed``)
+REPLAY_FOLDER = Path("benchmarks") / "results" / "real_text_{profile}"
 NAMES = {"mle": "MLE (τ = 1)", "seqgan": "SeqGAN", "gumbel": "Gumbel GAN", "latent": "latent GAN", "arae": "ARAE",
          "scratchgan": "ScratchGAN", "scratchgan_mle": "ScratchGAN from MLE",
          "seqgan_perfect_d": "SeqGAN, perfect D (reward D*)",
@@ -85,6 +90,64 @@ def load_study(corpus: str, folder: str | Path | None = None, study: Path = STUD
     recorded = RecordedStudy(corpus, folder, summary)
     recorded.runs = read_runs(folder, corpus, PLANES[corpus])
     return recorded
+
+
+def replay_real_text(corpus: str, method: str, profile: Profile, seed: int, out: str | Path) -> dict | None:
+    """What ``real_text(corpus, method, profile, seed, out=out)`` returns, read from the repository's
+    recorded run (:data:`REPLAY_FOLDER` of the profile, written by ``benchmarks/record_real_text.py``)
+    instead of trained: its scores, samples and training history are copied into ``out`` as the call
+    would have written them, and the returned scores say where they came from (``replayed_from``).
+    ``None``, with a printed note, when no run of that corpus, method, profile (the same sizes: its
+    :func:`~textgan_lib.recipes.runs.profile_tag`) and seed is recorded: then the caller trains it."""
+    names = [f"{corpus}_{method}.json", f"{corpus}_{method}_samples.txt"]
+    folder = _recorded_folder(corpus, method, profile, seed, names)
+    if folder is None:
+        return None
+    history = f"{corpus}_{method}_history.csv"
+    _copy_into(out, folder, names + ([history] if (folder / history).is_file() else []))
+    scores = json.loads((folder / names[0]).read_text(encoding="utf-8"))
+    return scores | {"replayed_from": folder.as_posix()}
+
+
+def replay_sweep(corpus: str, profile: Profile, seed: int,
+                 out: str | Path) -> tuple[pd.DataFrame, dict[str, float]] | None:
+    """What :func:`~textgan_lib.recipes.sweep.temperature_sweep` returns, read (and copied into
+    ``out``) from the recorded run of the corpus's MLE model, as :func:`replay_real_text` reads the
+    run itself; ``None``, with a printed note, when there is none."""
+    names = [f"{corpus}_mle_temperature_curve.csv", f"{corpus}_real_point.json"]
+    folder = _recorded_folder(corpus, "mle", profile, seed, [f"{corpus}_mle.json", *names])
+    if folder is None:
+        return None
+    _copy_into(out, folder, names)
+    return pd.read_csv(folder / names[0]), json.loads((folder / names[1]).read_text(encoding="utf-8"))
+
+
+def _recorded_folder(corpus: str, method: str, profile: Profile, seed: int, names: list[str]) -> Path | None:
+    """The folder of the recorded run of ``corpus`` and ``method`` at ``profile`` and ``seed`` when it
+    holds every file of ``names`` (the first: the run's scores), else ``None`` with a note why."""
+    study = Path(str(REPLAY_FOLDER).format(profile=profile.name))
+    folder = find_study_folder(study=study)
+    run = f"{corpus} / {method} at {profile_tag(profile)}, seed {seed}"
+    if folder is None or not all((folder / name).is_file() for name in names):
+        print(f"No recorded run of {run} (the repository's {study.as_posix()} holds the recorded ones): trained here.")
+        return None
+    try:
+        scores = json.loads((folder / names[0]).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFileError(f"{folder / names[0]} is damaged ({err}): `python benchmarks/record_real_text.py "
+                           f"--profile {profile.name}` in the repository records it again") from None
+    recorded = f"{scores.get('profile_tag')}, seed {scores.get('seed')}"  # a run with no tag predates the check
+    if recorded != f"{profile_tag(profile)}, seed {seed}":
+        print(f"The recorded run of {corpus} / {method} in {folder} is of {recorded}, not of {run}: trained here.")
+        return None
+    return folder
+
+
+def _copy_into(out: str | Path, folder: Path, names: list[str]) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        write_text_atomic(out / name, (folder / name).read_text(encoding="utf-8"))
 
 
 def _interval(mean: float, low: float, high: float, digits: int = 3) -> str:

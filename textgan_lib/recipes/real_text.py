@@ -35,7 +35,8 @@ of the samples (``nll_under_mle``, a quality measure every method shares). It wr
 
 - ``<corpus>_<method>_samples.txt``: one sample a line, tokens separated by single spaces;
 - ``<corpus>_references.txt``: the references, tokenized the same way;
-- ``<corpus>_<method>.json``: the scores, the sizes, the trainer's settings and the seconds it took;
+- ``<corpus>_<method>.json``: the scores, the profile (its :func:`~textgan_lib.recipes.runs.profile_tag` too),
+  the sizes, the trainer's settings and the seconds it took;
 - ``<corpus>_<method>_history.csv`` for the GANs: their training history.
 """
 
@@ -70,6 +71,7 @@ from .profiles import get_profile
 from .runs import (
     Checkpoint,
     checkpoint_for,
+    profile_tag,
     write_csv,
     write_text_atomic,
 )
@@ -136,8 +138,8 @@ def real_text(corpus: str, method: str, profile: Profile | str, seed: int = 0, c
     if corpus == "poems":  # checked before <unk> is dropped: an unknown character is still a character
         form["quatrain_form"] = sum(quatrain_form(data.vocab.decode(row)) for row in samples.tolist()) / len(texts)
     result = {
-        "corpus": corpus, "method": method, "profile": profile.name, "seed": seed,
-        **score_samples(texts, references, data.train_texts, sizes.self_bleu_subset),
+        "corpus": corpus, "method": method, "profile": profile.name, "profile_tag": profile_tag(profile),
+        "seed": seed, **score_samples(texts, references, data.train_texts, sizes.self_bleu_subset),
         "self_bleu_subset": sizes.self_bleu_subset, **form,
         "nll_test": nll_test, "nll_under_mle": mean_token_nll(mle, samples),
         "n_samples": len(texts), "n_references": len(references), "vocab_size": len(data.vocab),

@@ -185,6 +185,9 @@ class RealTextSizes(_Checked):
     # with select_on_validation: stop a GAN once its validation gap has not risen for this many
     # evaluations (None: train the whole budget); the run file says where it stopped and why
     patience: int | None = None
+    # corpora whose chapter-10 runs a chapter reads from the repository's recorded runs of this profile
+    # and seed (``book.recorded.replay_real_text``) instead of training them; trained when there are none
+    replayed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
