@@ -144,8 +144,8 @@ PROFILES: dict[str, Profile] = {
         # 120 iterations at 10x RelGAN's learning rate: Adam moves each weight by about lr per step, so
         # the generator travels a good way towards RelGAN's 3000 (at 1e-4 it barely moves in 120).
         gumbel_oracle=_gumbel(1e-3, 100, 120, 40, max_betas=(2.0, 100.0)),
-        # 1.5-4 minutes for each GAN of chapter 10; training the poems and news there too took 17 of the
-        # book's 82 minutes on 2 cores, so the book reads their seed-0 runs from the repository
+        # 1.5-4 minutes for each GAN of chapter 10; training the poems and news there too took about 17 of
+        # the book's 82 minutes on 2 cores (by the study's run times), so the book replays their seed-0 runs
         real_text=RealTextSizes(1000, None, _real_text_seqgan(3, 10, 2000, 4), _gumbel(1e-3, 100, 60, 6),
                                 CPU_SCRATCHGAN, replayed=("poems", "news")),
         # the critic's Wasserstein estimate flattens out by about 1,000 iterations at these sizes
