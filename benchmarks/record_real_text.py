@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from textgan_lib import get_profile
-from textgan_lib.book.recorded import REPLAY_FOLDER
+from textgan_lib.book.recorded import replay_folder
 from textgan_lib.recipes.real_text import CORPORA, real_text
 from textgan_lib.recipes.runs import profile_tag
 from textgan_lib.recipes.sweep import temperature_sweep
@@ -35,7 +34,7 @@ def main() -> None:
     parser.add_argument("--corpus", nargs="+", choices=CORPORA, help="default: the profile's replayed corpora")
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    out = Path(str(REPLAY_FOLDER).format(profile=profile.name))
+    out = replay_folder(profile.name)
     seconds = {}
     for corpus in args.corpus or profile.real_text.replayed:
         for method in CHAPTER_METHODS:

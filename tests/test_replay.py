@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from textgan_lib.book.recorded import REPLAY_FOLDER, replay_real_text, replay_sweep
+from textgan_lib.book.recorded import replay_folder, replay_real_text, replay_sweep
 from textgan_lib.recipes.profiles import get_profile
 from textgan_lib.recipes.real_text import real_text
 from textgan_lib.recipes.records import RunFileError
@@ -25,7 +25,7 @@ def recording(tmp_path_factory):
     """A clone with a recorded poems MLE run (and its sweep) of a small ci profile, seed 0."""
     root = tmp_path_factory.mktemp("clone")
     profile = get_profile("ci", **SMALL)
-    folder = Path(str(REPLAY_FOLDER).format(profile=profile.name))
+    folder = replay_folder(profile.name)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TEXTGAN_CACHE", str(root / "cache"))
         patch.chdir(root)
@@ -101,7 +101,7 @@ def test_the_book_holds_every_run_its_profiles_replay_and_each_is_of_the_profile
     again (``benchmarks/record_real_text.py``)."""
     for name in ("ci", "cpu", "gpu"):
         profile = get_profile(name)
-        folder = ROOT / str(REPLAY_FOLDER).format(profile=name)
+        folder = ROOT / replay_folder(name)
         for corpus in profile.real_text.replayed:
             for method in ("mle", "seqgan", "gumbel"):
                 scores = json.loads((folder / f"{corpus}_{method}.json").read_text(encoding="utf-8"))

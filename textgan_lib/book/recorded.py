@@ -100,12 +100,12 @@ def replay_real_text(corpus: str, method: str, profile: Profile, seed: int, out:
     ``None``, with a printed note, when no run of that corpus, method, profile (the same sizes: its
     :func:`~textgan_lib.recipes.runs.profile_tag`) and seed is recorded: then the caller trains it."""
     names = [f"{corpus}_{method}.json", f"{corpus}_{method}_samples.txt"]
-    folder = _recorded_folder(corpus, method, profile, seed, names)
-    if folder is None:
+    found = _recorded_run(corpus, method, profile, seed, names)
+    if found is None:
         return None
+    folder, scores = found
     history = f"{corpus}_{method}_history.csv"
     _copy_into(out, folder, names + ([history] if (folder / history).is_file() else []))
-    scores = json.loads((folder / names[0]).read_text(encoding="utf-8"))
     return scores | {"replayed_from": folder.as_posix()}
 
 
@@ -115,17 +115,25 @@ def replay_sweep(corpus: str, profile: Profile, seed: int,
     ``out``) from the recorded run of the corpus's MLE model, as :func:`replay_real_text` reads the
     run itself; ``None``, with a printed note, when there is none."""
     names = [f"{corpus}_mle_temperature_curve.csv", f"{corpus}_real_point.json"]
-    folder = _recorded_folder(corpus, "mle", profile, seed, [f"{corpus}_mle.json", *names])
-    if folder is None:
+    found = _recorded_run(corpus, "mle", profile, seed, [f"{corpus}_mle.json", *names])
+    if found is None:
         return None
+    folder, _ = found
     _copy_into(out, folder, names)
     return pd.read_csv(folder / names[0]), json.loads((folder / names[1]).read_text(encoding="utf-8"))
 
 
-def _recorded_folder(corpus: str, method: str, profile: Profile, seed: int, names: list[str]) -> Path | None:
-    """The folder of the recorded run of ``corpus`` and ``method`` at ``profile`` and ``seed`` when it
-    holds every file of ``names`` (the first: the run's scores), else ``None`` with a note why."""
-    study = Path(str(REPLAY_FOLDER).format(profile=profile.name))
+def replay_folder(profile_name: str) -> Path:
+    """Where the recorded runs a chapter replays at ``profile_name`` live, below the repository's root."""
+    return Path(str(REPLAY_FOLDER).format(profile=profile_name))
+
+
+def _recorded_run(corpus: str, method: str, profile: Profile, seed: int,
+                  names: list[str]) -> tuple[Path, dict] | None:
+    """The folder and the scores of the recorded run of ``corpus`` and ``method`` at ``profile`` and
+    ``seed`` when its folder holds every file of ``names`` (the first: the run's scores), else
+    ``None`` with a note why."""
+    study = replay_folder(profile.name)
     folder = find_study_folder(study=study)
     run = f"{corpus} / {method} at {profile_tag(profile)}, seed {seed}"
     if folder is None or not all((folder / name).is_file() for name in names):
@@ -140,7 +148,7 @@ def _recorded_folder(corpus: str, method: str, profile: Profile, seed: int, name
     if recorded != f"{profile_tag(profile)}, seed {seed}":
         print(f"The recorded run of {corpus} / {method} in {folder} is of {recorded}, not of {run}: trained here.")
         return None
-    return folder
+    return folder, scores
 
 
 def _copy_into(out: str | Path, folder: Path, names: list[str]) -> None:
